@@ -1,0 +1,67 @@
+import type { CommandModule } from 'yargs';
+import { loadDataset, Normalization } from '../../datasets';
+import { loadModel } from '../../io/model-io';
+import { evaluate } from '../../training/evaluate';
+import type { LossName } from '../../training/losses';
+import { markdownTable } from '../../report';
+import {
+  BackendArgs,
+  DataArgs,
+  checkFlag,
+  loadOptionsFrom,
+  selectBackend,
+  withBackendOption,
+  withDataOptions,
+  withJsonOption,
+} from '../common-options';
+import { printJson, printText } from '../output';
+
+interface EvalArgs extends DataArgs, BackendArgs {
+  'model-dir': string;
+  json: boolean;
+}
+
+export const evalCommand: CommandModule<object, EvalArgs> = {
+  command: 'eval',
+  describe: 'Evaluate a saved model on the test set: accuracy, loss, confusion matrix',
+  builder: (y) =>
+    withJsonOption(
+      withBackendOption(
+        withDataOptions(y.option('model-dir', { type: 'string', demandOption: true, describe: 'Directory written by `train --save`' })),
+      ),
+    ) as never,
+  handler: async (args) => {
+    checkFlag('limit', args.limit);
+    const backend = await selectBackend(args.backend);
+    const { model, metadata } = await loadModel(args['model-dir']);
+    try {
+      const data = await loadDataset((metadata.dataset as never) ?? args.dataset, {
+        ...loadOptionsFrom(args),
+        normalization: metadata.normalization as Normalization,
+        limit: args.limit === undefined ? undefined : { train: 1, test: args.limit },
+      });
+      const result = await evaluate(model, data.test, { loss: metadata.loss as LossName, targets: metadata.targets });
+      const out = {
+        modelDir: args['model-dir'],
+        preset: metadata.preset,
+        backend,
+        dataset: data.name,
+        testSamples: result.count,
+        testAccuracy: result.accuracy,
+        testLoss: result.loss,
+        perClassAccuracy: result.perClassAccuracy,
+        confusion: result.confusion,
+      };
+      if (args.json) return printJson(out);
+      printText(`${out.preset ?? 'model'} on ${data.name} test (${result.count} examples): accuracy ${(result.accuracy * 100).toFixed(2)}%, loss ${result.loss?.toFixed(4)}`);
+      printText(
+        markdownTable(
+          ['class', 'accuracy', ...data.classNames],
+          result.confusion.map((row, c) => [data.classNames[c], `${(result.perClassAccuracy[c] * 100).toFixed(1)}%`, ...row]),
+        ),
+      );
+    } finally {
+      model.dispose();
+    }
+  },
+};

@@ -1,0 +1,105 @@
+import type { CommandModule } from 'yargs';
+import { InvalidArgumentError } from '../../errors';
+import { runTrainJob } from '../../jobs/train-job';
+import { PRESET_IDS } from '../../models/presets';
+import { stderrProgress } from '../../training/progress';
+import {
+  BackendArgs,
+  DataArgs,
+  checkFlag,
+  loadOptionsFrom,
+  selectBackend,
+  withBackendOption,
+  withDataOptions,
+  withJsonOption,
+} from '../common-options';
+import { logLine, printJson, printText } from '../output';
+
+interface TrainArgs extends DataArgs, BackendArgs {
+  model: string;
+  epochs?: number;
+  steps?: number;
+  'batch-size'?: number;
+  lr?: number;
+  seed?: number;
+  'log-interval'?: number;
+  save?: string;
+  json: boolean;
+}
+
+export const trainCommand: CommandModule<object, TrainArgs> = {
+  command: 'train',
+  describe: "Train a preset with its source's recipe (every flag defaults to the recipe)",
+  builder: (y) =>
+    withJsonOption(
+      withBackendOption(
+        withDataOptions(
+          y
+            .option('model', { choices: PRESET_IDS, demandOption: true, describe: 'Preset id (see `mnist-nets models`)' })
+            .option('epochs', { type: 'number', describe: 'Passes over the training data' })
+            .option('steps', { type: 'number', describe: 'Optimiser steps (instead of epochs)' })
+            .option('batch-size', { type: 'number', describe: 'Examples per step' })
+            .option('lr', { type: 'number', describe: 'Base learning rate' })
+            .option('seed', { type: 'number', describe: 'Seed for initialisation, batches and dropout' })
+            .option('log-interval', { type: 'number', describe: 'Evaluate train/test accuracy every N steps (0: at the end)' })
+            .option('save', { type: 'string', describe: 'Save the model here after every epoch and at the end' })
+            .conflicts('epochs', 'steps'),
+        ),
+      ),
+    ) as never,
+  handler: async (args) => {
+    checkFlag('epochs', args.epochs);
+    checkFlag('steps', args.steps);
+    checkFlag('batch-size', args['batch-size']);
+    checkFlag('limit', args.limit);
+    checkFlag('log-interval', args['log-interval'], { min: 0 });
+    if (args.seed !== undefined && !Number.isInteger(args.seed)) {
+      throw new InvalidArgumentError('--seed', `must be an integer, got ${args.seed}`);
+    }
+    if (args.lr !== undefined && !(args.lr > 0)) throw new InvalidArgumentError('--lr', `must be a positive number, got ${args.lr}`);
+    const backend = await selectBackend(args.backend);
+
+    // Ctrl-C stops after the step in flight; the job then saves the last completed state.
+    const controller = new AbortController();
+    const onSigint = () => {
+      if (controller.signal.aborted) process.exit(130);
+      logLine('interrupted: finishing the current step and saving (Ctrl-C again to quit at once)');
+      controller.abort();
+    };
+    process.on('SIGINT', onSigint);
+    try {
+      const { result, model } = await runTrainJob({
+        preset: args.model,
+        dataset: args.dataset,
+        load: loadOptionsFrom(args),
+        epochs: args.epochs,
+        steps: args.steps,
+        batchSize: args['batch-size'],
+        learningRate: args.lr,
+        seed: args.seed,
+        limit: args.limit,
+        logInterval: args['log-interval'],
+        saveDir: args.save,
+        backend,
+        progress: stderrProgress(),
+        signal: controller.signal,
+      });
+      model.dispose();
+      if (args.json) printJson(result);
+      else
+        printText(
+          [
+            `${result.model} on ${result.dataset} (${result.backend}): ${result.steps} steps, ${result.epochs.toFixed(2)} epochs in ${result.seconds.toFixed(1)} s`,
+            `  ${Math.round(result.samplesPerSec).toLocaleString('en-US')} training samples/s, seed ${result.seed}`,
+            `  train accuracy ${(result.trainAccuracy * 100).toFixed(2)}% (${result.trainAccuracySamples} examples)`,
+            `  test accuracy ${(result.testAccuracy * 100).toFixed(2)}%, test loss ${result.testLoss.toFixed(4)}`,
+            `  source reports: ${result.reported}`,
+            ...(result.savedTo ? [`  saved to ${result.savedTo}`] : []),
+          ].join('\n'),
+        );
+      if (result.stopped === 'aborted') process.exitCode = 130;
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+  },
+};

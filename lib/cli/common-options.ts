@@ -1,0 +1,55 @@
+import type { Argv } from 'yargs';
+import { useBackend, BackendChoice } from '../backends';
+import { DATASET_NAMES, DatasetName, LoadOptions } from '../datasets';
+import { InvalidArgumentError } from '../errors';
+import { logLine } from './output';
+
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
+
+export interface DataArgs {
+  'data-dir'?: string;
+  dataset: DatasetName;
+  limit?: number;
+}
+
+export interface BackendArgs {
+  backend: BackendChoice;
+}
+
+export function withDataOptions<T>(y: Argv<T>): Argv<T & DataArgs> {
+  return y
+    .option('data-dir', { type: 'string', describe: 'Directory holding the four IDX files (.gz or plain)' })
+    .option('dataset', { choices: DATASET_NAMES, default: 'mnist' as DatasetName, describe: 'Dataset' })
+    .option('limit', { type: 'number', describe: 'Use only the first N training (and test) examples' }) as never;
+}
+
+export function withBackendOption<T>(y: Argv<T>): Argv<T & BackendArgs> {
+  return y.option('backend', {
+    choices: BACKEND_CHOICES,
+    default: 'auto' as BackendChoice,
+    describe: 'Compute backend; auto picks the best one present (see `mnist-nets doctor`)',
+  }) as never;
+}
+
+export function withJsonOption<T>(y: Argv<T>): Argv<T & { json: boolean }> {
+  return y.option('json', { type: 'boolean', default: false, describe: 'Print one JSON object on stdout' }) as never;
+}
+
+export function loadOptionsFrom(args: DataArgs): LoadOptions {
+  return { dataDir: args['data-dir'], log: logLine };
+}
+
+/** Positive-integer flags are checked here, so the error names the flag. */
+export function checkFlag(flag: string, value: number | undefined, { min = 1 } = {}): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < min) {
+    throw new InvalidArgumentError(`--${flag}`, `must be an integer >= ${min}, got ${value}`);
+  }
+  return value;
+}
+
+export async function selectBackend(choice: BackendChoice): Promise<string> {
+  const selection = await useBackend(choice, { log: logLine });
+  logLine(`backend: ${selection.selected}`);
+  return selection.selected;
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+import yargs from 'yargs';
+import { doctorCommand } from './commands/doctor';
+import { evalCommand } from './commands/eval';
+import { infoCommand } from './commands/info';
+import { modelsCommand } from './commands/models';
+import { trainCommand } from './commands/train';
+import { exitCodeFor, formatError } from './output';
+
+/** Exit code for a command line yargs itself rejects (unknown flag, bad choice, missing value). */
+export const USAGE_EXIT_CODE = 2;
+
+export function buildCli(argv: string[]) {
+  return yargs(argv)
+    .scriptName('mnist-nets')
+    .usage('$0 <command> [options]\n\nClassic MNIST networks on TensorFlow.js: train, evaluate, benchmark.')
+    .command(doctorCommand)
+    .command(infoCommand)
+    .command(modelsCommand)
+    .command(trainCommand)
+    .command(evalCommand)
+    .demandCommand(1, 'Name a command (see --help)')
+    .strict()
+    .recommendCommands()
+    .help()
+    .alias('h', 'help')
+    .version()
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      if (err) throw err;
+      process.stderr.write(`mnist-nets: ${msg}\nRun 'mnist-nets --help' for usage.\n`);
+      process.exit(USAGE_EXIT_CODE);
+    });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildCli(argv).parseAsync();
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    process.stderr.write(`${formatError(err)}\n`);
+    return exitCodeFor(err);
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

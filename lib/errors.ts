@@ -1,0 +1,69 @@
+/**
+ * Error classes that carry the context a user needs to act: which file, which flag, which step.
+ * Every error thrown on purpose by this library is a `MnistNetsError`, so a CLI can print its
+ * message alone (no stack) and pick an exit code.
+ */
+
+export class MnistNetsError extends Error {
+  override name = 'MnistNetsError';
+  /** Process exit code the CLI uses for this error. */
+  readonly exitCode: number = 1;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A malformed IDX file or buffer. */
+export class IdxFormatError extends MnistNetsError {
+  override name = 'IdxFormatError';
+  override readonly exitCode = 2;
+  constructor(
+    readonly file: string,
+    readonly offset: number,
+    readonly problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${file}: at byte ${offset}: ${problem}`, options);
+  }
+}
+
+/** A dataset that cannot be found, downloaded or verified. */
+export class DatasetError extends MnistNetsError {
+  override name = 'DatasetError';
+  constructor(message: string, readonly attempts: readonly string[] = [], options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A backend that was asked for explicitly and cannot be had. */
+export class BackendUnavailableError extends MnistNetsError {
+  override name = 'BackendUnavailableError';
+  constructor(readonly backend: string, readonly reason: string) {
+    super(`backend '${backend}' is not available: ${reason}`);
+  }
+}
+
+/** A bad argument or option; names the argument. */
+export class InvalidArgumentError extends MnistNetsError {
+  override name = 'InvalidArgumentError';
+  override readonly exitCode = 2;
+  constructor(readonly argument: string, problem: string) {
+    super(`${argument}: ${problem}`);
+  }
+}
+
+/** A model directory that is missing, unreadable or corrupt. */
+export class ModelIOError extends MnistNetsError {
+  override name = 'ModelIOError';
+  constructor(readonly path: string, problem: string, options?: { cause?: unknown }) {
+    super(`${path}: ${problem}`, options);
+  }
+}
+
+/** Training that cannot go on, e.g. a loss that turned NaN. */
+export class TrainingError extends MnistNetsError {
+  override name = 'TrainingError';
+  constructor(message: string, readonly step?: number) {
+    super(message);
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Seeded randomness for everything the library draws on the host: batch indices, shuffles, and
+ * per-layer initializer seeds. tf.js has no global seed, so repeatability comes from deriving
+ * every seed from the run's one `--seed`.
+ */
+
+/** A small, fast 32-bit PRNG (mulberry32). Returns floats in [0, 1). */
+export function createRng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Derives a well-spread child seed, so layer i of a seeded model differs from layer j. */
+export function deriveSeed(seed: number, index: number): number {
+  const rng = createRng((seed ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0);
+  return Math.floor(rng() * 2 ** 31);
+}
+
+/** Fisher-Yates shuffle in place. */
+export function shuffleInPlace(array: Int32Array, rng: () => number): Int32Array {
+  for (let i = array.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    const t = array[i];
+    array[i] = array[j];
+    array[j] = t;
+  }
+  return array;
+}
+
+/** A fresh seed when the user gives none, so runs still record the seed they used. */
+export function randomSeed(): number {
+  return Math.floor(Math.random() * 2 ** 31);
+}
+
+/**
+ * Runs `fn` with `Math.random` replaced by a seeded generator. tf.js draws the seeds of unseeded
+ * random ops (dropout masks above all) from `Math.random`; a fixed seed on the Dropout layer
+ * would instead repeat one mask every step. Restored even when `fn` throws.
+ */
+export async function withSeededMathRandom<T>(seed: number | undefined, fn: () => Promise<T>): Promise<T> {
+  if (seed === undefined) return fn();
+  const original = Math.random;
+  Math.random = createRng(deriveSeed(seed, 0x5eed));
+  try {
+    return await fn();
+  } finally {
+    Math.random = original;
+  }
+}

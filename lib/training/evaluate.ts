@@ -1,0 +1,70 @@
+import * as tf from '@tensorflow/tfjs';
+import type { DataSplit } from '../datasets';
+import { DEFAULT_TARGETS, LossName, TargetValues, lossFunction } from './losses';
+import { BatchMaker, modelInputShape } from './batches';
+
+/** Examples per forward pass while evaluating. @default 1000 */
+export const DEFAULT_EVAL_BATCH_SIZE = 1000;
+
+export interface EvaluateOptions {
+  /** Also report the mean loss under this loss. */
+  loss?: LossName;
+  /** Target values the loss is measured against. @default {off: 0, on: 1} */
+  targets?: TargetValues;
+  /** @default {@link DEFAULT_EVAL_BATCH_SIZE} */
+  batchSize?: number;
+  /** Evaluate the first `limit` examples only. */
+  limit?: number;
+  /** @default 10 */
+  numClasses?: number;
+}
+
+export interface Evaluation {
+  count: number;
+  accuracy: number;
+  /** Mean loss, when a loss was given. */
+  loss?: number;
+  /** confusion[trueClass][predictedClass] = count. */
+  confusion: number[][];
+  /** Accuracy per true class (NaN for a class with no examples). */
+  perClassAccuracy: number[];
+}
+
+/** Evaluates a model on a split, in batches of consecutive examples. */
+export async function evaluate(model: tf.LayersModel, split: DataSplit, options: EvaluateOptions = {}): Promise<Evaluation> {
+  const numClasses = options.numClasses ?? 10;
+  const targets = options.targets ?? DEFAULT_TARGETS;
+  const batches = new BatchMaker(split, modelInputShape(model), numClasses, targets, options.limit);
+  const count = batches.count;
+  const batchSize = options.batchSize ?? DEFAULT_EVAL_BATCH_SIZE;
+  const lossFn = options.loss ? lossFunction(options.loss) : undefined;
+  const confusion = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
+  let lossSum = 0;
+  for (let start = 0; start < count; start += batchSize) {
+    const size = Math.min(batchSize, count - start);
+    const [predicted, lossValue] = tf.tidy(() => {
+      const out = model.predict(batches.imageRange(start, size)) as tf.Tensor;
+      const indices = Int32Array.from({ length: size }, (_, i) => start + i);
+      const l = lossFn ? lossFn(batches.targetsFor(indices), out) : tf.scalar(0);
+      return [tf.argMax(out, 1), l];
+    });
+    const [p, l] = await Promise.all([predicted.data(), lossValue.data()]);
+    tf.dispose([predicted, lossValue]);
+    const t = batches.labelRange(start, size);
+    for (let i = 0; i < size; i++) confusion[t[i]][p[i]]++;
+    lossSum += l[0] * size;
+  }
+  let correct = 0;
+  const perClassAccuracy = confusion.map((row, c) => {
+    const total = row.reduce((a, b) => a + b, 0);
+    correct += row[c];
+    return total === 0 ? NaN : row[c] / total;
+  });
+  return {
+    count,
+    accuracy: count === 0 ? NaN : correct / count,
+    loss: lossFn ? lossSum / count : undefined,
+    confusion,
+    perClassAccuracy,
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * Progress lines for long work, on stderr. On a terminal one line is rewritten in place; in logs
+ * (CI, pipes) a line is printed at most every `intervalSeconds`, so logs stay readable.
+ */
+export interface ProgressState {
+  epoch: number;
+  epochs: number;
+  step: number;
+  steps: number;
+  loss?: number;
+  elapsedSeconds: number;
+  samplesPerSec?: number;
+}
+
+/** Seconds between lines when stderr is not a terminal. @default 5 */
+export const DEFAULT_PROGRESS_INTERVAL = 5;
+
+export interface ProgressSink {
+  update(state: ProgressState): void;
+  /** A line that must be shown (epoch summaries, evaluations). */
+  log(line: string): void;
+  done(): void;
+}
+
+export function formatEta(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '?';
+  if (seconds < 60) return `${seconds.toFixed(0)}s`;
+  const m = Math.floor(seconds / 60);
+  if (m < 60) return `${m}m${String(Math.round(seconds % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+export function formatProgress(s: ProgressState): string {
+  const eta = s.step > 0 ? (s.elapsedSeconds / s.step) * (s.steps - s.step) : NaN;
+  const loss = s.loss === undefined ? '' : ` loss ${s.loss.toFixed(4)}`;
+  const rate = s.samplesPerSec ? ` ${Math.round(s.samplesPerSec).toLocaleString('en-US')} samples/s` : '';
+  return `epoch ${s.epoch}/${s.epochs} step ${s.step}/${s.steps}${loss}${rate} elapsed ${formatEta(s.elapsedSeconds)} ETA ${formatEta(eta)}`;
+}
+
+export function stderrProgress(options: { intervalSeconds?: number; stream?: NodeJS.WriteStream } = {}): ProgressSink {
+  const stream = options.stream ?? process.stderr;
+  const interval = (options.intervalSeconds ?? DEFAULT_PROGRESS_INTERVAL) * 1000;
+  const tty = Boolean(stream.isTTY);
+  let last = 0;
+  let pending = false;
+  return {
+    update(state) {
+      const now = Date.now();
+      if (tty && now - last > 100) {
+        stream.write(`\r\x1b[K${formatProgress(state)}`);
+        pending = true;
+        last = now;
+      } else if (!tty && now - last >= interval) {
+        stream.write(`${formatProgress(state)}\n`);
+        last = now;
+      }
+    },
+    log(line) {
+      stream.write(`${tty && pending ? '\r\x1b[K' : ''}${line}\n`);
+      pending = false;
+    },
+    done() {
+      if (tty && pending) stream.write('\n');
+      pending = false;
+    },
+  };
+}
+
+/** A sink that prints nothing, for library use and tests. */
+export const silentProgress: ProgressSink = { update() {}, log() {}, done() {} };

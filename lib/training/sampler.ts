@@ -1,0 +1,61 @@
+import { InvalidArgumentError } from '../errors';
+import { createRng, shuffleInPlace } from '../random';
+
+/**
+ * How each step picks its batch, as the sources do:
+ * - `shuffle`: a fresh permutation per epoch, consecutive batches of it (PyTorch DataLoader, 000).
+ * - `replacement`: every step draws `batchSize` indices uniformly, with replacement (003/004's
+ *   `np.random.choice(train_size, batch_size)`).
+ * - `sequential`: one shuffle up front, then consecutive batches with wrap-around (001's data layer).
+ * - `ordered`: the file's own order every epoch, no shuffling (002 loops over its CSV rows).
+ */
+export type Sampling = 'shuffle' | 'replacement' | 'sequential' | 'ordered';
+export const SAMPLINGS: readonly Sampling[] = ['shuffle', 'replacement', 'sequential', 'ordered'];
+
+export class BatchSampler {
+  /** Steps that make one pass over the data; the last batch of a shuffled epoch may be short. */
+  readonly stepsPerEpoch: number;
+  private readonly rng: () => number;
+  private order: Int32Array;
+  private position = 0;
+
+  constructor(
+    readonly count: number,
+    readonly batchSize: number,
+    readonly sampling: Sampling,
+    seed: number,
+  ) {
+    if (!(count > 0)) throw new InvalidArgumentError('data', 'the training split is empty');
+    if (!(Number.isInteger(batchSize) && batchSize > 0)) {
+      throw new InvalidArgumentError('batchSize', `must be a positive integer, got ${batchSize}`);
+    }
+    this.rng = createRng(seed);
+    this.stepsPerEpoch = Math.ceil(count / batchSize);
+    this.order = Int32Array.from({ length: count }, (_, i) => i);
+    if (sampling === 'shuffle' || sampling === 'sequential') shuffleInPlace(this.order, this.rng);
+  }
+
+  /** Indices of the next batch. */
+  next(): Int32Array {
+    const { batchSize, count } = this;
+    if (this.sampling === 'replacement') {
+      const out = new Int32Array(batchSize);
+      for (let i = 0; i < batchSize; i++) out[i] = Math.floor(this.rng() * count);
+      return out;
+    }
+    if (this.sampling === 'sequential' || this.sampling === 'ordered') {
+      const out = new Int32Array(batchSize);
+      for (let i = 0; i < batchSize; i++) out[i] = this.order[(this.position + i) % count];
+      this.position = (this.position + batchSize) % count;
+      return out;
+    }
+    if (this.position >= count) {
+      shuffleInPlace(this.order, this.rng);
+      this.position = 0;
+    }
+    const end = Math.min(this.position + batchSize, count);
+    const out = this.order.slice(this.position, end);
+    this.position = end;
+    return out;
+  }
+}
