@@ -3,6 +3,7 @@ module.exports = {
   preset: 'ts-jest',
   testEnvironment: 'node',
   roots: ['<rootDir>/__tests__'],
+  testPathIgnorePatterns: ['/node_modules/', '/__tests__/helpers/'],
   testTimeout: 120000,
   // Tests load tf.js backends and real MNIST; parallel workers on a 2-core machine only thrash.
   maxWorkers: 2,

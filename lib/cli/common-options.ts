@@ -1,10 +1,8 @@
 import type { Argv } from 'yargs';
-import { useBackend, BackendChoice } from '../backends';
+import { BACKEND_CHOICES, useBackend, BackendChoice } from '../backends';
 import { DATASET_NAMES, DatasetName, LoadOptions } from '../datasets';
 import { InvalidArgumentError } from '../errors';
 import { logLine } from './output';
-
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
 
 export interface DataArgs {
   'data-dir'?: string;

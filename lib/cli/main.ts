@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 import yargs from 'yargs';
+import { benchCommand } from './commands/bench';
 import { doctorCommand } from './commands/doctor';
 import { evalCommand } from './commands/eval';
 import { infoCommand } from './commands/info';
 import { modelsCommand } from './commands/models';
+import { predictCommand } from './commands/predict';
 import { trainCommand } from './commands/train';
 import { exitCodeFor, formatError } from './output';
 
@@ -19,6 +21,8 @@ export function buildCli(argv: string[]) {
     .command(modelsCommand)
     .command(trainCommand)
     .command(evalCommand)
+    .command(benchCommand)
+    .command(predictCommand)
     .demandCommand(1, 'Name a command (see --help)')
     .strict()
     .recommendCommands()

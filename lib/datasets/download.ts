@@ -1,0 +1,258 @@
+/**
+ * Downloading dataset files into the cache: mirrors tried in order, md5 checked while streaming,
+ * and a file appears under its final name only once complete and verified (temp file in the same
+ * directory, then rename), so an interrupted download never leaves something that looks cached.
+ */
+import { createHash, randomBytes } from 'crypto';
+import { createWriteStream, promises as fsp } from 'fs';
+import * as http from 'http';
+import * as https from 'https';
+import type { IncomingMessage } from 'http';
+import * as path from 'path';
+import { pipeline } from 'stream/promises';
+import { DatasetError, InvalidArgumentError } from '../errors';
+import { DATASET_FILE_KEYS, DatasetFile, DatasetFileKey, DatasetFileTable, DatasetName, datasetInfo } from './catalog';
+import { LocatedDataset, datasetCacheDir, scanDirectory } from './locate';
+
+export type LogFn = (line: string) => void;
+
+/** Where progress and warnings go unless a `log` option says otherwise: stderr, keeping stdout for results. */
+export const writeToStderr: LogFn = (line) => {
+  process.stderr.write(line + '\n');
+};
+
+/** Socket inactivity allowed before a mirror is given up on. @default 30000 */
+export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 30_000;
+/** Redirects followed per request (GitHub's raw links redirect once or twice). @default 5 */
+export const MAX_REDIRECTS = 5;
+/** Least time between two progress lines for one file. @default 1000 */
+export const PROGRESS_INTERVAL_MS = 1000;
+
+export interface DownloadFileOptions {
+  /** Base URLs tried in order; the file name is appended. */
+  mirrors: readonly string[];
+  /** Socket inactivity timeout per request, in ms. @default DEFAULT_DOWNLOAD_TIMEOUT_MS */
+  timeoutMs?: number;
+  /** Progress and failure lines. @default writeToStderr */
+  log?: LogFn;
+}
+
+export interface DownloadOptions {
+  /** Cache root; files go to `<cacheDir>/<dataset>/`. @default defaultCacheDir() */
+  cacheDir?: string;
+  /** Base URLs tried in order. @default the dataset's public mirrors (MNIST_MIRRORS, FASHION_MNIST_MIRRORS) */
+  mirrors?: readonly string[];
+  /** File names and md5s to fetch. @default the dataset's table (MNIST_FILES, FASHION_MNIST_FILES) */
+  files?: DatasetFileTable;
+  /** Socket inactivity timeout per request, in ms. @default DEFAULT_DOWNLOAD_TIMEOUT_MS */
+  timeoutMs?: number;
+  /** Progress and failure lines. @default writeToStderr */
+  log?: LogFn;
+}
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/** Checks a mirror list early so a typo fails before any request, naming the argument. */
+export function checkMirrors(mirrors: unknown, argument = 'mirrors'): readonly string[] {
+  if (!Array.isArray(mirrors) || mirrors.length === 0) throw new InvalidArgumentError(argument, 'must be a non-empty array of http(s) URLs');
+  for (const m of mirrors) {
+    let url: URL;
+    try {
+      url = new URL(String(m));
+    } catch {
+      throw new InvalidArgumentError(argument, `${JSON.stringify(m)} is not a URL`);
+    }
+    if (typeof m !== 'string' || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      throw new InvalidArgumentError(argument, `${JSON.stringify(m)} is not an http(s) URL`);
+    }
+  }
+  return mirrors as string[];
+}
+
+function checkTimeout(timeoutMs: unknown): number {
+  if (timeoutMs === undefined) return DEFAULT_DOWNLOAD_TIMEOUT_MS;
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    throw new InvalidArgumentError('timeoutMs', `must be a positive number of milliseconds, got ${String(timeoutMs)}`);
+  }
+  return timeoutMs;
+}
+
+function checkLog(log: unknown): LogFn {
+  if (log === undefined) return writeToStderr;
+  if (typeof log !== 'function') throw new InvalidArgumentError('log', 'must be a function (line: string) => void');
+  return log as LogFn;
+}
+
+/** Joins a mirror base and a file name whether or not the base ends in '/'. */
+export function mirrorUrl(mirror: string, name: string): string {
+  return mirror.endsWith('/') ? mirror + name : `${mirror}/${name}`;
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / (1024 * 1024)).toFixed(1)} MiB`;
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+interface Response {
+  req: http.ClientRequest;
+  res: IncomingMessage;
+  timedOut: () => boolean;
+}
+
+function get(url: URL, timeoutMs: number): Promise<Response> {
+  const mod = url.protocol === 'https:' ? https : url.protocol === 'http:' ? http : undefined;
+  if (mod === undefined) return Promise.reject(new Error(`unsupported protocol ${url.protocol}`));
+  return new Promise((resolve, reject) => {
+    let timedOut = false;
+    // agent: false gives a one-off connection that closes afterwards; Node 20's keep-alive global
+    // agent would otherwise hold sockets open and keep short-lived processes from exiting.
+    const req = mod.get(url, { agent: false, timeout: timeoutMs, headers: { 'user-agent': 'tfjs-mnist-nets', 'accept-encoding': 'identity' } }, (res) =>
+      resolve({ req, res, timedOut: () => timedOut }),
+    );
+    req.on('timeout', () => {
+      timedOut = true;
+      req.destroy(new Error(`no data for ${timeoutMs} ms`));
+    });
+    req.on('error', reject);
+  });
+}
+
+/** Streams one URL (following redirects) into `tmp`, hashing as it goes; resolves with the byte count. */
+async function fetchToFile(url: string, tmp: string, md5: string, label: string, timeoutMs: number, log: LogFn): Promise<number> {
+  let current = new URL(url);
+  for (let redirects = 0; ; redirects++) {
+    const { res, timedOut } = await get(current, timeoutMs);
+    const status = res.statusCode ?? 0;
+    if (REDIRECT_STATUSES.has(status)) {
+      res.resume();
+      const location = res.headers.location;
+      if (location === undefined) throw new Error(`HTTP ${status} redirect without a Location header`);
+      if (redirects >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects (last to ${location})`);
+      current = new URL(location, current);
+      continue;
+    }
+    if (status !== 200) {
+      res.resume();
+      throw new Error(`HTTP ${status}${res.statusMessage ? ' ' + res.statusMessage : ''}`);
+    }
+    const lengthHeader = res.headers['content-length'];
+    const total = lengthHeader !== undefined && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
+    const hash = createHash('md5');
+    let received = 0;
+    let lastLog = Date.now();
+    const progress = (): void => {
+      const now = Date.now();
+      if (now - lastLog < PROGRESS_INTERVAL_MS) return;
+      lastLog = now;
+      const pct = total ? ` (${((100 * received) / total).toFixed(0)}%)` : '';
+      log(`  ${label}: ${formatBytes(received)}${total !== undefined ? ' / ' + formatBytes(total) : ''}${pct}`);
+    };
+    try {
+      await pipeline(
+        res,
+        async function* (source: AsyncIterable<Buffer>) {
+          for await (const chunk of source) {
+            hash.update(chunk);
+            received += chunk.length;
+            progress();
+            yield chunk;
+          }
+        },
+        createWriteStream(tmp, { flags: 'wx' }),
+      );
+    } catch (err) {
+      const at = `after ${received}${total !== undefined ? ` of ${total}` : ''} bytes`;
+      if (timedOut()) throw new Error(`no data for ${timeoutMs} ms ${at}`, { cause: err });
+      const e = err as { code?: string; message?: string };
+      if (e.code === 'ECONNRESET' || e.message === 'aborted') throw new Error(`connection closed ${at} (${errorMessage(err)})`, { cause: err });
+      throw new Error(`transfer failed ${at}: ${errorMessage(err)}`, { cause: err });
+    }
+    if (total !== undefined && received !== total) {
+      throw new Error(`connection closed after ${received} of ${total} bytes`);
+    }
+    const got = hash.digest('hex');
+    if (got !== md5) throw new Error(`md5 mismatch: got ${got}, expected ${md5} (${received} bytes)`);
+    return received;
+  }
+}
+
+/**
+ * Downloads one file into `destDir`, trying each mirror in turn until one serves bytes with the
+ * right md5. Resolves with the file's path; rejects with a `DatasetError` naming every mirror and
+ * why it failed. Nothing is left in `destDir` on failure.
+ */
+export async function downloadFile(file: Pick<DatasetFile, 'name' | 'md5'>, destDir: string, options: DownloadFileOptions): Promise<string> {
+  if (file === null || typeof file !== 'object' || typeof file.name !== 'string' || file.name === '' || file.name.includes('/') || file.name.includes('\\')) {
+    throw new InvalidArgumentError('file.name', 'must be a plain file name');
+  }
+  if (typeof file.md5 !== 'string' || !/^[0-9a-f]{32}$/.test(file.md5)) throw new InvalidArgumentError('file.md5', 'must be 32 lower-case hex digits');
+  if (typeof destDir !== 'string' || destDir === '') throw new InvalidArgumentError('destDir', 'must be a non-empty string');
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'must be an object');
+  const mirrors = checkMirrors(options.mirrors, 'mirrors');
+  const timeoutMs = checkTimeout(options.timeoutMs);
+  const log = checkLog(options.log);
+
+  try {
+    await fsp.mkdir(destDir, { recursive: true });
+  } catch (err) {
+    throw new DatasetError(`cannot create the download directory ${destDir}: ${errorMessage(err)}`, [], { cause: err });
+  }
+  const dest = path.join(destDir, file.name);
+  const failures: string[] = [];
+  for (const mirror of mirrors) {
+    const url = mirrorUrl(mirror, file.name);
+    // Hidden and unique, so concurrent downloaders and directory scans never mistake it for the file.
+    const tmp = path.join(destDir, `.${file.name}.${process.pid}.${randomBytes(4).toString('hex')}.part`);
+    log(`downloading ${url}`);
+    try {
+      const bytes = await fetchToFile(url, tmp, file.md5, file.name, timeoutMs, log);
+      await fsp.rename(tmp, dest);
+      log(`  ${file.name}: ${formatBytes(bytes)}, md5 ok`);
+      return dest;
+    } catch (err) {
+      await fsp.rm(tmp, { force: true });
+      const why = errorMessage(err);
+      failures.push(`${url}: ${why}`);
+      log(`  ${url} failed: ${why}`);
+    }
+  }
+  throw new DatasetError(`could not download ${file.name} into ${destDir}; every mirror failed:\n  ${failures.join('\n  ')}`, failures);
+}
+
+/**
+ * Downloads whatever files of a dataset its cache directory lacks, and returns where they are.
+ * Files already there are kept: they were verified when they were downloaded.
+ */
+export async function downloadDataset(name: DatasetName, options: DownloadOptions = {}): Promise<LocatedDataset> {
+  const info = datasetInfo(name);
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'must be an object');
+  const mirrors = checkMirrors(options.mirrors ?? info.mirrors, 'mirrors');
+  const timeoutMs = checkTimeout(options.timeoutMs);
+  const log = checkLog(options.log);
+  const table = options.files ?? info.files;
+  if (table === null || typeof table !== 'object' || DATASET_FILE_KEYS.some((k) => table[k] === undefined)) {
+    throw new InvalidArgumentError('files', `must give each of ${DATASET_FILE_KEYS.join(', ')}`);
+  }
+  const dir = datasetCacheDir(name, options.cacheDir);
+  const present = await scanDirectory(dir, table);
+  const files: Partial<Record<DatasetFileKey, string>> = { ...present.files };
+  const fetched: string[] = [];
+  for (const key of DATASET_FILE_KEYS) {
+    if (files[key] !== undefined) continue;
+    files[key] = await downloadFile(table[key], dir, { mirrors, timeoutMs, log });
+    fetched.push(table[key].name);
+  }
+  return {
+    source: {
+      kind: 'download',
+      path: dir,
+      description: `${info.title} downloaded into ${dir}` + (fetched.length < DATASET_FILE_KEYS.length ? ` (${fetched.length} files fetched, the rest already cached)` : ''),
+    },
+    files: files as Record<DatasetFileKey, string>,
+  };
+}

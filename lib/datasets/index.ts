@@ -1,0 +1,7 @@
+/** Dataset loading: locate, download, read, normalise; then tensors. */
+export * from './catalog';
+export * from './locate';
+export * from './download';
+export * from './sample';
+export * from './mnist';
+export * from './tensors';

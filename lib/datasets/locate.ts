@@ -1,0 +1,194 @@
+/**
+ * Finding dataset files already on disk: an explicit directory, the dataset's environment
+ * variable, the cache, then OS package directories. Downloading is a separate step (download.ts)
+ * so that a caller can tell "not here" from "not reachable".
+ */
+import { promises as fsp } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { DatasetError, InvalidArgumentError } from '../errors';
+import { DATASET_FILE_KEYS, DatasetFileKey, DatasetFileTable, DatasetName, datasetInfo } from './catalog';
+
+export interface DatasetSource {
+  /** Where the files came from: an explicit directory, an environment variable, the cache, an OS package directory, a fresh download, or the npm sample. */
+  kind: 'dir' | 'env' | 'cache' | 'system' | 'download' | 'sample';
+  /** Directory the files were read from (for 'sample', the npm package's directory). */
+  path?: string;
+  /** One line for logs and reports. */
+  description: string;
+}
+
+export interface LocateOptions {
+  /** Directory holding the files; if given, nothing else is searched. */
+  dataDir?: string;
+  /** Cache root; files are looked for under `<cacheDir>/<dataset>/`. @default defaultCacheDir() */
+  cacheDir?: string;
+}
+
+export interface LocatedDataset {
+  source: DatasetSource;
+  /** Path of each of the four files (whichever accepted name was found). */
+  files: Readonly<Record<DatasetFileKey, string>>;
+}
+
+export interface LocateResult {
+  found: LocatedDataset | null;
+  /** One line per place searched and why it did not do, for error messages. */
+  searched: string[];
+}
+
+/** Environment variable overriding the cache root. */
+export const CACHE_ENV_VAR = 'MNIST_NETS_CACHE';
+/** Directory under `$XDG_CACHE_HOME` or `~/.cache`. */
+export const CACHE_DIR_NAME = 'tfjs-mnist-nets';
+
+function envValue(name: string): string | undefined {
+  const v = process.env[name];
+  return v === undefined || v === '' ? undefined : v;
+}
+
+/** `$MNIST_NETS_CACHE`, else `$XDG_CACHE_HOME/tfjs-mnist-nets`, else `~/.cache/tfjs-mnist-nets`. */
+export function defaultCacheDir(): string {
+  const explicit = envValue(CACHE_ENV_VAR);
+  if (explicit !== undefined) return path.resolve(explicit);
+  const xdg = envValue('XDG_CACHE_HOME');
+  if (xdg !== undefined) return path.resolve(xdg, CACHE_DIR_NAME);
+  return path.join(os.homedir(), '.cache', CACHE_DIR_NAME);
+}
+
+/** The directory a dataset is cached in: `<cacheDir>/<name>/`. */
+export function datasetCacheDir(name: DatasetName, cacheDir?: string): string {
+  datasetInfo(name);
+  if (cacheDir !== undefined && (typeof cacheDir !== 'string' || cacheDir === '')) {
+    throw new InvalidArgumentError('cacheDir', 'must be a non-empty string');
+  }
+  return path.resolve(cacheDir ?? defaultCacheDir(), name);
+}
+
+/**
+ * Names a file is accepted under, canonical first: `x-idx3-ubyte.gz`, `x-idx3-ubyte`, and the
+ * dotted `x.idx3-ubyte` (+ `.gz`) that some archives and Kaggle copies use. Whether a file is
+ * gzipped is decided from its bytes when it is read, so a misnamed file still loads.
+ */
+export function fileNameVariants(name: string): string[] {
+  const base = name.endsWith('.gz') ? name.slice(0, -3) : name;
+  const dotted = base.replace(/-(idx\d+-ubyte)$/, '.$1');
+  const names = [`${base}.gz`, base];
+  if (dotted !== base) names.push(dotted, `${dotted}.gz`);
+  return names;
+}
+
+async function isFile(p: string): Promise<boolean> {
+  try {
+    return (await fsp.stat(p)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+async function isDirectory(p: string): Promise<boolean> {
+  try {
+    return (await fsp.stat(p)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+export interface DirectoryScan {
+  exists: boolean;
+  files: Partial<Record<DatasetFileKey, string>>;
+  /** Canonical names of the files not found under any accepted name. */
+  missing: string[];
+}
+
+/** Looks for each file of `table` in `dir`, under any accepted name. */
+export async function scanDirectory(dir: string, table: DatasetFileTable): Promise<DirectoryScan> {
+  const exists = await isDirectory(dir);
+  const files: Partial<Record<DatasetFileKey, string>> = {};
+  const missing: string[] = [];
+  for (const key of DATASET_FILE_KEYS) {
+    let found: string | undefined;
+    if (exists) {
+      for (const candidate of fileNameVariants(table[key].name)) {
+        const p = path.join(dir, candidate);
+        if (await isFile(p)) {
+          found = p;
+          break;
+        }
+      }
+    }
+    if (found === undefined) missing.push(table[key].name);
+    else files[key] = found;
+  }
+  return { exists, files, missing };
+}
+
+function describeMiss(scan: DirectoryScan): string {
+  if (!scan.exists) return 'directory does not exist';
+  return `missing ${scan.missing.join(', ')}`;
+}
+
+function acceptedNamesHint(table: DatasetFileTable): string {
+  const variants = fileNameVariants(table.trainImages.name);
+  return `each file may be named like ${variants.join(', ')}`;
+}
+
+/**
+ * Searches, in order: `dataDir`; the dataset's environment variable (MNIST_DIR,
+ * FASHION_MNIST_DIR); `<cacheDir>/<dataset>/`; OS package directories. An explicit `dataDir` or a
+ * set environment variable that lacks files is an error, not a reason to look elsewhere: the user
+ * said where the data is, and quietly using other data would hide the mistake.
+ */
+export async function locateDataset(name: DatasetName, options: LocateOptions = {}): Promise<LocateResult> {
+  const info = datasetInfo(name);
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'must be an object');
+  if (options.dataDir !== undefined && (typeof options.dataDir !== 'string' || options.dataDir === '')) {
+    throw new InvalidArgumentError('dataDir', 'must be a non-empty string');
+  }
+  const table = info.files;
+  const searched: string[] = [];
+  const complete = (scan: DirectoryScan): Record<DatasetFileKey, string> | null =>
+    scan.missing.length === 0 ? (scan.files as Record<DatasetFileKey, string>) : null;
+
+  if (options.dataDir !== undefined) {
+    const dir = path.resolve(options.dataDir);
+    const scan = await scanDirectory(dir, table);
+    const files = complete(scan);
+    if (files === null) {
+      throw new DatasetError(`dataDir ${dir}: ${describeMiss(scan)} (${acceptedNamesHint(table)})`, [`dataDir ${dir}: ${describeMiss(scan)}`]);
+    }
+    return { found: { source: { kind: 'dir', path: dir, description: `${info.title} from ${dir} (dataDir)` }, files }, searched };
+  }
+
+  const envDir = envValue(info.envVar);
+  if (envDir !== undefined) {
+    const dir = path.resolve(envDir);
+    const scan = await scanDirectory(dir, table);
+    const files = complete(scan);
+    if (files === null) {
+      throw new DatasetError(`${info.envVar}=${dir}: ${describeMiss(scan)} (${acceptedNamesHint(table)}; unset ${info.envVar} to use the cache or download)`, [
+        `${info.envVar} ${dir}: ${describeMiss(scan)}`,
+      ]);
+    }
+    return { found: { source: { kind: 'env', path: dir, description: `${info.title} from ${dir} (${info.envVar})` }, files }, searched };
+  }
+  searched.push(`${info.envVar}: not set`);
+
+  const cacheDir = datasetCacheDir(name, options.cacheDir);
+  const cacheScan = await scanDirectory(cacheDir, table);
+  const cached = complete(cacheScan);
+  if (cached !== null) {
+    return { found: { source: { kind: 'cache', path: cacheDir, description: `${info.title} from the cache ${cacheDir}` }, files: cached }, searched };
+  }
+  searched.push(`cache ${cacheDir}: ${describeMiss(cacheScan)}`);
+
+  for (const dir of info.systemDirs) {
+    const scan = await scanDirectory(dir, table);
+    const files = complete(scan);
+    if (files !== null) {
+      return { found: { source: { kind: 'system', path: dir, description: `${info.title} from ${dir} (installed by an OS package)` }, files }, searched };
+    }
+    searched.push(`${dir}: ${describeMiss(scan)}`);
+  }
+  return { found: null, searched };
+}
