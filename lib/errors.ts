@@ -27,6 +27,22 @@ export class IdxFormatError extends MnistNetsError {
   }
 }
 
+/** A file that cannot be read or written at all (missing, a directory, no permission). */
+export class FileError extends MnistNetsError {
+  override name = 'FileError';
+  override readonly exitCode = 2;
+  constructor(readonly file: string, readonly problem: string, options?: { cause?: unknown }) {
+    super(`${file}: ${problem}`, options);
+  }
+
+  static fromErrno(file: string, err: unknown): FileError {
+    const code = (err as NodeJS.ErrnoException).code;
+    const problem =
+      code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    return new FileError(file, problem, { cause: err });
+  }
+}
+
 /** A dataset that cannot be found, downloaded or verified. */
 export class DatasetError extends MnistNetsError {
   override name = 'DatasetError';

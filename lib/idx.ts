@@ -7,12 +7,11 @@
  * after gunzipping count in the gunzipped bytes (the problem text says so); offsets of gzip-level
  * problems count in the compressed bytes.
  */
-import { randomBytes } from 'crypto';
 import { promises as fsp } from 'fs';
-import * as path from 'path';
 import * as zlib from 'zlib';
 import { constants as bufferConstants } from 'buffer';
-import { IdxFormatError, InvalidArgumentError } from './errors';
+import { writeFileAtomic } from './atomic-write';
+import { FileError, IdxFormatError, InvalidArgumentError } from './errors';
 
 export type IdxType = 'u8' | 'i8' | 'i16' | 'i32' | 'f32' | 'f64';
 export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array;
@@ -362,25 +361,15 @@ export function encodeIdx(arr: IdxArray, options: IdxEncodeOptions = {}): Uint8A
 /** Reads and decodes an IDX file, plain or gzipped. */
 export async function readIdxFile(file: string): Promise<IdxArray> {
   if (typeof file !== 'string' || file === '') throw new InvalidArgumentError('path', 'must be a non-empty string');
-  const bytes = await fsp.readFile(file);
+  let bytes: Uint8Array;
+  try {
+    bytes = await fsp.readFile(file);
+  } catch (err) {
+    throw FileError.fromErrno(file, err);
+  }
   return parseIdx(bytes, file);
 }
 
-/**
- * Writes bytes to a temp file beside `file`, then renames it over `file`, so readers never see a
- * half-written file and a crash leaves the old one intact. Same directory, because rename is
- * atomic only within one file system.
- */
-export async function writeFileAtomic(file: string, bytes: Uint8Array): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await fsp.writeFile(tmp, bytes, { flag: 'wx' });
-    await fsp.rename(tmp, file);
-  } catch (err) {
-    await fsp.rm(tmp, { force: true });
-    throw err;
-  }
-}
 
 /** Encodes and writes an IDX file atomically (temp file in the same directory, then rename). */
 export async function writeIdxFile(file: string, arr: IdxArray, options: IdxEncodeOptions = {}): Promise<void> {

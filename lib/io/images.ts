@@ -2,19 +2,11 @@ import * as tf from '@tensorflow/tfjs';
 import { promises as fsp } from 'fs';
 import { PNG } from 'pngjs';
 import { Normalization, normalizePixels } from '../datasets';
-import { InvalidArgumentError, MnistNetsError } from '../errors';
+import { FileError, InvalidArgumentError } from '../errors';
 import { parseIdx } from '../idx';
 
 /** MNIST's image side. @default 28 */
 export const DIGIT_SIZE = 28;
-
-export class ImageReadError extends MnistNetsError {
-  override name = 'ImageReadError';
-  override readonly exitCode = 2;
-  constructor(readonly file: string, problem: string) {
-    super(`${file}: ${problem}`);
-  }
-}
 
 /**
  * Reads digit images from a PNG (any size, colour or grey; scaled to 28x28 by area averaging and
@@ -26,17 +18,17 @@ export async function readDigitImages(file: string): Promise<Uint8Array[]> {
   try {
     bytes = await fsp.readFile(file);
   } catch (err) {
-    throw new ImageReadError(file, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (err as Error).message);
+    throw FileError.fromErrno(file, err);
   }
   if (bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) {
     return [pngToDigit(bytes, file)];
   }
   const arr = parseIdx(bytes, file);
-  if (arr.type !== 'u8') throw new ImageReadError(file, `IDX images must be u8, found ${arr.type}`);
+  if (arr.type !== 'u8') throw new FileError(file, `IDX images must be u8, found ${arr.type}`);
   const dims = arr.dims;
   const is2d = dims.length === 2 && dims[0] === DIGIT_SIZE && dims[1] === DIGIT_SIZE;
   const is3d = dims.length === 3 && dims[1] === DIGIT_SIZE && dims[2] === DIGIT_SIZE;
-  if (!is2d && !is3d) throw new ImageReadError(file, `IDX images must be [28, 28] or [n, 28, 28], found [${dims.join(', ')}]`);
+  if (!is2d && !is3d) throw new FileError(file, `IDX images must be [28, 28] or [n, 28, 28], found [${dims.join(', ')}]`);
   const n = is2d ? 1 : dims[0];
   const size = DIGIT_SIZE * DIGIT_SIZE;
   return Array.from({ length: n }, (_, i) => (arr.data as Uint8Array).subarray(i * size, (i + 1) * size));
@@ -47,7 +39,7 @@ function pngToDigit(bytes: Uint8Array, file: string): Uint8Array {
   try {
     png = PNG.sync.read(Buffer.from(bytes));
   } catch (err) {
-    throw new ImageReadError(file, `not a readable PNG: ${(err as Error).message}`);
+    throw new FileError(file, `not a readable PNG: ${(err as Error).message}`);
   }
   const { width, height, data } = png;
   // Luma over a white background: transparent areas read as paper.

@@ -3,7 +3,7 @@ import { createHash } from 'crypto';
 import { promises as fsp } from 'fs';
 import * as path from 'path';
 import { ModelIOError } from '../errors';
-import { writeFileAtomic } from '../report/fs';
+import { writeFileAtomic } from '../atomic-write';
 
 /** The model topology file. Written last, so its presence means a complete save. */
 export const MODEL_FILE = 'model.json';

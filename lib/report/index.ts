@@ -14,5 +14,5 @@ export type { SvgToPngOptions } from './png';
 export { markdownTable } from './markdown';
 export type { Align } from './markdown';
 export { formatNumber, formatPercent, formatDuration, DEFAULT_FRACTION_DIGITS, DEFAULT_PERCENT_DIGITS } from './format';
-export { writeFileAtomic } from './fs';
+export { writeFileAtomic } from '../atomic-write';
 export { escapeXml, PALETTE, FONT_FAMILY } from './svg';
