@@ -248,7 +248,7 @@ describe('save and load', () => {
 
   it('reports a missing or corrupt model clearly', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mnist-nets-bad-'));
-    await expect(loadModel(dir)).rejects.toThrow(/model\.json: model\.json \(is this a directory written by/);
+    await expect(loadModel(dir)).rejects.toThrow(/model\.json: model\.json not found \(is this a directory written by/);
     fs.writeFileSync(path.join(dir, 'model.json'), '{"modelTopology": ');
     await expect(loadModel(dir)).rejects.toThrow(ModelIOError);
     await expect(loadModel(dir)).rejects.toThrow(/not valid JSON/);

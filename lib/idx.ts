@@ -247,7 +247,17 @@ function gunzipHeaderBytes(bytes: Uint8Array, file: string): Uint8Array {
       throw new IdxFormatError(file, offset, problem, { cause: err });
     }
     if (out.length >= 4 && out.length >= 4 + 4 * out[3]) return out;
-    if (n === bytes.length) return out;
+    if (n === bytes.length) {
+      // The whole stream gave no complete header: a stream cut short says so, rather than
+      // passing its few decoded bytes on as an "empty" IDX file.
+      try {
+        zlib.gunzipSync(bytes, { maxOutputLength: HEADER_PROBE_MAX_OUTPUT });
+      } catch (err) {
+        const { offset, problem } = zlibProblem(err, bytes.length);
+        throw new IdxFormatError(file, offset, problem, { cause: err });
+      }
+      return out;
+    }
     if (n === HEADER_PROBE_MAX_INPUT) {
       throw new IdxFormatError(file, n, `implausible gzip stream: its first ${n} bytes decode to only ${out.length} bytes, not a complete IDX header`);
     }

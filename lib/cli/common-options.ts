@@ -46,8 +46,11 @@ export function checkFlag(flag: string, value: number | undefined, { min = 1 } =
   return value;
 }
 
+/** Selects the backend and says which in one line; `doctor` gives the full reasons. */
 export async function selectBackend(choice: BackendChoice): Promise<string> {
-  const selection = await useBackend(choice, { log: logLine });
-  logLine(`backend: ${selection.selected}`);
+  const selection = await useBackend(choice);
+  const skipped = selection.statuses.filter((s) => !s.available).map((s) => s.name);
+  const why = skipped.length ? ` (skipped: ${[...new Set(skipped)].join(', ')}; \`mnist-nets doctor\` says why)` : '';
+  logLine(`backend: ${selection.selected}${why}`);
   return selection.selected;
 }

@@ -113,12 +113,12 @@ function bytesPer(dtype: string): number {
   return dtype === 'float32' || dtype === 'int32' ? 4 : dtype === 'bool' ? 1 : 4;
 }
 
-async function readOrThrow(file: string, what: string): Promise<Uint8Array> {
+async function readOrThrow(file: string, what: string, hint = ''): Promise<Uint8Array> {
   try {
     return await fsp.readFile(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ModelIOError(file, code === 'ENOENT' ? `${what} not found` : `cannot read ${what}: ${(err as Error).message}`, {
+    throw new ModelIOError(file, code === 'ENOENT' ? `${what} not found${hint}` : `cannot read ${what}: ${(err as Error).message}`, {
       cause: err,
     });
   }
@@ -126,7 +126,7 @@ async function readOrThrow(file: string, what: string): Promise<Uint8Array> {
 
 async function readModelJson(dir: string): Promise<{ json: Record<string, unknown> }> {
   const file = path.join(dir, MODEL_FILE);
-  const text = await readOrThrow(file, 'model.json (is this a directory written by `mnist-nets train --save`?)');
+  const text = await readOrThrow(file, 'model.json', ' (is this a directory written by `mnist-nets train --save`?)');
   let json: Record<string, unknown>;
   try {
     json = JSON.parse(Buffer.from(text).toString('utf8'));

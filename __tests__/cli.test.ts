@@ -1,0 +1,207 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { PNG } from 'pngjs';
+import { MNIST_DIR } from './helpers/mnist';
+
+/** The built CLI, as `npx mnist-nets` runs it (npm test builds first: see "pretest"). */
+const CLI = path.resolve(__dirname, '../dist/lib/cli/main.js');
+
+function run(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 2 ** 20,
+    env: { ...process.env, MNIST_DIR, ...env },
+    timeout: 300_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'mnist-nets-cli-'));
+
+beforeAll(() => {
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\``);
+});
+
+describe('help', () => {
+  it.each(['doctor', 'info', 'models', 'train', 'eval', 'bench', 'predict'])('%s --help describes the command', (cmd) => {
+    const r = run([cmd, '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`mnist-nets ${cmd}`);
+    expect(r.stdout).toContain('--help');
+  });
+
+  it('an unknown command or flag exits 2 with one message', () => {
+    const r = run(['trian']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Unknown argument: trian|Did you mean train/);
+    const bad = run(['train', '--model', 'lenet']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/Invalid values:[\s\S]*model/);
+  });
+});
+
+describe('models', () => {
+  it('--json lists the seven presets with the exact parameter counts of RECIPES.md', () => {
+    const r = run(['models', '--json']);
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.stdout) as Array<{ id: string; family: string; params: number }>;
+    expect(Object.fromEntries(rows.map((m) => [m.id, m.params]))).toEqual({
+      mlp: 31_810,
+      'deep-mlp': 1_196_810,
+      'tanh-mlp': 42_310,
+      'mse-mlp': 158_800,
+      'two-layer-net': 39_760,
+      'prelu-mlp': 203_531,
+      cnn: 3_274_634,
+    });
+    expect(new Set(rows.map((m) => m.family))).toEqual(new Set(['mlp', 'two-layer-net', 'cnn']));
+  });
+});
+
+describe('info', () => {
+  it.each([
+    ['train-images-idx3-ubyte.gz', [60000, 28, 28]],
+    ['train-labels-idx1-ubyte.gz', [60000]],
+    ['t10k-images-idx3-ubyte.gz', [10000, 28, 28]],
+    ['t10k-labels-idx1-ubyte.gz', [10000]],
+  ])('%s has dims %j', (file, dims) => {
+    const r = run(['info', path.join(MNIST_DIR, file), '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ type: 'u8', dims });
+  });
+
+  it.each([
+    ['empty', Buffer.alloc(0), /at byte 0: /],
+    ['bad magic', Buffer.from([1, 0, 8, 1, 0, 0, 0, 0]), /magic must start with two zero bytes/],
+    ['unknown type', Buffer.from([0, 0, 0x07, 1, 0, 0, 0, 1, 0]), /type code/],
+    ['short data', Buffer.from([0, 0, 8, 1, 0, 0, 0, 5, 1, 2]), /.+/],
+    ['truncated gzip', require('zlib').gzipSync(Buffer.alloc(4000, 7)).subarray(0, 20), /gzip/i],
+  ])('malformed (%s): exit 2, one line naming the file, no stack', (_name, bytes, problem) => {
+    const file = path.join(tmp(), 'bad.idx');
+    fs.writeFileSync(file, bytes);
+    const r = run(['info', file]);
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(file);
+    expect(lines[0]).toMatch(problem);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a missing file exits 2 with one line', () => {
+    const r = run(['info', '/nonexistent/file.idx']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('mnist-nets: /nonexistent/file.idx: file not found');
+  });
+});
+
+describe('doctor', () => {
+  it('--json names the selected backend and why the others are not used', () => {
+    const r = run(['doctor', '--json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(typeof report.selected).toBe('string');
+    const names = report.backends.map((b: { name: string }) => b.name);
+    expect(names).toEqual(expect.arrayContaining(['tensorflow', 'webgpu', 'wasm', 'cpu']));
+    for (const b of report.backends) {
+      expect(typeof b.available).toBe('boolean');
+      expect(b.reason.length).toBeGreaterThan(0);
+    }
+    expect(report.backends.find((b: { name: string }) => b.name === report.selected).available).toBe(true);
+  });
+});
+
+describe('train, eval, predict', () => {
+  const dir = tmp();
+  const modelDir = path.join(dir, 'model');
+  let trained: Record<string, unknown>;
+
+  it('train --json prints the result fields and saves the model', () => {
+    const r = run(['train', '--model', 'two-layer-net', '--steps', '300', '--limit', '3000', '--seed', '3', '--save', modelDir, '--json']);
+    expect(r.code).toBe(0);
+    trained = JSON.parse(r.stdout);
+    for (const key of ['model', 'backend', 'params', 'steps', 'epochs', 'seconds', 'samplesPerSec', 'trainAccuracy', 'testAccuracy', 'testLoss', 'history']) {
+      expect(trained).toHaveProperty(key);
+    }
+    expect(trained).toMatchObject({ model: 'two-layer-net', params: 39_760, steps: 300, seed: 3 });
+    expect(trained.testAccuracy as number).toBeGreaterThan(0.3); // chance is 0.1
+    expect(r.stderr).toMatch(/epoch \d+\/\d+/); // progress on stderr
+    expect(fs.existsSync(path.join(modelDir, 'model.json'))).toBe(true);
+  });
+
+  it('--seed makes train repeatable on one backend', () => {
+    const r = run(['train', '--model', 'two-layer-net', '--steps', '300', '--limit', '3000', '--seed', '3', '--json']);
+    expect(JSON.parse(r.stdout).history.loss).toEqual((trained.history as { loss: number[] }).loss);
+  });
+
+  it('eval --json gives the same test accuracy as training ended with', () => {
+    const r = run(['eval', '--model-dir', modelDir, '--limit', '3000', '--json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.testAccuracy).toBe(trained.testAccuracy);
+    expect(out.testLoss).toBeCloseTo(trained.testLoss as number, 5);
+  });
+
+  it('predict reads a PNG (black on white, 56x56) and an IDX file', () => {
+    // A test-set "7": draw it large and inverted, as a scanned digit would be.
+    const idx = fs.readFileSync(path.join(MNIST_DIR, 't10k-images-idx3-ubyte.gz'));
+    const raw = require('zlib').gunzipSync(idx).subarray(16, 16 + 784) as Buffer;
+    const png = new PNG({ width: 56, height: 56 });
+    for (let y = 0; y < 56; y++)
+      for (let x = 0; x < 56; x++) {
+        const v = 255 - raw[(y >> 1) * 28 + (x >> 1)];
+        png.data.set([v, v, v, 255], 4 * (y * 56 + x));
+      }
+    const pngFile = path.join(dir, 'seven.png');
+    fs.writeFileSync(pngFile, PNG.sync.write(png));
+    const r = run(['predict', '--model-dir', modelDir, pngFile, path.join(MNIST_DIR, 't10k-images-idx3-ubyte.gz'), '--json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as Array<{ file: string; digit: number }>;
+    expect(out).toHaveLength(1 + 10000);
+    expect(out[0].digit).toBe(7);
+    expect(out[1].digit).toBe(7);
+  });
+
+  it('eval on a missing model dir is one clear error', () => {
+    const r = run(['eval', '--model-dir', path.join(dir, 'nope')]);
+    expect(r.code).toBe(1);
+    const errors = r.stderr.split('\n').filter((l) => l.startsWith('mnist-nets:'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/model\.json.*not found/);
+    expect(r.stderr).not.toMatch(/\n\s+at .*\.js/);
+  });
+
+  it('a learning rate that makes the loss NaN stops training with an error naming the step', () => {
+    const r = run(['train', '--model', 'prelu-mlp', '--steps', '60', '--limit', '1000', '--lr', '1e30']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/loss became (NaN|Infinity) at step \d+/);
+  });
+
+  it('bad flag values name the flag', () => {
+    expect(run(['train', '--model', 'cnn', '--steps', '0']).stderr).toMatch(/--steps: must be an integer >= 1, got 0/);
+    expect(run(['train', '--model', 'cnn', '--steps', '5', '--epochs', '1']).stderr).toMatch(/mutually exclusive|conflict/i);
+  });
+});
+
+describe('bench', () => {
+  it('writes report.md, results.json and SVG plots with a series per model', () => {
+    const out = tmp();
+    const r = run(['bench', '--models', 'two-layer-net,cnn', '--steps', '4', '--limit', '300', '--out', out, '--json']);
+    expect(r.code).toBe(0);
+    const bench = JSON.parse(r.stdout);
+    expect(bench.results.map((m: { model: string }) => m.model)).toEqual(['two-layer-net', 'cnn']);
+    for (const m of bench.results) {
+      for (const key of ['params', 'flopsPerSample', 'samplesPerSec', 'inferenceSamplesPerSec', 'epochSeconds', 'testAccuracy', 'testLoss', 'peakRssBytes']) {
+        expect(m).toHaveProperty(key);
+      }
+    }
+    const files = fs.readdirSync(out);
+    expect(files).toEqual(expect.arrayContaining(['report.md', 'results.json', 'loss.svg', 'accuracy.svg', 'confusion-two-layer-net.svg', 'confusion-cnn.svg']));
+    const loss = fs.readFileSync(path.join(out, 'loss.svg'), 'utf8');
+    expect(loss).toContain('two-layer-net');
+    expect(loss).toContain('cnn');
+    expect(fs.readFileSync(path.join(out, 'report.md'), 'utf8')).toMatch(/\| two-layer-net \|/);
+  });
+});
