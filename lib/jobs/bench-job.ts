@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import * as os from 'os';
 import { promises as fsp } from 'fs';
 import * as path from 'path';
 import type { Dataset, DatasetName, LoadOptions } from '../datasets';
@@ -17,6 +16,7 @@ import {
 import { evaluate } from '../training/evaluate';
 import { ProgressSink, silentProgress } from '../training/progress';
 import { TrainHistory, train } from '../training/train';
+import { MachineFacts, machineFacts } from './machine';
 import { TrainJobResult, loadPresetData, recipeOptions, runTrainJob } from './train-job';
 
 /** The comparison people come for. @default ['two-layer-net', 'cnn'] */
@@ -82,7 +82,7 @@ export interface BenchResult {
   testExamples: number;
   seed: number;
   targetAccuracy: number;
-  machine: { cpu: string; cores: number; memoryBytes: number; platform: string; node: string; tfjs: string };
+  machine: MachineFacts;
   date: string;
   results: BenchModelResult[];
 }
@@ -156,14 +156,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     testExamples: data.test.count,
     seed,
     targetAccuracy: target,
-    machine: {
-      cpu: os.cpus()[0]?.model ?? 'unknown',
-      cores: os.cpus().length,
-      memoryBytes: os.totalmem(),
-      platform: `${os.platform()} ${os.arch()}`,
-      node: process.version,
-      tfjs: tf.version.tfjs,
-    },
+    machine: machineFacts(),
     date: new Date().toISOString(),
     results,
   };

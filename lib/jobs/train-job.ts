@@ -5,6 +5,7 @@ import { InvalidArgumentError } from '../errors';
 import { ModelMetadata, saveModel } from '../io/model-io';
 import { Preset, forwardFlops, getPreset } from '../models/presets';
 import { randomSeed } from '../random';
+import { MachineFacts, machineFacts } from './machine';
 import { Evaluation, evaluate } from '../training/evaluate';
 import { describeOptimizer, OptimizerConfig } from '../training/optimizers';
 import { ProgressSink, silentProgress } from '../training/progress';
@@ -62,6 +63,8 @@ export interface TrainJobResult {
   perClassAccuracy: number[];
   confusion: number[][];
   reported: string;
+  machine: MachineFacts;
+  date: string;
   history: TrainHistory;
   savedTo?: string;
 }
@@ -193,6 +196,8 @@ export async function runTrainJob(options: TrainJobOptions): Promise<TrainJob> {
       perClassAccuracy: testEval.perClassAccuracy,
       confusion: testEval.confusion,
       reported: preset.reported.text,
+      machine: machineFacts(),
+      date: new Date().toISOString(),
       history: result.history,
     };
     if (options.saveDir) {
