@@ -130,3 +130,10 @@ describe('builders', () => {
     expect(() => getPreset('lenet')).toThrow(/unknown preset 'lenet'/);
   });
 });
+
+describe('package', () => {
+  it('VERSION matches package.json', () => {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    expect(require('../lib/version').VERSION).toBe(require('../package.json').version);
+  });
+});

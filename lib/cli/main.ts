@@ -8,6 +8,7 @@ import { modelsCommand } from './commands/models';
 import { predictCommand } from './commands/predict';
 import { trainCommand } from './commands/train';
 import { exitCodeFor, formatError } from './output';
+import { VERSION } from '../version';
 
 /** Exit code for a command line yargs itself rejects (unknown flag, bad choice, missing value). */
 export const USAGE_EXIT_CODE = 2;
@@ -28,7 +29,7 @@ export function buildCli(argv: string[]) {
     .recommendCommands()
     .help()
     .alias('h', 'help')
-    .version()
+    .version(VERSION)
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {
       if (err) throw err;
@@ -48,7 +49,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
-  });
+  // Exit explicitly: native handles (Dawn's instance, wasm worker threads) can keep the event
+  // loop alive after the work is done. stdout/stderr are synchronous for files and pipes on POSIX.
+  main(process.argv.slice(2)).then((code) => process.exit(code));
 }

@@ -1,0 +1,391 @@
+import { execFileSync } from 'child_process';
+import * as path from 'path';
+import * as vm from 'vm';
+import * as tf from '@tensorflow/tfjs';
+import {
+  adapterAttempts,
+  checkCudaLibraries,
+  CUDA_LIBRARIES,
+  doctor,
+  explainNativeLoadError,
+  formatDoctor,
+  isSoftwareAdapter,
+  parseLdconfig,
+  parseNvidiaSmi,
+  probeBackends,
+  useBackend,
+  type BackendStatus,
+} from '../lib/backends';
+import { BackendUnavailableError, InvalidArgumentError } from '../lib/errors';
+
+const REPO = path.resolve(__dirname, '..');
+
+/**
+ * Whether Dawn gives any adapter on this machine, decided before the tests are defined so that the
+ * WebGPU comparison is reported as skipped (with why) rather than passing vacuously. A child
+ * process, because loading dawn.node here would run before jest can report anything.
+ */
+function softwareAdapterProbe(): { found: boolean; reason: string } {
+  const script = `
+    const path = require('path');
+    let file = process.env.MNIST_NETS_DAWN_NODE;
+    if (file && !require('fs').existsSync(file)) { console.log(JSON.stringify({ found: false, reason: 'MNIST_NETS_DAWN_NODE=' + file + ' does not exist' })); process.exit(0); }
+    if (!file) try {
+      const arch = process.platform === 'darwin' ? 'universal' : process.arch;
+      file = path.join(path.dirname(require.resolve('webgpu/package.json')), 'dist', process.platform + '-' + arch, 'dawn.node');
+    } catch { console.log(JSON.stringify({ found: false, reason: 'the webgpu package is not installed' })); process.exit(0); }
+    const { create } = require(file);
+    (async () => {
+      for (const [options, featureLevel] of [[[], 'core'], [['backend=opengl'], 'compatibility']]) {
+        const adapter = await create(options).requestAdapter({ featureLevel });
+        if (adapter) { console.log(JSON.stringify({ found: true, reason: adapter.info.device + ' ' + adapter.info.description })); return; }
+      }
+      console.log(JSON.stringify({ found: false, reason: 'no adapter: requestAdapter returned null for Vulkan and for OpenGL (EGL); apt-get install libvulkan1 mesa-vulkan-drivers libegl1 gives Mesa software ones' }));
+    })().catch((e) => console.log(JSON.stringify({ found: false, reason: String(e && e.message) })));`;
+  try {
+    const out = execFileSync(process.execPath, ['-e', script], {
+      cwd: REPO,
+      env: { ...process.env, EGL_PLATFORM: process.env.EGL_PLATFORM ?? 'surfaceless' },
+      encoding: 'utf8',
+      timeout: 60_000,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    return JSON.parse(out.trim().split('\n').pop() ?? '{}') as { found: boolean; reason: string };
+  } catch (err) {
+    return { found: false, reason: `adapter probe failed: ${(err as Error).message.split('\n')[0]}` };
+  }
+}
+
+/**
+ * Jest gives each test file a copy of process.env, which native code never sees, so the
+ * EGL_PLATFORM=surfaceless that lib/backends sets for Dawn's OpenGL attempt would not reach Mesa's
+ * EGL here as it does under plain node. The real process object is the main context's.
+ */
+const realProcess = vm.runInThisContext('process') as NodeJS.Process;
+if (realProcess.env.EGL_PLATFORM === undefined) realProcess.env.EGL_PLATFORM = 'surfaceless';
+
+const adapterProbe = softwareAdapterProbe();
+if (!adapterProbe.found) {
+  console.log(`skipping the WebGPU-vs-cpu comparison: ${adapterProbe.reason}`);
+}
+
+let tensorsAtStart = 0;
+beforeAll(() => {
+  tensorsAtStart = tf.memory().numTensors;
+});
+afterAll(async () => {
+  await tf.setBackend('cpu');
+  expect(tf.memory().numTensors).toBe(tensorsAtStart);
+});
+
+describe('explainNativeLoadError', () => {
+  const needs = (reason: string) => {
+    expect(reason).toContain('libtensorflow 2.9.1');
+    expect(reason).toContain('CUDA 11.2');
+    expect(reason).toContain('cuDNN 8.1');
+  };
+
+  test('missing CUDA runtime, as dlopen reports it', () => {
+    const e = explainNativeLoadError('libcudart.so.11.0: cannot open shared object file: No such file or directory');
+    expect(e.kind).toBe('cuda-runtime');
+    expect(e.missing).toEqual(['libcudart.so.11.0']);
+    expect(e.reason).toMatch(/^failed to load: libcudart\.so\.11\.0: cannot open shared object file/);
+    needs(e.reason);
+    expect(e.reason).toContain("ldconfig -p | grep -E 'libcudart|libcudnn'");
+    expect(e.reason).toContain('nvidia-smi');
+  });
+
+  test('missing cuDNN, as TensorFlow logs it', () => {
+    const e = explainNativeLoadError(
+      "2024-03-01 10:00:00.000000: W tensorflow/stream_executor/platform/default/dso_loader.cc:64] Could not load dynamic library 'libcudnn.so.8'; dlerror: libcudnn.so.8: cannot open shared object file: No such file or directory; LD_LIBRARY_PATH: /usr/local/nvidia/lib64",
+    );
+    expect(e.kind).toBe('cudnn');
+    expect(e.missing).toEqual(['libcudnn.so.8']);
+    expect(e.reason).toContain('libcudnn.so.8');
+    needs(e.reason);
+  });
+
+  test('several missing libraries are all named', () => {
+    const e = explainNativeLoadError(
+      [
+        "Could not load dynamic library 'libcudart.so.11.0'; dlerror: libcudart.so.11.0: cannot open shared object file: No such file or directory",
+        "Could not load dynamic library 'libcublas.so.11'; dlerror: libcublas.so.11: cannot open shared object file: No such file or directory",
+        "Could not load dynamic library 'libcudnn.so.8'; dlerror: libcudnn.so.8: cannot open shared object file: No such file or directory",
+      ].join('\n'),
+    );
+    expect(e.kind).toBe('cuda-runtime');
+    expect(e.missing).toEqual(['libcudart.so.11.0', 'libcublas.so.11', 'libcudnn.so.8']);
+    expect(e.reason).toContain('libcudart.so.11.0, libcublas.so.11');
+  });
+
+  test('missing driver library', () => {
+    const e = explainNativeLoadError('libcuda.so.1: cannot open shared object file: No such file or directory');
+    expect(e.kind).toBe('cuda-driver');
+    expect(e.reason).toContain('NVIDIA driver');
+    expect(explainNativeLoadError('CUDA driver version is insufficient for CUDA runtime version').kind).toBe('cuda-driver');
+  });
+
+  test('missing libtensorflow', () => {
+    const e = explainNativeLoadError(
+      'libtensorflow.so.2: cannot open shared object file: No such file or directory',
+    );
+    expect(e.kind).toBe('libtensorflow');
+    expect(e.missing).toEqual(['libtensorflow.so.2']);
+    needs(e.reason);
+  });
+
+  test('addon never installed (the install script needs internet)', () => {
+    const e = explainNativeLoadError(
+      "The Node.js native addon module (tfjs_binding.node) can not be found at path: /app/node_modules/@tensorflow/tfjs-node-gpu/lib/napi-v8/tfjs_binding.node. \nPlease run command 'npm rebuild @tensorflow/tfjs-node-gpu --build-addon-from-source' to rebuild the native addon module. \nIf you have problem with building the addon module, please check https://github.com/tensorflow/tfjs/blob/master/tfjs-node/WINDOWS_TROUBLESHOOTING.md or file an issue.",
+    );
+    expect(e.kind).toBe('addon-missing');
+    expect(e.reason).toContain('tfjs_binding.node');
+    expect(e.reason).not.toContain('WINDOWS_TROUBLESHOOTING');
+    needs(e.reason);
+  });
+
+  test('a C++ runtime too old for libtensorflow is not mistaken for a missing libtensorflow', () => {
+    const e = explainNativeLoadError(
+      "/lib/x86_64-linux-gnu/libstdc++.so.6: version `GLIBCXX_3.4.26' not found (required by /app/node_modules/@tensorflow/tfjs-node-gpu/lib/napi-v8/libtensorflow_framework.so.2)",
+    );
+    expect(e.kind).toBe('glibc');
+    expect(e.reason).toContain('GLIBCXX_3.4.26');
+  });
+
+  test('an addon built for another Node', () => {
+    const e = explainNativeLoadError(
+      "The module '/app/node_modules/@tensorflow/tfjs-node-gpu/lib/napi-v8/tfjs_binding.node'\nwas compiled against a different Node.js version using\nNODE_MODULE_VERSION 93. This version of Node.js requires\nNODE_MODULE_VERSION 115.",
+    );
+    expect(e.kind).toBe('node-abi');
+  });
+
+  test('anything else keeps its message', () => {
+    const e = explainNativeLoadError('Something unexpected happened');
+    expect(e).toEqual({ kind: 'unknown', missing: [], reason: 'failed to load: Something unexpected happened' });
+  });
+});
+
+describe('parsers', () => {
+  test('nvidia-smi CSV', () => {
+    expect(parseNvidiaSmi('NVIDIA H100 80GB HBM3, 550.54.15, 81559 MiB\nTesla T4, 535.104.05, 15360 MiB\n\n')).toEqual([
+      { name: 'NVIDIA H100 80GB HBM3', driver: '550.54.15', memory: '81559 MiB' },
+      { name: 'Tesla T4', driver: '535.104.05', memory: '15360 MiB' },
+    ]);
+    expect(parseNvidiaSmi('GeForce GTX 1080, 470.82.01')).toEqual([{ name: 'GeForce GTX 1080', driver: '470.82.01' }]);
+    expect(parseNvidiaSmi('')).toEqual([]);
+  });
+
+  test('ldconfig -p and the CUDA libraries tfjs-node-gpu needs', () => {
+    const visible = parseLdconfig(
+      [
+        '1234 libs found in cache `/etc/ld.so.cache\'',
+        '\tlibcudnn.so.8 (libc6,x86-64) => /usr/lib/x86_64-linux-gnu/libcudnn.so.8',
+        '\tlibcudart.so.11.0 (libc6,x86-64) => /usr/local/cuda-11.2/lib64/libcudart.so.11.0',
+        '\tlibc.so.6 (libc6,x86-64, OS ABI: Linux 3.2.0) => /lib/x86_64-linux-gnu/libc.so.6',
+      ].join('\n'),
+    );
+    expect([...visible].sort()).toEqual(['libc.so.6', 'libcudart.so.11.0', 'libcudnn.so.8']);
+    const { found, missing } = checkCudaLibraries(visible);
+    expect(found).toEqual(['libcudart.so.11.0', 'libcudnn.so.8']);
+    expect(missing).toEqual(CUDA_LIBRARIES.filter((l) => l !== 'libcudart.so.11.0' && l !== 'libcudnn.so.8'));
+  });
+
+  test('software adapters are recognised by flag or name', () => {
+    expect(isSoftwareAdapter({ vendor: 'mesa', device: 'llvmpipe (LLVM 15.0.6, 256 bits)' })).toBe(true);
+    expect(isSoftwareAdapter({ device: 'llvmpipe-llvm-15-0-6-256-bits-', description: 'OpenGL version 4.5 (Core Profile) Mesa 22.3.6' })).toBe(true);
+    expect(isSoftwareAdapter({ vendor: 'google', device: 'SwiftShader Device (Subzero)' })).toBe(true);
+    expect(isSoftwareAdapter({ vendor: 'nvidia', architecture: 'hopper', device: 'NVIDIA H100 80GB HBM3' })).toBe(false);
+    expect(isSoftwareAdapter({ vendor: 'nvidia', device: 'NVIDIA H100' }, true)).toBe(true);
+  });
+
+  test('the OpenGL fallback is tried on Linux only when no Dawn options were given', () => {
+    expect(adapterAttempts('linux', []).map((a) => a.featureLevel)).toEqual(['core', 'compatibility']);
+    expect(adapterAttempts('linux', ['backend=vulkan'])).toEqual([{ dawnOptions: ['backend=vulkan'], featureLevel: 'core' }]);
+    expect(adapterAttempts('darwin', [])).toHaveLength(1);
+  });
+});
+
+describe('useBackend', () => {
+  test('rejects an unknown choice, naming the argument', async () => {
+    await expect(useBackend('gpu' as never)).rejects.toThrow(InvalidArgumentError);
+    await expect(useBackend('gpu' as never)).rejects.toThrow(/^backend: /);
+  });
+
+  test("explicit 'cpu' works", async () => {
+    const sel = await useBackend('cpu');
+    expect(sel.selected).toBe('cpu');
+    expect(sel.statuses).toHaveLength(1);
+    expect(sel.statuses[0]).toMatchObject({ name: 'cpu', available: true });
+    expect(tf.getBackend()).toBe('cpu');
+  });
+
+  test("explicit 'tensorflow' throws BackendUnavailableError with the reason, and does not switch", async () => {
+    await useBackend('cpu');
+    const err = await useBackend('tensorflow').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(BackendUnavailableError);
+    const e = err as BackendUnavailableError;
+    expect(e.backend).toBe('tensorflow');
+    expect(e.reason).toMatch(/^(not installed \(npm i @tensorflow\/tfjs-node-gpu|failed to load: )/);
+    expect(e.message).toBe(`backend 'tensorflow' is not available: ${e.reason}`);
+    expect(tf.getBackend()).toBe('cpu');
+  });
+
+  test("explicit 'webgpu' without a hardware adapter throws rather than falling back", async () => {
+    const hardware = (await probeBackends({ allowSoftwareWebGPU: false })).find((s) => s.name === 'webgpu') as BackendStatus;
+    if (hardware.available) {
+      console.log(`a hardware WebGPU adapter is present (${hardware.reason}); nothing to check here`);
+      return;
+    }
+    await useBackend('cpu');
+    await expect(useBackend('webgpu', { allowSoftwareWebGPU: false })).rejects.toThrow(BackendUnavailableError);
+    await expect(useBackend('webgpu', { allowSoftwareWebGPU: false })).rejects.toThrow(hardware.reason);
+    expect(tf.getBackend()).toBe('cpu');
+  });
+
+  test("explicit 'wasm' reports SIMD and threads", async () => {
+    const sel = await useBackend('wasm');
+    expect(sel.selected).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+    const details = sel.statuses[0].details ?? {};
+    expect(typeof details.simd).toBe('boolean');
+    expect(details.threads).toBe(false);
+    // lib/kernels adds the conv backprop tfjs-backend-wasm lacks, which CNN training needs.
+    expect(details.trainingKernels).toBe(true);
+    expect(tf.getKernel(tf.Conv2DBackpropFilter, 'wasm')).toBeDefined();
+    expect(sel.statuses[0].reason).toMatch(/^SIMD (yes|no), threads no/);
+    const product = tf.tidy(() => tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.eye(2)));
+    expect(Array.from(await product.data())).toEqual([1, 2, 3, 4]);
+    product.dispose();
+  });
+
+  test('auto picks the first available backend and says why each better one was skipped', async () => {
+    const lines: string[] = [];
+    const sel = await useBackend('auto', { log: (l) => lines.push(l), allowSoftwareWebGPU: false });
+    const last = sel.statuses[sel.statuses.length - 1];
+    expect(last.name).toBe(sel.selected);
+    expect(last.available).toBe(true);
+    for (const skipped of sel.statuses.slice(0, -1)) {
+      expect(skipped.available).toBe(false);
+      expect(skipped.reason.length).toBeGreaterThan(0);
+    }
+    expect(lines).toHaveLength(sel.statuses.length);
+    expect(lines[lines.length - 1]).toMatch(new RegExp(`^backend: .*${sel.selected}.* selected`));
+    expect(tf.getBackend()).toBe(sel.selected);
+
+    const gpuTier = sel.statuses[0];
+    expect(gpuTier).toMatchObject({ name: 'tensorflow', package: '@tensorflow/tfjs-node-gpu' });
+    if (!gpuTier.available) {
+      // Here: tfjs-node-gpu is absent, or present without its addon (its install needs internet).
+      expect(gpuTier.reason).toMatch(/^(not installed|failed to load|loaded, but)/);
+      // Without CUDA and tfjs-node, and with no hardware adapter, wasm is the best there is.
+      if (sel.statuses.length >= 4 && sel.statuses.slice(0, 3).every((s) => !s.available)) expect(sel.selected).toBe('wasm');
+    }
+    const tfCpu = sel.statuses.find((s) => s.package === '@tensorflow/tfjs-node');
+    if (tfCpu) expect(tfCpu.reason).toMatch(/^(not installed \(npm i @tensorflow\/tfjs-node|failed to load|TensorFlow)/);
+  });
+
+  test('probeBackends lists all five tiers and does not switch', async () => {
+    await useBackend('cpu');
+    const statuses = await probeBackends({ allowSoftwareWebGPU: false });
+    expect(statuses.map((s) => s.name)).toEqual(['tensorflow', 'webgpu', 'tensorflow', 'wasm', 'cpu']);
+    expect(statuses[4].available).toBe(true);
+    expect(tf.getBackend()).toBe('cpu');
+  });
+});
+
+describe('doctor', () => {
+  test('report shape', async () => {
+    const report = await doctor({ allowSoftwareWebGPU: false });
+    expect(Object.keys(report).sort()).toEqual(['backends', 'cpu', 'current', 'gpu', 'platform', 'selected', 'versions']);
+    expect(report.backends.map((s) => s.name)).toEqual(['tensorflow', 'webgpu', 'tensorflow', 'wasm', 'cpu']);
+    expect(report.selected).toBe(report.backends.find((s) => s.available)?.name);
+    expect(report.versions).toMatchObject({ node: process.versions.node, tfjs: '4.22.0', 'tfjs-core': '4.22.0', 'tfjs-backend-wasm': '4.22.0' });
+    expect(report.cpu.cores).toBeGreaterThan(0);
+    expect(typeof report.cpu.model).toBe('string');
+    expect(typeof report.cpu.simd).toBe('boolean');
+    expect(report.cpu.threads).toBe(false);
+    expect(typeof report.gpu.webgpu).toBe('string');
+    expect('gpus' in report.gpu.nvidia || 'reason' in report.gpu.nvidia).toBe(true);
+    expect(typeof report.gpu.vulkanLoader).toBe('boolean');
+    if (process.platform === 'linux') {
+      const { found, missing } = report.gpu.cudaLibraries ?? { found: [], missing: [] };
+      expect([...found, ...missing].sort()).toEqual([...CUDA_LIBRARIES].sort());
+    }
+    if (report.gpu.webgpuAdapter) {
+      expect(report.gpu.webgpuAdapter.limits.maxStorageBufferBindingSize).toBeGreaterThan(0);
+      expect(report.gpu.webgpuAdapter.limits.maxComputeWorkgroupStorageSize).toBeGreaterThan(0);
+    }
+    expect(report.platform).toMatchObject({ os: process.platform, arch: process.arch, bundled: false });
+    expect(JSON.parse(JSON.stringify(report))).toEqual(report);
+  });
+
+  test('formatDoctor lists every backend with its reason and marks the selected one', async () => {
+    const report = await doctor({ allowSoftwareWebGPU: false });
+    const text = formatDoctor(report);
+    const lines = text.split('\n');
+    expect(lines[0]).toMatch(/^platform +\w+ \w+, kernel /);
+    expect(text).toMatch(/^cpu +.*\d+ cores; wasm SIMD (yes|no), threads no$/m);
+    expect(text).toMatch(/^gpu +nvidia-smi: /m);
+    expect(text).toContain(`webgpu: ${report.gpu.webgpu}`);
+    expect(text).toContain('backends, in auto order');
+    for (const s of report.backends) expect(text).toContain(s.reason);
+    expect(lines.filter((l) => l.endsWith('<- selected'))).toHaveLength(1);
+    expect(lines[lines.length - 1]).toBe(`selected: ${report.selected} (current tf.js backend: ${report.current ?? 'none yet'})`);
+  });
+});
+
+(adapterProbe.found ? describe : describe.skip)(`webgpu on a software adapter (${adapterProbe.reason})`, () => {
+  const close = (actual: Float32Array, expected: Float32Array, tolerance: number) => {
+    expect(actual.length).toBe(expected.length);
+    let worst = 0;
+    for (let i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / (1 + Math.abs(expected[i])));
+    expect(worst).toBeLessThan(tolerance);
+  };
+
+  async function compute(backend: 'cpu' | 'webgpu'): Promise<Float32Array[]> {
+    if (backend === 'cpu') await useBackend('cpu');
+    else await useBackend('webgpu', { allowSoftwareWebGPU: true });
+    expect(tf.getBackend()).toBe(backend);
+    const outputs = tf.tidy(() => {
+      const a = tf.randomUniform([64, 784], -1, 1, 'float32', 1);
+      const w = tf.randomUniform([784, 100], -0.1, 0.1, 'float32', 2);
+      const images = tf.randomUniform([8, 28, 28, 1], 0, 1, 'float32', 3) as tf.Tensor4D;
+      const filters = tf.randomNormal([5, 5, 1, 16], 0, 0.2, 'float32', 4) as tf.Tensor4D;
+      const features = tf.randomNormal([8, 14, 14, 16], 0, 1, 'float32', 5) as tf.Tensor4D;
+      const filters2 = tf.randomNormal([5, 5, 16, 32], 0, 0.1, 'float32', 6) as tf.Tensor4D;
+      return [
+        tf.matMul(a, w),
+        tf.conv2d(images, filters, 1, 'same'),
+        tf.conv2d(features, filters2, 1, 'valid'),
+        tf.grad((x) => tf.conv2d(x as tf.Tensor4D, filters, 1, 'same').square().sum())(images),
+      ];
+    });
+    const values = await Promise.all(outputs.map((t) => t.data() as Promise<Float32Array>));
+    tf.dispose(outputs);
+    return values;
+  }
+
+  test('matMul and conv2d (forward and input gradient) agree with the cpu backend', async () => {
+    const expected = await compute('cpu');
+    const actual = await compute('webgpu');
+    actual.forEach((values, i) => close(values, expected[i], 1e-4));
+  });
+
+  test('auto takes the software adapter only when allowed', async () => {
+    const withSoftware = await useBackend('auto', { allowSoftwareWebGPU: true });
+    const webgpu = withSoftware.statuses.find((s) => s.name === 'webgpu') as BackendStatus;
+    if (withSoftware.selected !== 'webgpu') {
+      // A loaded tfjs-node-gpu with CUDA ranks above webgpu.
+      expect(withSoftware.selected).toBe('tensorflow');
+      return;
+    }
+    expect(webgpu.reason).toMatch(/CPU \(software\) device allowed by MNIST_NETS_WEBGPU_ALLOW_SOFTWARE/);
+    const without = await useBackend('auto', { allowSoftwareWebGPU: false });
+    expect(without.selected).not.toBe('webgpu');
+    const skipped = without.statuses.find((s) => s.name === 'webgpu') as BackendStatus;
+    expect(skipped.reason).toMatch(/CPU \(software\) device: /);
+  });
+});
