@@ -1,4 +1,4 @@
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -182,6 +182,36 @@ describe('train, eval, predict', () => {
   it('bad flag values name the flag', () => {
     expect(run(['train', '--model', 'cnn', '--steps', '0']).stderr).toMatch(/--steps: must be an integer >= 1, got 0/);
     expect(run(['train', '--model', 'cnn', '--steps', '5', '--epochs', '1']).stderr).toMatch(/mutually exclusive|conflict/i);
+  });
+});
+
+describe('Ctrl-C during train --save', () => {
+  it('stops after the step in flight, saves the last completed state, exits 130', async () => {
+    const dir = path.join(tmp(), 'model');
+    const child = spawn(process.execPath, [CLI, 'train', '--model', 'two-layer-net', '--steps', '1000000', '--limit', '5000', '--save', dir, '--json'], {
+      env: { ...process.env, MNIST_DIR },
+    });
+    let stderr = '';
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    const code = await new Promise<number | null>((resolve) => {
+      child.stderr.on('data', (d) => {
+        stderr += d;
+        // Interrupt once a few epochs (checkpoints) are done.
+        if (/epoch 3\/\d+ done/.test(stderr) && !child.killed) child.kill('SIGINT');
+      });
+      child.on('exit', (c) => resolve(c));
+    });
+    expect(stderr).toMatch(/interrupted: finishing the current step and saving/);
+    expect(code).toBe(130);
+    const result = JSON.parse(stdout);
+    expect(result.stopped).toBe('aborted');
+    const saved = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
+    expect(saved.mnistNets).toMatchObject({ stopped: 'aborted', steps: result.steps });
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    // And it loads and evaluates to what the run reported.
+    const r = run(['eval', '--model-dir', dir, '--limit', '5000', '--json']);
+    expect(JSON.parse(r.stdout).testAccuracy).toBe(result.testAccuracy);
   });
 });
 
