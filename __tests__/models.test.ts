@@ -4,21 +4,14 @@ import { buildMlp } from '../lib/models/mlp';
 import { buildTwoLayerNet } from '../lib/models/two-layer-net';
 import { PRESETS, PRESET_IDS, forwardFlops, getPreset } from '../lib/models/presets';
 import { InvalidArgumentError } from '../lib/errors';
+import { RECIPE_PARAMS } from './helpers/expected';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
 describe('presets', () => {
-  const expected: Record<string, number> = {
-    mlp: 31_810,
-    'deep-mlp': 1_196_810,
-    'tanh-mlp': 42_310,
-    'mse-mlp': 158_800,
-    'two-layer-net': 39_760,
-    'prelu-mlp': 203_531,
-    cnn: 3_274_634,
-  };
+  const expected = RECIPE_PARAMS;
 
   it('lists the seven recipes of RECIPES.md', () => {
     expect([...PRESET_IDS].sort()).toEqual(Object.keys(expected).sort());

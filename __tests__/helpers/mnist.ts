@@ -1,8 +1,7 @@
-import * as path from 'path';
 import { Dataset, Normalization, loadMnist } from '../../lib/datasets';
+import { MNIST_DIR } from './mnist-dir';
 
-/** Real MNIST for tests: $MNIST_DIR (CI sets it), else the shared copy beside the checkout. */
-export const MNIST_DIR = process.env.MNIST_DIR ?? path.resolve(__dirname, '../../../shared/datasets/mnist');
+export { MNIST_DIR };
 
 const cache = new Map<string, Promise<Dataset>>();
 

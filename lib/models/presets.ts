@@ -1,9 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ImageLayout, Normalization } from '../datasets';
 import { InvalidArgumentError } from '../errors';
-import type { LossName, TargetValues } from '../training/losses';
-import type { OptimizerConfig } from '../training/optimizers';
-import type { Sampling } from '../training/sampler';
+import type { TrainOptions } from '../training/train';
 import { buildCnn } from './cnn';
 import { buildMlp } from './mlp';
 import { buildTwoLayerNet } from './two-layer-net';
@@ -12,23 +10,18 @@ export type PresetId = 'mlp' | 'deep-mlp' | 'tanh-mlp' | 'mse-mlp' | 'two-layer-
 /** The three headline families; every preset is built by one of their builders. */
 export type Family = 'mlp' | 'two-layer-net' | 'cnn';
 
-/** How a preset trains, exactly as its source document does. */
-export interface Recipe {
-  loss: LossName;
-  optimizer: OptimizerConfig;
-  batchSize: number;
-  sampling: Sampling;
-  /** Exactly one of epochs / steps. */
-  epochs?: number;
-  steps?: number;
+/**
+ * How a preset trains, exactly as its source document does: train()'s options (exactly one of
+ * epochs / steps; `trainLimit` is prelu-mlp's 56,000-image split) plus the input normalisation.
+ */
+export interface Recipe
+  extends Pick<
+    TrainOptions,
+    'loss' | 'optimizer' | 'batchSize' | 'sampling' | 'epochs' | 'steps' | 'targets' | 'evalTrainLimit' | 'evalTestLimit' | 'trainLimit'
+  > {
   normalization: Normalization;
-  targets?: TargetValues;
   /** Steps between train/test accuracy logs. */
   logInterval: number;
-  evalTrainLimit?: number;
-  evalTestLimit?: number;
-  /** Training examples used (prelu-mlp trains on a 56,000-image split). */
-  trainLimit?: number;
 }
 
 export interface Preset {
