@@ -1,0 +1,124 @@
+/**
+ * Kernels that make training on the wasm backend possible and fast: the filter gradient of a
+ * convolution (missing from tfjs-backend-wasm 4.22), and replacements for kernels whose wasm
+ * versions fall back to generic loops at ~1/10 of XNNPACK's speed on the shapes a training step
+ * produces. See docs/PERF.md for the measurements behind each one.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { InvalidArgumentError } from '../errors';
+import { batchMatMulWasm, fusedMatMulWasm } from './batch-mat-mul';
+import { WASM_BACKEND, originalKernels } from './compose';
+import { conv2DBackpropFilterWasm, conv2DBackpropInputWasm } from './conv2d-backprop';
+import { maxPoolGradWasm } from './max-pool-grad';
+
+export { MAX_UPSAMPLED_STRIDE_AREA, conv2DBackpropFilterWasm, conv2DBackpropInputWasm } from './conv2d-backprop';
+export { batchMatMulWasm, fusedMatMulWasm, planProduct } from './batch-mat-mul';
+export type { PackingState } from './batch-mat-mul';
+export { maxPoolGradWasm } from './max-pool-grad';
+export { enableWasmThreads } from './threads';
+
+/** Names of the kernels {@link registerWasmTrainingKernels} installs on the wasm backend. */
+export const WASM_TRAINING_KERNELS = [
+  tf.Conv2DBackpropFilter,
+  tf.Conv2DBackpropInput,
+  tf.BatchMatMul,
+  tf._FusedMatMul,
+  tf.MaxPoolGrad,
+] as const;
+
+export type WasmTrainingKernel = (typeof WASM_TRAINING_KERNELS)[number];
+
+const KERNEL_FUNCS: Record<WasmTrainingKernel, tf.KernelFunc> = {
+  [tf.Conv2DBackpropFilter]: conv2DBackpropFilterWasm,
+  [tf.Conv2DBackpropInput]: conv2DBackpropInputWasm,
+  [tf.BatchMatMul]: batchMatMulWasm,
+  [tf._FusedMatMul]: fusedMatMulWasm,
+  [tf.MaxPoolGrad]: maxPoolGradWasm,
+};
+
+/** Options of {@link registerWasmTrainingKernels}. */
+export interface RegisterWasmTrainingKernelsOptions {
+  /**
+   * Which kernels to install; the others are left as they are (or restored, if this module
+   * installed them before). Meant for measuring one replacement at a time.
+   * @default {@link WASM_TRAINING_KERNELS} (all)
+   */
+  kernels?: readonly WasmTrainingKernel[];
+}
+
+function ensureWasmKernelsLoaded(): void {
+  if (tf.getKernel(tf.Conv2D, WASM_BACKEND) != null) return;
+  // Loaded here rather than imported at the top: importing tfjs-backend-wasm registers the
+  // 'wasm' backend (priority 2, above 'cpu'), which would change the default backend of every
+  // program that merely imports this library. Backend choice belongs to lib/backends.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  require('@tensorflow/tfjs-backend-wasm');
+}
+
+function isInstalled(name: WasmTrainingKernel): boolean {
+  return tf.getKernel(name, WASM_BACKEND)?.kernelFunc === KERNEL_FUNCS[name];
+}
+
+function install(name: WasmTrainingKernel): void {
+  if (isInstalled(name)) return;
+  const current = tf.getKernel(name, WASM_BACKEND);
+  if (current != null) {
+    originalKernels.set(name, current);
+    tf.unregisterKernel(name, WASM_BACKEND);
+  }
+  // The original's setup (cwrap of its C++ entry point) must still run when the backend is
+  // initialised after this call: the replacement falls back to the original's kernelFunc.
+  tf.registerKernel({
+    kernelName: name,
+    backendName: WASM_BACKEND,
+    kernelFunc: KERNEL_FUNCS[name],
+    setupFunc: current?.setupFunc,
+    disposeFunc: current?.disposeFunc,
+  });
+}
+
+function uninstall(name: WasmTrainingKernel): void {
+  if (!isInstalled(name)) return;
+  tf.unregisterKernel(name, WASM_BACKEND);
+  // Conv2DBackpropFilter has no original: uninstalling removes it again.
+  const original = originalKernels.get(name);
+  if (original != null) {
+    tf.registerKernel(original);
+    originalKernels.delete(name);
+  }
+}
+
+/**
+ * Registers, for backend 'wasm', the kernels CNN training needs: `Conv2DBackpropFilter` (absent
+ * from tfjs-backend-wasm), and faster `Conv2DBackpropInput`, `BatchMatMul`, `_FusedMatMul` and
+ * `MaxPoolGrad` (the last also fixes the backend's gradient for windows of values <= 0) that
+ * fall back to the backend's own kernels for the cases they do not handle. Idempotent;
+ * works before or after `tf.setBackend('wasm')`. Loads `@tensorflow/tfjs-backend-wasm` if it is
+ * not loaded yet.
+ */
+export function registerWasmTrainingKernels(options: RegisterWasmTrainingKernelsOptions = {}): void {
+  const wanted = options.kernels ?? WASM_TRAINING_KERNELS;
+  for (const name of wanted) {
+    if (!(WASM_TRAINING_KERNELS as readonly string[]).includes(name)) {
+      throw new InvalidArgumentError(
+        'kernels',
+        `unknown kernel ${JSON.stringify(name)}; expected some of ${WASM_TRAINING_KERNELS.join(', ')}`,
+      );
+    }
+  }
+  ensureWasmKernelsLoaded();
+  for (const name of WASM_TRAINING_KERNELS) {
+    if (wanted.includes(name)) install(name);
+    else uninstall(name);
+  }
+}
+
+/** Puts the wasm backend's own kernels back (and removes Conv2DBackpropFilter again). */
+export function unregisterWasmTrainingKernels(): void {
+  for (const name of WASM_TRAINING_KERNELS) uninstall(name);
+}
+
+/** The kernels of {@link WASM_TRAINING_KERNELS} that are currently installed. */
+export function installedWasmTrainingKernels(): WasmTrainingKernel[] {
+  return WASM_TRAINING_KERNELS.filter(isInstalled);
+}
