@@ -5,7 +5,8 @@
  *   node dist/scripts/speed.js [--backends wasm,cpu] [--presets ...] [--steps 50] [--json]
  *
  * Each preset runs its own recipe (batch size, loss, optimiser) for --steps steps after 3 untimed
- * warm-up steps; the cnn on the plain cpu backend takes ~30 s a step, so it gets 2 steps there.
+ * warm-up steps; the cnn on the plain cpu backend takes ~136 s a step (docs/PERF.md), so it gets
+ * one step there and no warm-up.
  */
 import * as tf from '@tensorflow/tfjs';
 import yargs from 'yargs';
@@ -52,9 +53,10 @@ async function main(): Promise<void> {
     for (const id of args.presets.split(',')) {
       const preset = PRESETS[id as keyof typeof PRESETS];
       const data: Dataset = preset.recipe.normalization === 'offset' ? offset : unit;
-      const steps = id === 'cnn' && backend === 'cpu' ? 2 : args.steps;
+      const slow = id === 'cnn' && backend === 'cpu';
+      const steps = slow ? 1 : args.steps;
       const model = preset.build({ seed: 1 });
-      await train(model, data, { ...recipeOptions(preset, { steps: 3, seed: 1 }), logInterval: 0 });
+      if (!slow) await train(model, data, { ...recipeOptions(preset, { steps: 3, seed: 1 }), logInterval: 0 });
       const r = await train(model, data, { ...recipeOptions(preset, { steps, seed: 2 }), logInterval: 0 });
       model.dispose();
       const options = recipeOptions(preset, {});

@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import { BACKEND_CHOICES, useBackend, BackendChoice } from '../backends';
 import { DATASET_NAMES, DatasetName, LoadOptions } from '../datasets';
 import { InvalidArgumentError } from '../errors';
+import { enableWasmThreads } from '../kernels/threads';
 import { logLine } from './output';
 
 export interface DataArgs {
@@ -12,6 +13,7 @@ export interface DataArgs {
 
 export interface BackendArgs {
   backend: BackendChoice;
+  threads?: number;
 }
 
 export function withDataOptions<T>(y: Argv<T>): Argv<T & DataArgs> {
@@ -22,11 +24,16 @@ export function withDataOptions<T>(y: Argv<T>): Argv<T & DataArgs> {
 }
 
 export function withBackendOption<T>(y: Argv<T>): Argv<T & BackendArgs> {
-  return y.option('backend', {
-    choices: BACKEND_CHOICES,
-    default: 'auto' as BackendChoice,
-    describe: 'Compute backend; auto picks the best one present (see `mnist-nets doctor`)',
-  }) as never;
+  return y
+    .option('backend', {
+      choices: BACKEND_CHOICES,
+      default: 'auto' as BackendChoice,
+      describe: 'Compute backend; auto picks the best one present (see `mnist-nets doctor`)',
+    })
+    .option('threads', {
+      type: 'number',
+      describe: 'wasm only: run its kernels on N threads (opt-in; pays for the CNN on idle cores, slows small MLPs; docs/PERF.md)',
+    }) as never;
 }
 
 export function withJsonOption<T>(y: Argv<T>): Argv<T & { json: boolean }> {
@@ -47,10 +54,17 @@ export function checkFlag(flag: string, value: number | undefined, { min = 1 } =
 }
 
 /** Selects the backend and says which in one line; `doctor` gives the full reasons. */
-export async function selectBackend(choice: BackendChoice): Promise<string> {
+export async function selectBackend(choice: BackendChoice, threads?: number): Promise<string> {
+  if (threads !== undefined) {
+    checkFlag('threads', threads);
+    if (choice !== 'wasm') throw new InvalidArgumentError('--threads', 'applies to --backend wasm only');
+    // Must come before the wasm backend is first initialised.
+    if (threads > 1) await enableWasmThreads(threads);
+  }
   const selection = await useBackend(choice);
   const skipped = selection.statuses.filter((s) => !s.available).map((s) => s.name);
   const why = skipped.length ? ` (skipped: ${[...new Set(skipped)].join(', ')}; \`mnist-nets doctor\` says why)` : '';
-  logLine(`backend: ${selection.selected}${why}`);
-  return selection.selected;
+  const name = threads !== undefined && threads > 1 ? `${selection.selected} (${threads} threads)` : selection.selected;
+  logLine(`backend: ${name}${why}`);
+  return name;
 }

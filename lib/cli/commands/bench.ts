@@ -59,7 +59,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
         throw new InvalidArgumentError('--models', `unknown preset '${m}'`);
       }
     });
-    const backend = await selectBackend(args.backend);
+    const backend = await selectBackend(args.backend, args.threads);
     const bench = await runBench({
       models,
       steps: args.steps,

@@ -23,7 +23,7 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
       ),
     ) as never,
   handler: async (args) => {
-    await selectBackend(args.backend);
+    await selectBackend(args.backend, args.threads);
     const { model, metadata } = await loadModel(args['model-dir']);
     try {
       const out: Array<{ file: string; index: number; digit: number; scores: number[] }> = [];

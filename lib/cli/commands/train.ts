@@ -57,7 +57,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       throw new InvalidArgumentError('--seed', `must be an integer, got ${args.seed}`);
     }
     if (args.lr !== undefined && !(args.lr > 0)) throw new InvalidArgumentError('--lr', `must be a positive number, got ${args.lr}`);
-    const backend = await selectBackend(args.backend);
+    const backend = await selectBackend(args.backend, args.threads);
 
     // Ctrl-C stops after the step in flight; the job then saves the last completed state.
     const controller = new AbortController();
