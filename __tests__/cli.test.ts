@@ -172,6 +172,13 @@ describe('train, eval, predict', () => {
     expect(r.stderr).toMatch(/loss became (NaN|Infinity) at step \d+/);
   });
 
+  it('--threads runs the threaded wasm backend and the process still exits', () => {
+    const r = run(['train', '--model', 'cnn', '--steps', '2', '--limit', '200', '--backend', 'wasm', '--threads', '2', '--log-interval', '0', '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ backend: 'wasm (2 threads)', steps: 2 });
+    expect(run(['train', '--model', 'cnn', '--threads', '2']).stderr).toMatch(/--threads: applies to --backend wasm only/);
+  });
+
   it('bad flag values name the flag', () => {
     expect(run(['train', '--model', 'cnn', '--steps', '0']).stderr).toMatch(/--steps: must be an integer >= 1, got 0/);
     expect(run(['train', '--model', 'cnn', '--steps', '5', '--epochs', '1']).stderr).toMatch(/mutually exclusive|conflict/i);
