@@ -99,7 +99,7 @@ export async function probeWasm(): Promise<BackendStatus> {
     return { ...base, version: loaded.version_wasm, details, available: false, reason: `${path.basename(binary)} is missing from ${path.dirname(binary)}` };
   }
   // tfjs-backend-wasm turns threads off under Node (tensorflow/tfjs#3830), so 'no' is expected here.
-  const reason = `SIMD ${simd ? 'yes' : 'no'}, threads ${threads ? 'yes' : 'no (tfjs-backend-wasm is single-threaded under Node)'}`;
+  const reason = `SIMD ${simd ? 'yes' : 'no'}, threads ${threads ? 'yes' : 'no (tfjs-backend-wasm turns them off under Node; `--threads N` opts in, see docs/PERF.md)'}`;
   return { ...base, version: loaded.version_wasm, details, device: 'CPU', available: true, reason };
 }
 
