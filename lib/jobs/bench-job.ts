@@ -207,7 +207,7 @@ function toModelResult(
 
 /** The comparison table, as markdown. */
 export function benchTable(bench: BenchResult): string {
-  const mb = (b: number) => `${formatNumber(b / 2 ** 20)} MiB`;
+  const mb = (b: number) => `${formatNumber(b / 2 ** 20, 1)} MiB`;
   return markdownTable(
     ['model', 'params', 'MFLOP/sample (fwd)', 'train samples/s', 'infer samples/s', 'epoch time', `time to ${(bench.targetAccuracy * 100).toFixed(0)}%`, 'test acc', 'test loss', 'steps', 'peak RSS', 'peak tensors'],
     bench.results.map((r) => [
