@@ -118,6 +118,23 @@ describe('train()', () => {
     model.dispose();
   });
 
+  it('stops at a training-time budget and evaluates on a time interval', async () => {
+    const data = await smallMnist();
+    const model = PRESETS['two-layer-net'].build({ seed: 3 });
+    const { steps: _recipeSteps, ...options } = recipeOptions(PRESETS['two-layer-net'], {});
+    const r = await train(model, data, { ...options, maxSeconds: 0.6, evalIntervalSeconds: 0.2, logInterval: 0 });
+    expect(r.stopped).toBe('time-limit');
+    expect(r.trainSeconds).toBeGreaterThanOrEqual(0.6);
+    expect(r.trainSeconds).toBeLessThan(1.5);
+    expect(r.history.loss).toHaveLength(r.steps);
+    // Evaluations at ~0.2, 0.4, 0.6 s of training, the last one at the final step.
+    expect(r.history.evals.length).toBeGreaterThanOrEqual(3);
+    expect(r.history.evals.at(-1)?.step).toBe(r.steps - 1);
+    const capped = await train(model, data, { ...options, steps: 5, maxSeconds: 60, logInterval: 0 });
+    expect(capped).toMatchObject({ stopped: 'completed', steps: 5 });
+    model.dispose();
+  });
+
   it('stops after the step in flight when aborted', async () => {
     const data = await smallMnist();
     const model = PRESETS['two-layer-net'].build({ seed: 3 });

@@ -5,9 +5,9 @@
  * Shows: runBench() and writeBenchReport() from the library (what `mnist-nets bench` runs).
  *
  * Run (after `npm install`):
- *   node dist/examples/compare-mlp-cnn.js --out compare-report          # 200 steps each
+ *   node dist/examples/compare-mlp-cnn.js --out compare-report          # 60 s of training each
  *   node dist/examples/compare-mlp-cnn.js --dry-run --out /tmp/cmp      # 4 steps on 500 images (CI)
- *   node dist/examples/compare-mlp-cnn.js --backend tensorflow --steps 2000   # CUDA via tfjs-node-gpu
+ *   node dist/examples/compare-mlp-cnn.js --backend tensorflow --seconds 300   # CUDA via tfjs-node-gpu
  */
 import yargs from 'yargs';
 import { BACKEND_CHOICES, BackendChoice, benchTable, runBench, useBackend, writeBenchReport } from '../lib';
@@ -16,7 +16,7 @@ export async function main(argv: string[]): Promise<void> {
   const args = await yargs(argv)
     .option('backend', { choices: BACKEND_CHOICES, default: 'auto' as BackendChoice })
     .option('models', { type: 'string', default: 'two-layer-net,cnn' })
-    .option('steps', { type: 'number', default: 200 })
+    .option('seconds', { type: 'number', default: 60, describe: 'Training time per model (its recipe may end sooner)' })
     .option('data-dir', { type: 'string' })
     .option('out', { type: 'string', default: 'compare-report' })
     .option('dry-run', { type: 'boolean', default: false })
@@ -26,7 +26,7 @@ export async function main(argv: string[]): Promise<void> {
   const dry = args['dry-run'];
   const bench = await runBench({
     models: args.models.split(','),
-    steps: dry ? 4 : args.steps,
+    ...(dry ? { steps: 4 } : { seconds: args.seconds }),
     limit: dry ? 500 : undefined,
     load: { dataDir: args['data-dir'] },
     backend: selected,

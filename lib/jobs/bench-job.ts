@@ -21,8 +21,12 @@ import { TrainJobResult, loadPresetData, recipeOptions, runTrainJob } from './tr
 
 /** The comparison people come for. @default ['two-layer-net', 'cnn'] */
 export const DEFAULT_BENCH_MODELS = ['two-layer-net', 'cnn'];
-/** Steps per model when neither steps nor epochs are given: short enough for a CPU. @default 200 */
-export const DEFAULT_BENCH_STEPS = 200;
+/**
+ * Training-time budget per model when none of steps, epochs or seconds is given: each model
+ * trains for its recipe or this long, whichever ends first, so an MLP and a CNN get the same CPU
+ * time and the table compares what each does with it. @default 60
+ */
+export const DEFAULT_BENCH_SECONDS = 60;
 /** Untimed steps before each measured run, so kernel set-up and JIT stay out of the numbers. @default 3 */
 export const BENCH_WARMUP_STEPS = 3;
 /** Evaluations per run, for the accuracy-against-time curve. @default 10 */
@@ -36,6 +40,8 @@ export interface BenchOptions {
   models?: string[];
   steps?: number;
   epochs?: number;
+  /** Training-time budget per model (the recipe's own length still caps it). */
+  seconds?: number;
   dataset?: DatasetName;
   load?: LoadOptions;
   limit?: number;
@@ -92,10 +98,11 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const models = options.models ?? DEFAULT_BENCH_MODELS;
   if (models.length === 0) throw new InvalidArgumentError('--models', 'name at least one preset');
   const presets = models.map((m) => getPreset(m));
-  if (options.steps !== undefined && options.epochs !== undefined) {
-    throw new InvalidArgumentError('--steps/--epochs', 'give one of them, not both');
+  if ([options.steps, options.epochs, options.seconds].filter((v) => v !== undefined).length > 1) {
+    throw new InvalidArgumentError('--steps/--epochs/--seconds', 'give one of them');
   }
-  const steps = options.epochs === undefined ? options.steps ?? DEFAULT_BENCH_STEPS : undefined;
+  const { steps, epochs } = options;
+  const seconds = steps === undefined && epochs === undefined ? options.seconds ?? DEFAULT_BENCH_SECONDS : undefined;
   const seed = options.seed ?? 1;
   const target = options.targetAccuracy ?? DEFAULT_TARGET_ACCURACY;
   const log = options.log ?? (() => {});
@@ -116,12 +123,14 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     await train(warm, data, { ...recipeOptions(preset, { steps: BENCH_WARMUP_STEPS, seed }), logInterval: 0 });
     warm.dispose();
 
-    const plannedSteps = recipeOptions(preset, { steps, epochs: options.epochs, limit: options.limit });
+    const plannedSteps = recipeOptions(preset, { steps, epochs, limit: options.limit });
     const totalSteps =
       plannedSteps.steps ?? (plannedSteps.epochs as number) * Math.ceil(Math.min(data.train.count, plannedSteps.trainLimit ?? Infinity) / plannedSteps.batchSize);
     let peakRss = process.memoryUsage().rss;
     let peakTensorBytes = tf.memory().numBytes;
-    log(`bench: ${preset.id}, ${totalSteps} steps of batch ${plannedSteps.batchSize}`);
+    log(
+      `bench: ${preset.id}, ${seconds === undefined ? '' : `${seconds} s of training or `}${totalSteps} steps of batch ${plannedSteps.batchSize}`,
+    );
     const sample = () => {
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
       peakTensorBytes = Math.max(peakTensorBytes, tf.memory().numBytes);
@@ -130,10 +139,13 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       preset: preset.id,
       data,
       steps,
-      epochs: options.epochs,
+      epochs,
+      maxSeconds: seconds,
+      // Evenly spaced evaluations for the accuracy-against-time curve: in time under a budget.
+      evalIntervalSeconds: seconds === undefined ? undefined : seconds / BENCH_EVALS,
+      logInterval: seconds === undefined ? Math.max(1, Math.floor(totalSteps / BENCH_EVALS)) : 0,
       seed,
       limit: options.limit,
-      logInterval: Math.max(1, Math.floor(totalSteps / BENCH_EVALS)),
       backend: options.backend,
       progress: options.progress ?? silentProgress,
       onEval: sample,
@@ -288,7 +300,8 @@ export async function writeBenchReport(bench: BenchResult, dir: string, command?
     '',
     benchTable(bench),
     '',
-    `Measured ${bench.date}. Samples/s count training steps only (evaluations excluded), after ${BENCH_WARMUP_STEPS} warm-up steps;`,
+    `Measured ${bench.date}. Each model trained for the budget or its recipe, whichever ended first (the steps column says how far it got).`,
+    `Samples/s and time to accuracy count training steps only (evaluations excluded), after ${BENCH_WARMUP_STEPS} warm-up steps;`,
     `intermediate test accuracy uses the first ${BENCH_EVAL_TEST_LIMIT} test images, the final figure the whole test set.`,
     ...(command ? ['', 'Reproduce with:', '', '```', command, '```'] : []),
     '',

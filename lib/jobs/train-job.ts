@@ -9,7 +9,7 @@ import { MachineFacts, machineFacts } from './machine';
 import { Evaluation, evaluate } from '../training/evaluate';
 import { describeOptimizer, OptimizerConfig } from '../training/optimizers';
 import { ProgressSink, silentProgress } from '../training/progress';
-import { EpochEntry, EvalEntry, TrainHistory, TrainOptions, train } from '../training/train';
+import { EpochEntry, EvalEntry, TrainHistory, TrainOptions, TrainResult, train } from '../training/train';
 
 /** Training accuracy at the end is measured on at most this many examples when the recipe limits its logged evaluations (the CNN on a CPU). @default 10000 */
 export const FINAL_TRAIN_EVAL_LIMIT = 10_000;
@@ -23,6 +23,10 @@ export interface TrainJobOptions {
   load?: LoadOptions;
   epochs?: number;
   steps?: number;
+  /** Training-time budget: stop after this many seconds, or at the recipe's end if sooner. */
+  maxSeconds?: number;
+  /** Evaluate each time training time passes a multiple of this. */
+  evalIntervalSeconds?: number;
   batchSize?: number;
   learningRate?: number;
   seed?: number;
@@ -54,7 +58,7 @@ export interface TrainJobResult {
   seconds: number;
   trainSeconds: number;
   samplesPerSec: number;
-  stopped: 'completed' | 'aborted';
+  stopped: TrainResult['stopped'];
   trainAccuracy: number;
   trainAccuracySamples: number;
   testAccuracy: number;
@@ -97,6 +101,8 @@ export function recipeOptions(preset: Preset, o: Omit<TrainJobOptions, 'preset'>
     evalTrainLimit: r.evalTrainLimit,
     evalTestLimit: r.evalTestLimit,
     trainLimit: o.limit === undefined ? r.trainLimit : Math.min(o.limit, r.trainLimit ?? Infinity),
+    maxSeconds: o.maxSeconds,
+    evalIntervalSeconds: o.evalIntervalSeconds,
   };
 }
 

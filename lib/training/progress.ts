@@ -10,6 +10,8 @@ export interface ProgressState {
   loss?: number;
   elapsedSeconds: number;
   samplesPerSec?: number;
+  /** Remaining time, when the caller knows better than steps left x time per step (a time budget). */
+  etaSeconds?: number;
 }
 
 /** Seconds between lines when stderr is not a terminal. @default 5 */
@@ -31,10 +33,11 @@ export function formatEta(seconds: number): string {
 }
 
 export function formatProgress(s: ProgressState): string {
-  const eta = s.step > 0 ? (s.elapsedSeconds / s.step) * (s.steps - s.step) : NaN;
+  const eta = s.etaSeconds ?? (s.step > 0 ? (s.elapsedSeconds / s.step) * (s.steps - s.step) : NaN);
   const loss = s.loss === undefined ? '' : ` loss ${s.loss.toFixed(4)}`;
   const rate = s.samplesPerSec ? ` ${Math.round(s.samplesPerSec).toLocaleString('en-US')} samples/s` : '';
-  return `epoch ${s.epoch}/${s.epochs} step ${s.step}/${s.steps}${loss}${rate} elapsed ${formatEta(s.elapsedSeconds)} ETA ${formatEta(eta)}`;
+  const of = (n: number) => (Number.isFinite(n) ? `/${n}` : '');
+  return `epoch ${s.epoch}${of(s.epochs)} step ${s.step}${of(s.steps)}${loss}${rate} elapsed ${formatEta(s.elapsedSeconds)} ETA ${formatEta(eta)}`;
 }
 
 export function stderrProgress(options: { intervalSeconds?: number; stream?: NodeJS.WriteStream } = {}): ProgressSink {

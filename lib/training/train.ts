@@ -24,10 +24,14 @@ export interface TrainOptions {
   optimizer: OptimizerConfig;
   batchSize: number;
   sampling: Sampling;
-  /** Passes over the training split. Give `epochs` or `steps`, not both. */
+  /** Passes over the training split. Give `epochs` or `steps`, not both (either may be left out when `maxSeconds` is given). */
   epochs?: number;
   /** Optimiser steps. */
   steps?: number;
+  /** Stop once this much training time (evaluations excluded) is spent; `epochs`/`steps`, if given, still cap the run. */
+  maxSeconds?: number;
+  /** Also evaluate each time training time passes a multiple of this many seconds (for accuracy-against-time curves). */
+  evalIntervalSeconds?: number;
   /** Makes batches, shuffles and dropout repeatable on one backend. A random seed is drawn (and reported) if omitted. */
   seed?: number;
   /** @default {off: 0, on: 1} */
@@ -99,7 +103,8 @@ export interface TrainResult {
   trainSeconds: number;
   samplesPerSec: number;
   seed: number;
-  stopped: 'completed' | 'aborted';
+  /** `time-limit`: stopped by `maxSeconds` before `epochs`/`steps` were done. */
+  stopped: 'completed' | 'aborted' | 'time-limit';
   finalLoss: number;
 }
 
@@ -118,8 +123,15 @@ function checkTrainOptions(options: TrainOptions): TrainOptions {
   checkOneOf('loss', options.loss, LOSS_NAMES);
   checkOneOf('sampling', options.sampling, SAMPLINGS);
   checkPositiveInt('batchSize', options.batchSize);
-  if ((options.epochs === undefined) === (options.steps === undefined)) {
-    throw new InvalidArgumentError('epochs/steps', 'give exactly one of epochs or steps');
+  if (options.epochs !== undefined && options.steps !== undefined) {
+    throw new InvalidArgumentError('epochs/steps', 'give one of epochs or steps, not both');
+  }
+  if (options.epochs === undefined && options.steps === undefined && options.maxSeconds === undefined) {
+    throw new InvalidArgumentError('epochs/steps', 'give epochs, steps or maxSeconds');
+  }
+  for (const key of ['maxSeconds', 'evalIntervalSeconds'] as const) {
+    const v = options[key];
+    if (v !== undefined && !(v > 0 && Number.isFinite(v))) throw new InvalidArgumentError(key, `must be a positive number, got ${v}`);
   }
   if (options.epochs !== undefined) checkPositiveInt('epochs', options.epochs);
   if (options.steps !== undefined) checkPositiveInt('steps', options.steps);
@@ -146,8 +158,11 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
   try {
     const batches = new BatchMaker(data.train, inputShape, numClasses, targets, o.trainLimit);
     const sampler = new BatchSampler(batches.count, o.batchSize, o.sampling, deriveSeed(seed, 1));
-    const totalSteps = o.steps ?? (o.epochs as number) * sampler.stepsPerEpoch;
+    const totalSteps = o.steps ?? (o.epochs === undefined ? Infinity : o.epochs * sampler.stepsPerEpoch);
     const totalEpochs = Math.ceil(totalSteps / sampler.stepsPerEpoch);
+    const budgetMillis = o.maxSeconds === undefined ? Infinity : o.maxSeconds * 1000;
+    const evalEveryMillis = o.evalIntervalSeconds === undefined ? Infinity : o.evalIntervalSeconds * 1000;
+    let nextTimedEval = evalEveryMillis;
     const vars: TrainableVariable[] = model.trainableWeights.map((w) => ({
       variable: w.read() as tf.Variable,
       isKernel: /kernel$/.test(w.originalName),
@@ -224,11 +239,14 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
       const done = step + 1;
       const epochEnds = done % sampler.stepsPerEpoch === 0 || done === totalSteps;
       let syncedLoss: number | undefined;
-      if (pending.length >= syncEvery || epochEnds) {
+      // Near the time budget every step syncs, so the clock sees the work the device really did.
+      const nearBudget = trainMillis + 2 * (performance.now() - t0) >= budgetMillis;
+      if (pending.length >= syncEvery || epochEnds || nearBudget) {
         await flushLosses();
         syncedLoss = history.loss[history.loss.length - 1];
       }
       trainMillis += performance.now() - t0;
+      const outOfTime = trainMillis >= budgetMillis;
       const epoch = Math.floor(step / sampler.stepsPerEpoch) + 1;
       progress.update({
         epoch,
@@ -238,9 +256,14 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
         loss: history.loss[history.loss.length - 1],
         elapsedSeconds: (performance.now() - started) / 1000,
         samplesPerSec: (done * o.batchSize) / (trainMillis / 1000),
+        etaSeconds: Number.isFinite(totalSteps)
+          ? Math.min((trainMillis / done) * (totalSteps - done), budgetMillis - trainMillis) / 1000
+          : (budgetMillis - trainMillis) / 1000,
       });
       await o.onBatchEnd?.({ step, epoch, loss: syncedLoss });
-      if (o.logInterval && step % o.logInterval === 0) {
+      const timedEval = trainMillis >= nextTimedEval;
+      if (timedEval) nextTimedEval = (Math.floor(trainMillis / evalEveryMillis) + 1) * evalEveryMillis;
+      if ((o.logInterval && step % o.logInterval === 0) || timedEval) {
         await flushLosses();
         await runEval(step);
       }
@@ -255,14 +278,20 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
         };
         history.epochs.push(entry);
         progress.log(
-          `epoch ${epoch}/${totalEpochs} done: mean loss ${entry.meanLoss.toFixed(4)}, ${entry.seconds.toFixed(1)} s elapsed`,
+          `epoch ${epoch}${Number.isFinite(totalEpochs) ? `/${totalEpochs}` : ''} done: mean loss ${entry.meanLoss.toFixed(4)}, ${entry.seconds.toFixed(1)} s elapsed`,
         );
         await o.onEpochEnd?.(entry);
+      }
+      if (outOfTime && done < totalSteps) {
+        stopped = 'time-limit';
+        step++;
+        break;
       }
     }
     await flushLosses();
     const lastEval = history.evals[history.evals.length - 1];
-    if (stopped === 'completed' && o.logInterval && lastEval?.step !== step - 1) await runEval(step - 1);
+    const evaluating = Boolean(o.logInterval) || o.evalIntervalSeconds !== undefined;
+    if (stopped !== 'aborted' && evaluating && lastEval?.step !== step - 1) await runEval(step - 1);
     progress.done();
     const trainSeconds = trainMillis / 1000;
     return {

@@ -18,6 +18,7 @@ import { logLine, printJson, printText } from '../output';
 
 interface BenchArgs extends DataArgs, BackendArgs {
   models: string;
+  seconds?: number;
   steps?: number;
   epochs?: number;
   seed: number;
@@ -35,17 +36,20 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
         withDataOptions(
           y
             .option('models', { type: 'string', default: DEFAULT_BENCH_MODELS.join(','), describe: 'Comma-separated preset ids' })
-            .option('steps', { type: 'number', describe: 'Training steps per model (default 200 when --epochs is not given)' })
-            .option('epochs', { type: 'number', describe: 'Epochs per model instead of steps' })
+            .option('seconds', { type: 'number', describe: 'Training time per model; each stops at its recipe\'s end if sooner (default 60 when no --steps/--epochs)' })
+            .option('steps', { type: 'number', describe: 'Training steps per model instead of a time budget' })
+            .option('epochs', { type: 'number', describe: 'Epochs per model instead of a time budget' })
             .option('seed', { type: 'number', default: 1, describe: 'Seed for every model' })
             .option('target-accuracy', { type: 'number', default: 0.9, describe: 'Report the training time to reach this test accuracy' })
             .option('out', { type: 'string', describe: 'Write report.md, results.json and plots into this directory' })
-            .conflicts('steps', 'epochs'),
+            .conflicts('steps', 'epochs')
+            .conflicts('seconds', ['steps', 'epochs']),
         ),
       ),
     ) as never,
   handler: async (args) => {
     checkFlag('steps', args.steps);
+    if (args.seconds !== undefined && !(args.seconds > 0)) throw new InvalidArgumentError('--seconds', `must be a positive number, got ${args.seconds}`);
     checkFlag('epochs', args.epochs);
     checkFlag('limit', args.limit);
     if (!Number.isInteger(args.seed)) throw new InvalidArgumentError('--seed', `must be an integer, got ${args.seed}`);
@@ -64,6 +68,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       models,
       steps: args.steps,
       epochs: args.epochs,
+      seconds: args.seconds,
       dataset: args.dataset,
       load: loadOptionsFrom(args),
       limit: args.limit,
