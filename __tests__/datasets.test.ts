@@ -24,15 +24,14 @@ import {
   normalizePixels,
   splitToTensors,
 } from '../lib/datasets';
+import { isolateEnv } from './helpers/env';
 
 const MNIST_DIR = process.env.MNIST_DIR || path.resolve(__dirname, '../../shared/datasets/mnist');
 const FASHION_SYSTEM_DIR = '/usr/share/datasets/fashion-mnist';
 const TRAIN_FIRST = [5, 0, 4, 1, 9, 2, 1, 3, 1, 4];
 const TEST_FIRST = [7, 2, 1, 0, 4, 1, 4, 9, 5, 9];
-const ENV_VARS = ['MNIST_DIR', 'FASHION_MNIST_DIR', 'MNIST_NETS_CACHE'];
 
 let tmp: string;
-const savedEnv: Record<string, string | undefined> = {};
 
 beforeAll(async () => {
   tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'datasets-test-'));
@@ -41,19 +40,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await fsp.rm(tmp, { recursive: true, force: true });
 });
-// Each test starts with no dataset environment, so only what it sets itself can be found.
-beforeEach(() => {
-  for (const v of ENV_VARS) {
-    savedEnv[v] = process.env[v];
-    delete process.env[v];
-  }
-});
-afterEach(() => {
-  for (const v of ENV_VARS) {
-    if (savedEnv[v] === undefined) delete process.env[v];
-    else process.env[v] = savedEnv[v];
-  }
-});
+isolateEnv();
 
 async function emptyDir(prefix: string): Promise<string> {
   return fsp.mkdtemp(path.join(tmp, prefix));

@@ -17,10 +17,10 @@ import {
   mirrorUrl,
   readDatasetFiles,
 } from '../lib/datasets';
+import { isolateEnv } from './helpers/env';
 
 const MNIST_DIR = process.env.MNIST_DIR || path.resolve(__dirname, '../../shared/datasets/mnist');
 const LABELS = MNIST_FILES.trainLabels; // 28,881 bytes: real, and small enough to fetch many times
-const ENV_VARS = ['MNIST_DIR', 'FASHION_MNIST_DIR', 'MNIST_NETS_CACHE'];
 
 let tmp: string;
 /** Files the /custom/ route serves, for tests that need their own small dataset. */
@@ -118,19 +118,9 @@ afterAll(async () => {
   await fsp.rm(tmp, { recursive: true, force: true });
 });
 
-const savedEnv: Record<string, string | undefined> = {};
+isolateEnv();
 beforeEach(() => {
   requests.length = 0;
-  for (const v of ENV_VARS) {
-    savedEnv[v] = process.env[v];
-    delete process.env[v];
-  }
-});
-afterEach(() => {
-  for (const v of ENV_VARS) {
-    if (savedEnv[v] === undefined) delete process.env[v];
-    else process.env[v] = savedEnv[v];
-  }
 });
 
 async function emptyDir(prefix: string): Promise<string> {
