@@ -13,7 +13,7 @@ import { promises as fsp } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import yargs from 'yargs';
-import { Normalization, digitToPng, encodeIdx, loadMnist, loadModel, predictDigits, readDigitImages, runTrainJob, useBackend } from '../lib';
+import { digitToPng, encodeIdx, loadMnist, loadModel, predictDigits, readDigitImages, runTrainJob, useBackend } from '../lib';
 
 export async function main(argv: string[]): Promise<void> {
   const args = await yargs(argv)
@@ -43,10 +43,7 @@ export async function main(argv: string[]): Promise<void> {
   const { model, metadata } = await loadModel(modelDir);
   for (const file of files) {
     const images = await readDigitImages(file);
-    const predictions = predictDigits(model, images, {
-      normalization: metadata.normalization as Normalization,
-      outputIsLogits: metadata.loss === 'softmax-cross-entropy',
-    });
+    const predictions = predictDigits(model, images, metadata);
     predictions.forEach((p, i) => console.log(`${file}${images.length > 1 ? `[${i}]` : ''}: ${p.digit} (score ${Math.max(...p.scores).toFixed(3)})`));
   }
   model.dispose();

@@ -84,20 +84,25 @@ export interface Prediction {
   scores: number[];
 }
 
-/** Predicts the digit in each 784-byte image with the model's own normalisation and layout. */
+/**
+ * Predicts the digit in each 784-byte image with the model's own normalisation and layout.
+ * `options` is what a saved model's metadata holds: its normalisation, and its loss, which says
+ * whether the output is logits (softmax-cross-entropy) or already activations.
+ */
 export function predictDigits(
   model: tf.LayersModel,
   images: readonly Uint8Array[],
-  options: { normalization: Normalization; outputIsLogits: boolean },
+  options: { normalization: string; loss: string },
 ): Prediction[] {
+  const outputIsLogits = options.loss === 'softmax-cross-entropy';
   if (images.length === 0) return [];
   const flat = new Uint8Array(images.length * 784);
   images.forEach((img, i) => flat.set(img, i * 784));
   const inputShape = model.inputs[0].shape.slice(1) as number[];
   const scores = tf.tidy(() => {
-    const x = tf.tensor(normalizePixels(flat, options.normalization), [images.length, ...inputShape]);
+    const x = tf.tensor(normalizePixels(flat, options.normalization as Normalization), [images.length, ...inputShape]);
     const out = model.apply(x, { training: false }) as tf.Tensor;
-    return (options.outputIsLogits ? tf.softmax(out) : out).arraySync() as number[][];
+    return (outputIsLogits ? tf.softmax(out) : out).arraySync() as number[][];
   });
   return scores.map((s) => ({ digit: s.indexOf(Math.max(...s)), scores: s }));
 }

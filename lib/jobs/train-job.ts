@@ -64,6 +64,8 @@ export interface TrainJobResult {
   testAccuracy: number;
   testLoss: number;
   testSamples: number;
+  /** Time of the final evaluation over the test set (forward passes and loss): inference speed. */
+  testSeconds: number;
   perClassAccuracy: number[];
   confusion: number[][];
   reported: string;
@@ -177,7 +179,9 @@ export async function runTrainJob(options: TrainJobOptions): Promise<TrainJob> {
     });
     const trainLimit = preset.recipe.evalTrainLimit ? FINAL_TRAIN_EVAL_LIMIT : trainOptions.trainLimit;
     const trainEval = await evaluate(model, data.train, { limit: trainLimit });
+    const testStart = performance.now();
     const testEval = await evaluate(model, data.test, { loss: preset.recipe.loss, targets: preset.recipe.targets });
+    const testSeconds = (performance.now() - testStart) / 1000;
     const out: TrainJobResult = {
       model: preset.id,
       family: preset.family,
@@ -199,6 +203,7 @@ export async function runTrainJob(options: TrainJobOptions): Promise<TrainJob> {
       testAccuracy: testEval.accuracy,
       testLoss: testEval.loss as number,
       testSamples: testEval.count,
+      testSeconds,
       perClassAccuracy: testEval.perClassAccuracy,
       confusion: testEval.confusion,
       reported: preset.reported.text,

@@ -1,5 +1,4 @@
 import type { CommandModule } from 'yargs';
-import type { Normalization } from '../../datasets';
 import { loadModel } from '../../io/model-io';
 import { predictDigits, readDigitImages } from '../../io/images';
 import { BackendArgs, selectBackend, withBackendOption, withJsonOption } from '../common-options';
@@ -29,10 +28,7 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
       const out: Array<{ file: string; index: number; digit: number; scores: number[] }> = [];
       for (const file of args.files) {
         const images = await readDigitImages(file);
-        const predictions = predictDigits(model, images, {
-          normalization: metadata.normalization as Normalization,
-          outputIsLogits: metadata.loss === 'softmax-cross-entropy',
-        });
+        const predictions = predictDigits(model, images, metadata);
         predictions.forEach((p, index) => out.push({ file, index, digit: p.digit, scores: p.scores }));
       }
       if (args.json) return printJson(out);
