@@ -180,7 +180,7 @@ describe('train, eval, predict', () => {
   });
 
   it('bad flag values name the flag', () => {
-    expect(run(['train', '--model', 'cnn', '--steps', '0']).stderr).toMatch(/--steps: must be an integer >= 1, got 0/);
+    expect(run(['train', '--model', 'cnn', '--steps', '0']).stderr).toMatch(/--steps: must be a positive integer, got 0/);
     expect(run(['train', '--model', 'cnn', '--steps', '5', '--epochs', '1']).stderr).toMatch(/mutually exclusive|conflict/i);
   });
 });

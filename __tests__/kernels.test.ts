@@ -12,7 +12,7 @@ import {
   registerWasmTrainingKernels,
   unregisterWasmTrainingKernels,
 } from '../lib/kernels';
-import { BackendUnavailableError, InvalidArgumentError } from '../lib/errors';
+import { BackendUnavailableError, InvalidArgumentError, KernelError } from '../lib/errors';
 
 /** Largest |a - b| relative to the largest |b|: the kernels' sums are reordered, not changed. */
 const TOLERANCE = 1e-4;
@@ -168,19 +168,21 @@ describe('Conv2DBackpropFilter on wasm', () => {
     });
   });
 
-  it('rejects NCHW with a clear error', async () => {
+  it('rejects NCHW with a clear error: a KernelError, not a usage error', async () => {
     await tf.setBackend('wasm');
     const before = counts();
     const x = tf.zeros([1, 2, 6, 6]);
     const dy = tf.zeros([1, 3, 6, 6]);
-    expect(() =>
+    const call = () =>
       tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, {
         strides: 1,
         pad: 'same',
         dataFormat: 'NCHW',
         filterShape: [3, 3, 2, 3],
-      } as unknown as tf.NamedAttrMap),
-    ).toThrow(/supports 'NHWC' only/);
+      } as unknown as tf.NamedAttrMap);
+    expect(call).toThrow(/supports 'NHWC' only/);
+    expect(call).toThrow(KernelError);
+    expect(call).not.toThrow(InvalidArgumentError);
     tf.dispose([x, dy]);
     expect(counts()).toEqual(before);
   });

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { buildCnn } from '../lib/models/cnn';
 import { buildMlp } from '../lib/models/mlp';
 import { buildTwoLayerNet } from '../lib/models/two-layer-net';
-import { PRESETS, PRESET_IDS, forwardFlops, getPreset } from '../lib/models/presets';
+import { forwardFlops } from '../lib/models/summary';
+import { PRESETS, PRESET_IDS, getPreset } from '../lib/recipes';
 import { InvalidArgumentError } from '../lib/errors';
 import { RECIPE_PARAMS } from './helpers/expected';
 

@@ -5,15 +5,15 @@ import * as os from 'os';
 import * as path from 'path';
 import { TrainingError, InvalidArgumentError, ModelIOError } from '../lib/errors';
 import { loadModel, saveModel } from '../lib/io/model-io';
-import { PRESETS, PRESET_IDS, PresetId } from '../lib/models/presets';
+import { PRESETS, PRESET_IDS, PresetId, recipeOptions } from '../lib/recipes';
 import { buildMlp } from '../lib/models/mlp';
 import { evaluate } from '../lib/training/evaluate';
 import { gradientCheck } from '../lib/training/gradcheck';
-import { encodeTargets } from '../lib/training/losses';
+import { oneHotRows } from '../lib/datasets/onehot';
 import { createUpdateRule, learningRateAt } from '../lib/training/optimizers';
 import { BatchSampler } from '../lib/training/sampler';
-import { train } from '../lib/training/train';
-import { recipeOptions, runTrainJob } from '../lib/jobs/train-job';
+import { TrainData, train } from '../lib/training/train';
+import { runTrainJob } from '../lib/jobs/train-job';
 import { smallMnist } from './helpers/mnist';
 import { useBackend } from '../lib/backends';
 
@@ -65,29 +65,60 @@ describe('train()', () => {
     expect(await run(6)).not.toEqual(a);
   });
 
-  it('makes dropout repeatable under a seed (cnn-style dropout layer)', async () => {
-    const data = await smallMnist();
-    const run = async () => {
-      // A dropout layer between two dense ones, as in the cnn preset.
-      const m = tf.sequential({
-        layers: [
-          tf.layers.dense({ units: 32, activation: 'relu', inputShape: [784], kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
-          tf.layers.dropout({ rate: 0.5 }),
-          tf.layers.dense({ units: 10, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
-        ],
-      });
+  /** A dropout layer between two dense ones, as in the cnn preset; `onBatchEnd` runs at each step's await point. */
+  const dropoutRun = async (data: TrainData, seed: number, onBatchEnd?: () => void) => {
+    const m = tf.sequential({
+      layers: [
+        tf.layers.dense({ units: 32, activation: 'relu', inputShape: [784], kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
+        tf.layers.dropout({ rate: 0.5 }),
+        tf.layers.dense({ units: 10, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+      ],
+    });
+    try {
       const r = await train(m, data, {
         loss: 'softmax-cross-entropy',
         optimizer: { kind: 'sgd', learningRate: 0.1 },
         batchSize: 32,
         sampling: 'shuffle',
         steps: 10,
-        seed: 9,
+        seed,
+        lossSyncInterval: 1,
+        onBatchEnd,
       });
-      m.dispose();
       return r.history.loss;
-    };
-    expect(await run()).toEqual(await run());
+    } finally {
+      m.dispose();
+    }
+  };
+
+  it('makes dropout repeatable under a seed (cnn-style dropout layer), and another seed differs', async () => {
+    const data = await smallMnist();
+    const a = await dropoutRun(data, 9);
+    expect(await dropoutRun(data, 9)).toEqual(a);
+    expect(await dropoutRun(data, 10)).not.toEqual(a);
+  });
+
+  it("leaves the process's Math.random alone at every await point of a seeded run", async () => {
+    const data = await smallMnist();
+    const original = Math.random;
+    let checked = 0;
+    await dropoutRun(data, 9, () => {
+      expect(Math.random).toBe(original);
+      checked++;
+    });
+    expect(checked).toBe(10);
+    expect(Math.random).toBe(original);
+  });
+
+  it('gives two overlapping seeded runs the results they have one after the other', async () => {
+    const data = await smallMnist();
+    const a = await dropoutRun(data, 9);
+    const b = await dropoutRun(data, 11);
+    const original = Math.random;
+    const [a2, b2] = await Promise.all([dropoutRun(data, 9), dropoutRun(data, 11)]);
+    expect(a2).toEqual(a);
+    expect(b2).toEqual(b);
+    expect(Math.random).toBe(original);
   });
 
   it('stops with an error naming the step when the loss turns NaN', async () => {
@@ -199,9 +230,11 @@ describe('optimisers and sampling', () => {
     expect(new Set(repl).size).toBe(5); // every index drawn, so duplicates within a batch
   });
 
-  it('encodes targets 0.01/0.99 for mse-mlp', () => {
-    const t = tf.tidy(() => encodeTargets(tf.tensor1d([2], 'int32'), 4, { off: 0.01, on: 0.99 }).arraySync());
-    expect(t[0].map((x) => Number(x.toFixed(6)))).toEqual([0.01, 0.01, 0.99, 0.01]);
+  it('encodes targets 0.01/0.99 for mse-mlp, for the rows asked for', () => {
+    const labels = new Uint8Array([3, 2, 0]);
+    const t = oneHotRows(labels, 4, { off: 0.01, on: 0.99 }, [1, 2]);
+    expect(Array.from(t, (x) => Number(x.toFixed(6)))).toEqual([0.01, 0.01, 0.99, 0.01, 0.99, 0.01, 0.01, 0.01]);
+    expect(Array.from(oneHotRows(labels, 4))).toEqual([0, 0, 0, 1, 0, 0, 1, 0, 1, 0, 0, 0]);
   });
 });
 

@@ -76,10 +76,35 @@ export class ModelIOError extends MnistNetsError {
   }
 }
 
+/**
+ * A kernel called with inputs it does not handle (a shape, dtype or layout). It comes from inside
+ * tf.js's engine, not from an argument a user typed, so it is a bug or an unsupported model, not a
+ * usage error: exit code 1, with the kernel named.
+ */
+export class KernelError extends MnistNetsError {
+  override name = 'KernelError';
+  constructor(readonly kernel: string, problem: string) {
+    super(`${kernel}: ${problem}`);
+  }
+}
+
 /** Training that cannot go on, e.g. a loss that turned NaN. */
 export class TrainingError extends MnistNetsError {
   override name = 'TrainingError';
   constructor(message: string, readonly step?: number) {
     super(message);
   }
+}
+
+/** The message of anything thrown, on one line, at most `max` characters. */
+export function errorMessage(err: unknown, max = 400): string {
+  // Emscripten and some addons reject with plain { message } objects rather than Errors.
+  const message = (err as { message?: unknown } | null)?.message;
+  const raw = typeof message === 'string' ? message : String(err);
+  const firstLines = raw
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0)
+    .join(' ');
+  return firstLines.length > max ? `${firstLines.slice(0, max - 3)}...` : firstLines;
 }

@@ -45,16 +45,25 @@ interface TypeInfo {
   /** `Symbol.toStringTag` of the typed array; compared by name so arrays from another realm (jest vm contexts) pass. */
   tag: string;
   create(length: number): IdxData;
+  /** Big-endian element at a byte offset: DataView swaps bytes into native order on any host. */
+  get(view: DataView, byteOffset: number): number;
+  set(view: DataView, byteOffset: number, value: number): void;
 }
 
+/** The one table of IDX element types: code byte, size, array class and big-endian accessors. */
 const TYPES: Readonly<Record<IdxType, TypeInfo>> = {
-  u8: { code: 0x08, size: 1, tag: 'Uint8Array', create: (n) => new Uint8Array(n) },
-  i8: { code: 0x09, size: 1, tag: 'Int8Array', create: (n) => new Int8Array(n) },
-  i16: { code: 0x0b, size: 2, tag: 'Int16Array', create: (n) => new Int16Array(n) },
-  i32: { code: 0x0c, size: 4, tag: 'Int32Array', create: (n) => new Int32Array(n) },
-  f32: { code: 0x0d, size: 4, tag: 'Float32Array', create: (n) => new Float32Array(n) },
-  f64: { code: 0x0e, size: 8, tag: 'Float64Array', create: (n) => new Float64Array(n) },
+  u8: { code: 0x08, size: 1, tag: 'Uint8Array', create: (n) => new Uint8Array(n), get: (v, o) => v.getUint8(o), set: (v, o, x) => v.setUint8(o, x) },
+  i8: { code: 0x09, size: 1, tag: 'Int8Array', create: (n) => new Int8Array(n), get: (v, o) => v.getInt8(o), set: (v, o, x) => v.setInt8(o, x) },
+  i16: { code: 0x0b, size: 2, tag: 'Int16Array', create: (n) => new Int16Array(n), get: (v, o) => v.getInt16(o, false), set: (v, o, x) => v.setInt16(o, x, false) },
+  i32: { code: 0x0c, size: 4, tag: 'Int32Array', create: (n) => new Int32Array(n), get: (v, o) => v.getInt32(o, false), set: (v, o, x) => v.setInt32(o, x, false) },
+  f32: { code: 0x0d, size: 4, tag: 'Float32Array', create: (n) => new Float32Array(n), get: (v, o) => v.getFloat32(o, false), set: (v, o, x) => v.setFloat32(o, x, false) },
+  f64: { code: 0x0e, size: 8, tag: 'Float64Array', create: (n) => new Float64Array(n), get: (v, o) => v.getFloat64(o, false), set: (v, o, x) => v.setFloat64(o, x, false) },
 };
+
+/** "0x08 u8, 0x09 i8, ...", for errors about an unknown code. */
+const TYPE_CODES_TEXT = Object.entries(TYPES)
+  .map(([type, info]) => `0x${info.code.toString(16).padStart(2, '0')} ${type}`)
+  .join(', ');
 
 export const IDX_TYPES: readonly IdxType[] = Object.keys(TYPES) as IdxType[];
 
@@ -109,7 +118,7 @@ function parseHeader(bytes: Uint8Array, file: string, where: string): Header {
   }
   const type = idxTypeFromCode(bytes[2]);
   if (type === undefined) {
-    throw new IdxFormatError(file, 2, `unknown element type code ${hex(bytes[2])}; IDX defines 0x08 u8, 0x09 i8, 0x0b i16, 0x0c i32, 0x0d f32, 0x0e f64${where}`);
+    throw new IdxFormatError(file, 2, `unknown element type code ${hex(bytes[2])}; IDX defines ${TYPE_CODES_TEXT}${where}`);
   }
   const rank = bytes[3];
   if (rank === 0) throw new IdxFormatError(file, 3, `rank 0: an IDX array needs at least one dimension${where}`);
@@ -174,31 +183,12 @@ function parsePlain(bytes: Uint8Array, file: string, where: string, owned = fals
   if (owned && h.type === 'u8') return { type: h.type, dims: h.dims, data: bytes.subarray(h.headerBytes, h.headerBytes + count) };
   if (owned && h.type === 'i8') return { type: h.type, dims: h.dims, data: new Int8Array(bytes.buffer, start, count) };
   const data = info.create(count);
-  switch (h.type) {
-    case 'u8':
-      (data as Uint8Array).set(bytes.subarray(h.headerBytes, h.headerBytes + count));
-      break;
-    case 'i8':
-      (data as Int8Array).set(new Int8Array(bytes.buffer, start, count));
-      break;
-    default: {
-      // DataView reads big-endian into native order on any host, and V8 compiles these getters to
-      // plain loads plus a byte swap, so this loop runs at memory speed.
-      const view = new DataView(bytes.buffer, start, count * info.size);
-      if (h.type === 'i16') {
-        const out = data as Int16Array;
-        for (let i = 0; i < count; i++) out[i] = view.getInt16(2 * i, false);
-      } else if (h.type === 'i32') {
-        const out = data as Int32Array;
-        for (let i = 0; i < count; i++) out[i] = view.getInt32(4 * i, false);
-      } else if (h.type === 'f32') {
-        const out = data as Float32Array;
-        for (let i = 0; i < count; i++) out[i] = view.getFloat32(4 * i, false);
-      } else {
-        const out = data as Float64Array;
-        for (let i = 0; i < count; i++) out[i] = view.getFloat64(8 * i, false);
-      }
-    }
+  if (h.type === 'u8' || h.type === 'i8') {
+    // Bytes need no swapping: one copy (a view of the same bytes, reinterpreted for i8).
+    (data as Uint8Array).set(new Uint8Array(bytes.buffer, start, count));
+  } else {
+    const view = new DataView(bytes.buffer, start, count * info.size);
+    for (let i = 0; i < count; i++) data[i] = info.get(view, i * info.size);
   }
   return { type: h.type, dims: h.dims, data };
 }
@@ -341,25 +331,10 @@ export function encodeIdx(arr: IdxArray, options: IdxEncodeOptions = {}): Uint8A
   out[3] = arr.dims.length;
   arr.dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
   const data = arr.data;
-  switch (arr.type) {
-    case 'u8':
-      out.set(data as Uint8Array, headerBytes);
-      break;
-    case 'i8':
-      out.set(new Uint8Array(data.buffer, data.byteOffset, count), headerBytes);
-      break;
-    case 'i16':
-      for (let i = 0; i < count; i++) view.setInt16(headerBytes + 2 * i, data[i], false);
-      break;
-    case 'i32':
-      for (let i = 0; i < count; i++) view.setInt32(headerBytes + 4 * i, data[i], false);
-      break;
-    case 'f32':
-      for (let i = 0; i < count; i++) view.setFloat32(headerBytes + 4 * i, data[i], false);
-      break;
-    case 'f64':
-      for (let i = 0; i < count; i++) view.setFloat64(headerBytes + 8 * i, data[i], false);
-      break;
+  if (arr.type === 'u8' || arr.type === 'i8') {
+    out.set(new Uint8Array(data.buffer, data.byteOffset, count), headerBytes);
+  } else {
+    for (let i = 0; i < count; i++) info.set(view, headerBytes + i * info.size, data[i]);
   }
   if (options.gzip === true) {
     // Copied out because zlib may hand back a slice of Node's shared buffer pool.

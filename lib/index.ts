@@ -13,6 +13,7 @@ export {
   DatasetError,
   BackendUnavailableError,
   InvalidArgumentError,
+  KernelError,
   ModelIOError,
   TrainingError,
 } from './errors';
@@ -65,8 +66,11 @@ export { buildCnn } from './models/cnn';
 export type { CnnOptions } from './models/cnn';
 export type { InitializerSpec } from './models/initializers';
 export type { HiddenActivation, OutputActivation } from './models/common';
-export { PRESETS, PRESET_IDS, getPreset, forwardFlops, trainingFlops, layerSummary } from './models/presets';
-export type { Preset, PresetId, Recipe, Family } from './models/presets';
+export { forwardFlops, trainingFlops, layerSummary } from './models/summary';
+
+// Recipes: preset = builder + training options + what the source reports
+export { PRESETS, PRESET_IDS, getPreset, recipeOptions } from './recipes';
+export type { Preset, PresetId, Recipe, Family, RecipeOverrides } from './recipes';
 
 // Training and evaluation
 export { train } from './training/train';
@@ -84,7 +88,7 @@ export { stderrProgress, silentProgress } from './training/progress';
 export type { ProgressSink, ProgressState } from './training/progress';
 
 // Jobs: a preset end to end, and the benchmark
-export { runTrainJob, recipeOptions } from './jobs/train-job';
+export { runTrainJob } from './jobs/train-job';
 export type { TrainJobOptions, TrainJobResult } from './jobs/train-job';
 export { runBench, writeBenchReport, benchTable } from './jobs/bench-job';
 export type { BenchOptions, BenchResult, BenchModelResult } from './jobs/bench-job';

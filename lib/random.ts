@@ -39,17 +39,29 @@ export function randomSeed(): number {
 }
 
 /**
- * Runs `fn` with `Math.random` replaced by a seeded generator. tf.js draws the seeds of unseeded
- * random ops (dropout masks above all) from `Math.random`; a fixed seed on the Dropout layer
- * would instead repeat one mask every step. Restored even when `fn` throws.
+ * A seeded stand-in for `Math.random`, installed only while a synchronous function runs.
+ *
+ * tf.js draws the seeds of unseeded random ops (dropout masks above all) from `Math.random`; a
+ * fixed seed on the Dropout layer would instead repeat one mask every step. Swapping the global
+ * for a whole async training run would leak the training seed into every other piece of async
+ * work in the process, and two overlapping runs could restore in the wrong order. A training step
+ * is synchronous, so the swap covers exactly that step: nothing else can run while it is in place.
  */
-export async function withSeededMathRandom<T>(seed: number | undefined, fn: () => Promise<T>): Promise<T> {
-  if (seed === undefined) return fn();
-  const original = Math.random;
-  Math.random = createRng(deriveSeed(seed, 0x5eed));
-  try {
-    return await fn();
-  } finally {
-    Math.random = original;
+export class SeededMathRandom {
+  private readonly rng: () => number;
+
+  constructor(seed: number) {
+    this.rng = createRng(deriveSeed(seed, 0x5eed));
+  }
+
+  /** Runs `fn` with `Math.random` drawing from this generator; restored even when `fn` throws. */
+  run<T>(fn: () => T): T {
+    const original = Math.random;
+    Math.random = this.rng;
+    try {
+      return fn();
+    } finally {
+      Math.random = original;
+    }
   }
 }

@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { markdownTable, formatNumber, formatDuration } from '../lib/report';
-import { PRESET_IDS, PRESETS } from '../lib/models/presets';
+import { PRESET_IDS, PRESETS } from '../lib/recipes';
 import type { TrainJobResult } from '../lib/jobs/train-job';
 
 export function recipesTable(dir: string): string {

@@ -1,7 +1,7 @@
 import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
 import { checkCudaLibraries, queryNvidiaSmi, TFJS_NODE, TFJS_NODE_GPU, visibleSharedLibraries } from './native';
-import { bundleDir, installedVersion } from './runtime';
+import { bundleDir, installedVersion } from '../runtime';
 import { probeForDoctor, statusLabel } from './select';
 import type { BackendStatus, DoctorReport, GpuFacts, UseBackendOptions, WebGPUAdapterReport } from './types';
 import { wasmFeatures } from './wasm';

@@ -2,7 +2,8 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendStatus, NvidiaGpu } from './types';
-import { errorMessage, installedVersion, resolvePackageDir, runtimeRequire } from './runtime';
+import { installedVersion, resolvePackageDir, runtimeRequire } from '../runtime';
+import { errorMessage } from '../errors';
 
 /** The GPU build of TensorFlow for Node: libtensorflow 2.9.1 linked against CUDA 11.2 / cuDNN 8.1. */
 export const TFJS_NODE_GPU = '@tensorflow/tfjs-node-gpu';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError, InvalidArgumentError } from '../errors';
 import { probeTensorflowCpu, probeTensorflowExplicit, probeTensorflowGpu, TFJS_NODE, TFJS_NODE_GPU } from './native';
-import { errorMessage } from './runtime';
+import { errorMessage } from '../errors';
 import {
   BACKEND_CHOICES,
   type BackendChoice,
@@ -81,13 +81,41 @@ async function setWasm(status: BackendStatus): Promise<void> {
   status.details = { ...status.details, trainingKernels: true };
 }
 
+/** One backend in `auto`'s order: how to find out whether it can run, and how to make it current. */
+interface Tier {
+  probe(): Promise<BackendStatus>;
+  run(status: BackendStatus): Promise<void>;
+}
+
+/**
+ * The `auto` order, written once for both selection and doctor: tensorflow with CUDA
+ * (tfjs-node-gpu), webgpu, tensorflow on the CPU (tfjs-node), wasm, cpu. `webgpu()` returns the
+ * WebGPU probe once its tier has been probed.
+ */
+function autoTiers(allowSoftware: boolean): { tiers: Tier[]; webgpu: () => WebGPUProbe | undefined } {
+  let webgpu: WebGPUProbe | undefined;
+  const tiers: Tier[] = [
+    { probe: () => guarded('tensorflow', TFJS_NODE_GPU, probeTensorflowGpu), run: setTensorflow },
+    {
+      probe: async () => {
+        webgpu = await guardedWebGPU(allowSoftware);
+        return webgpu.status;
+      },
+      run: () => activateWebGPU(webgpu as WebGPUProbe),
+    },
+    { probe: () => guarded('tensorflow', TFJS_NODE, probeTensorflowCpu), run: setTensorflow },
+    { probe: () => guarded('wasm', '@tensorflow/tfjs-backend-wasm', probeWasm), run: setWasm },
+    { probe: async () => cpuStatus(), run: setCpu },
+  ];
+  return { tiers, webgpu: () => webgpu };
+}
+
 /** Every backend's status in `auto` order, and the WebGPU probe behind its status. */
 async function probeAll(allowSoftware: boolean): Promise<{ statuses: BackendStatus[]; webgpu: WebGPUProbe }> {
-  const gpu = await guarded('tensorflow', TFJS_NODE_GPU, probeTensorflowGpu);
-  const webgpu = await guardedWebGPU(allowSoftware);
-  const tfCpu = await guarded('tensorflow', TFJS_NODE, probeTensorflowCpu);
-  const wasm = await guarded('wasm', '@tensorflow/tfjs-backend-wasm', probeWasm);
-  return { statuses: [gpu, webgpu.status, tfCpu, wasm, cpuStatus()], webgpu };
+  const { tiers, webgpu } = autoTiers(allowSoftware);
+  const statuses: BackendStatus[] = [];
+  for (const tier of tiers) statuses.push(await tier.probe());
+  return { statuses, webgpu: webgpu() as WebGPUProbe };
 }
 
 /**
@@ -127,21 +155,7 @@ export async function useBackend(choice: BackendChoice = DEFAULT_BACKEND_CHOICE,
 
 async function selectAuto(allowSoftware: boolean, log: (line: string) => void): Promise<BackendSelection> {
   const statuses: BackendStatus[] = [];
-  let webgpu: WebGPUProbe | undefined;
-  const tiers: Array<{ probe: () => Promise<BackendStatus>; run: (s: BackendStatus) => Promise<void> }> = [
-    { probe: () => guarded('tensorflow', TFJS_NODE_GPU, probeTensorflowGpu), run: setTensorflow },
-    {
-      probe: async () => {
-        webgpu = await guardedWebGPU(allowSoftware);
-        return webgpu.status;
-      },
-      run: () => activateWebGPU(webgpu as WebGPUProbe),
-    },
-    { probe: () => guarded('tensorflow', TFJS_NODE, probeTensorflowCpu), run: setTensorflow },
-    { probe: () => guarded('wasm', '@tensorflow/tfjs-backend-wasm', probeWasm), run: setWasm },
-    { probe: async () => cpuStatus(), run: setCpu },
-  ];
-  for (const tier of tiers) {
+  for (const tier of autoTiers(allowSoftware).tiers) {
     const status = await tier.probe();
     statuses.push(status);
     if (status.available) {

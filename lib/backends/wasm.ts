@@ -2,8 +2,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels } from '../kernels';
+import { wasmBackendPackage } from '../kernels/compose';
 import type { BackendStatus } from './types';
-import { bundleDir, errorMessage, resolvePackageDir } from './runtime';
+import { bundleDir, resolvePackageDir } from '../runtime';
+import { errorMessage } from '../errors';
 
 /** Folder holding tfjs-backend-wasm's .wasm files, overriding where they are looked for. */
 export const WASM_DIR_ENV = 'MNIST_NETS_WASM_DIR';
@@ -30,7 +32,7 @@ function loadWasm(): WasmModule | { reason: string } {
   if (wasmModule) return wasmModule;
   let mod: WasmModule;
   try {
-    mod = require('@tensorflow/tfjs-backend-wasm') as WasmModule;
+    mod = wasmBackendPackage() as unknown as WasmModule;
   } catch (err) {
     return (wasmModule = { reason: `failed to load: ${errorMessage(err)}` });
   }

@@ -3,7 +3,8 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendStatus, WebGPUAdapterReport } from './types';
 import { visibleSharedLibraries } from './native';
-import { bundleDir, errorMessage, resolvePackageDir, runtimeRequire } from './runtime';
+import { bundleDir, resolvePackageDir, runtimeRequire } from '../runtime';
+import { errorMessage } from '../errors';
 
 /** Set to `1` to let a software (CPU) or OpenGL compatibility-mode adapter count as available. */
 export const ALLOW_SOFTWARE_ENV = 'MNIST_NETS_WEBGPU_ALLOW_SOFTWARE';

@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import { BACKEND_CHOICES, useBackend, BackendChoice } from '../backends';
 import { DATASET_NAMES, DatasetName, LoadOptions } from '../datasets';
+import { checkInt } from '../checks';
 import { InvalidArgumentError } from '../errors';
 import { enableWasmThreads } from '../kernels/threads';
 import { logLine } from './output';
@@ -46,11 +47,7 @@ export function loadOptionsFrom(args: DataArgs): LoadOptions {
 
 /** Positive-integer flags are checked here, so the error names the flag. */
 export function checkFlag(flag: string, value: number | undefined, { min = 1 } = {}): number | undefined {
-  if (value === undefined) return undefined;
-  if (!Number.isInteger(value) || value < min) {
-    throw new InvalidArgumentError(`--${flag}`, `must be an integer >= ${min}, got ${value}`);
-  }
-  return value;
+  return value === undefined ? undefined : checkInt(`--${flag}`, value, { min });
 }
 
 /** Selects the backend and says which in one line; `doctor` gives the full reasons. */

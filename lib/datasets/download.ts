@@ -10,7 +10,8 @@ import * as https from 'https';
 import type { IncomingMessage } from 'http';
 import * as path from 'path';
 import { pipeline } from 'stream/promises';
-import { DatasetError, InvalidArgumentError } from '../errors';
+import { checkFunction, checkPositiveNumber } from '../checks';
+import { DatasetError, InvalidArgumentError, errorMessage } from '../errors';
 import { DATASET_FILE_KEYS, DatasetFile, DatasetFileKey, DatasetFileTable, DatasetName, datasetInfo } from './catalog';
 import { LocatedDataset, datasetCacheDir, scanDirectory } from './locate';
 
@@ -70,17 +71,11 @@ export function checkMirrors(mirrors: unknown, argument = 'mirrors'): readonly s
 }
 
 function checkTimeout(timeoutMs: unknown): number {
-  if (timeoutMs === undefined) return DEFAULT_DOWNLOAD_TIMEOUT_MS;
-  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    throw new InvalidArgumentError('timeoutMs', `must be a positive number of milliseconds, got ${String(timeoutMs)}`);
-  }
-  return timeoutMs;
+  return timeoutMs === undefined ? DEFAULT_DOWNLOAD_TIMEOUT_MS : checkPositiveNumber('timeoutMs', timeoutMs);
 }
 
 function checkLog(log: unknown): LogFn {
-  if (log === undefined) return writeToStderr;
-  if (typeof log !== 'function') throw new InvalidArgumentError('log', 'must be a function (line: string) => void');
-  return log as LogFn;
+  return checkFunction('log', log, writeToStderr, '(line: string) => void');
 }
 
 /** Joins a mirror base and a file name whether or not the base ends in '/'. */
@@ -94,9 +89,6 @@ function formatBytes(n: number): string {
   return `${(n / (1024 * 1024)).toFixed(1)} MiB`;
 }
 
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 interface Response {
   req: http.ClientRequest;

@@ -5,3 +5,4 @@ export * from './download';
 export * from './sample';
 export * from './mnist';
 export * from './tensors';
+export * from './onehot';

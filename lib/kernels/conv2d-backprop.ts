@@ -8,7 +8,7 @@
  * dilated convolutions before a kernel is reached).
  */
 import * as tf from '@tensorflow/tfjs';
-import { InvalidArgumentError } from '../errors';
+import { KernelError } from '../errors';
 import { Scratch, originalKernels, requireInput } from './compose';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
@@ -26,14 +26,14 @@ export const MAX_UPSAMPLED_STRIDE_AREA = 9;
 
 function shape4(t: tf.TensorInfo, what: string): Shape4 {
   if (t.shape.length !== 4) {
-    throw new InvalidArgumentError(what, `must be rank 4 (NHWC), got shape [${t.shape.join(', ')}]`);
+    throw new KernelError(what, `must be rank 4 (NHWC), got shape [${t.shape.join(', ')}]`);
   }
   return t.shape as Shape4;
 }
 
 function requireNhwc(kernel: string, dataFormat: string | undefined): void {
   if (dataFormat != null && dataFormat !== 'NHWC') {
-    throw new InvalidArgumentError(
+    throw new KernelError(
       `${kernel}.dataFormat`,
       `the wasm backend supports 'NHWC' only (as its Conv2D does), got '${dataFormat}'`,
     );
@@ -80,13 +80,13 @@ export function conv2DBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
   const { filterHeight, filterWidth, strideHeight, strideWidth } = info;
   const expectedDy = [batchSize, outHeight, outWidth, outChannels];
   if (dyShape.some((d, i) => d !== expectedDy[i])) {
-    throw new InvalidArgumentError(
+    throw new KernelError(
       'Conv2DBackpropFilter.dy',
       `shape [${dyShape.join(', ')}] does not match the convolution's output [${expectedDy.join(', ')}]`,
     );
   }
   if (x.dtype !== 'float32' || dy.dtype !== 'float32') {
-    throw new InvalidArgumentError('Conv2DBackpropFilter', `needs float32 inputs, got ${x.dtype} and ${dy.dtype}`);
+    throw new KernelError('Conv2DBackpropFilter', `needs float32 inputs, got ${x.dtype} and ${dy.dtype}`);
   }
   const { top, left } = info.padInfo;
   // Padding after the input that makes the inner convolution's output exactly kh x kw. It is
@@ -141,7 +141,7 @@ export function conv2DBackpropInputWasm(args: KernelArgs): tf.TensorInfo {
   const original = originalKernels.get(tf.Conv2DBackpropInput);
   const fallback = (): tf.TensorInfo => {
     if (original == null) {
-      throw new Error('Conv2DBackpropInput: the wasm backend\'s own kernel was not captured before replacing it');
+      throw new KernelError('Conv2DBackpropInput', "the wasm backend's own kernel was not captured before replacing it");
     }
     return original.kernelFunc(args) as tf.TensorInfo;
   };

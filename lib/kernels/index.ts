@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError } from '../errors';
 import { batchMatMulWasm, fusedMatMulWasm } from './batch-mat-mul';
-import { WASM_BACKEND, originalKernels } from './compose';
+import { WASM_BACKEND, originalKernels, wasmBackendPackage } from './compose';
 import { conv2DBackpropFilterWasm, conv2DBackpropInputWasm } from './conv2d-backprop';
 import { maxPoolGradWasm } from './max-pool-grad';
 
@@ -47,12 +47,7 @@ export interface RegisterWasmTrainingKernelsOptions {
 }
 
 function ensureWasmKernelsLoaded(): void {
-  if (tf.getKernel(tf.Conv2D, WASM_BACKEND) != null) return;
-  // Loaded here rather than imported at the top: importing tfjs-backend-wasm registers the
-  // 'wasm' backend (priority 2, above 'cpu'), which would change the default backend of every
-  // program that merely imports this library. Backend choice belongs to lib/backends.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  require('@tensorflow/tfjs-backend-wasm');
+  if (tf.getKernel(tf.Conv2D, WASM_BACKEND) == null) wasmBackendPackage();
 }
 
 function isInstalled(name: WasmTrainingKernel): boolean {

@@ -13,6 +13,7 @@
  * into a zeroed dx: overlapping windows add up, as in the reference.
  */
 import * as tf from '@tensorflow/tfjs';
+import { KernelError } from '../errors';
 import { originalKernels, requireInput } from './compose';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
@@ -33,7 +34,7 @@ export function maxPoolGradWasm(args: KernelArgs): tf.TensorInfo {
   const x = requireInput(tf.MaxPoolGrad, inputs, 'input');
   if (x.dtype !== 'float32' || dy.dtype !== 'float32' || x.shape.length !== 4) {
     const original = originalKernels.get(tf.MaxPoolGrad);
-    if (original == null) throw new Error("MaxPoolGrad: the wasm backend's own kernel was not captured");
+    if (original == null) throw new KernelError('MaxPoolGrad', "the wasm backend's own kernel was not captured");
     return original.kernelFunc(args) as tf.TensorInfo;
   }
   const info = tf.backend_util.computePool2DInfo(

@@ -29,9 +29,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import type * as WasmBackendPackage from '@tensorflow/tfjs-backend-wasm';
 import { BackendUnavailableError, InvalidArgumentError } from '../errors';
-import { WASM_BACKEND } from './compose';
+import { resolvePackageDir } from '../runtime';
+import { WASM_BACKEND, wasmBackendPackage } from './compose';
 
 /** Priority tfjs-backend-wasm registers 'wasm' with; kept so backend auto-selection is unchanged. */
 const WASM_PRIORITY = 2;
@@ -56,17 +56,10 @@ type EmscriptenFactory = (config: {
 
 let enabledThreads = 0;
 
-/**
- * Required on use, not imported: importing tfjs-backend-wasm registers the 'wasm' backend, a
- * side effect that merely importing lib/kernels must not have.
- */
-function wasmPackage(): typeof WasmBackendPackage {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('@tensorflow/tfjs-backend-wasm') as typeof WasmBackendPackage;
-}
-
 function packageDir(): string {
-  return path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
+  const dir = resolvePackageDir('@tensorflow/tfjs-backend-wasm');
+  if (dir === undefined) throw new BackendUnavailableError('wasm (threaded)', '@tensorflow/tfjs-backend-wasm is not installed');
+  return dir;
 }
 
 /** Writes the pthread worker script where Node's `Worker` can load it from; removed at exit. */
@@ -155,7 +148,7 @@ export async function enableWasmThreads(threads: number = os.cpus().length): Pro
   if (!tf.env().getBool('IS_NODE')) {
     throw new BackendUnavailableError('wasm (threaded)', 'enableWasmThreads is for Node; browsers use tf.wasm.setThreadsCount');
   }
-  const wasmBackend = wasmPackage();
+  const wasmBackend = wasmBackendPackage();
   if (enabledThreads > 0) {
     if (threads !== enabledThreads) {
       throw new InvalidArgumentError('threads', `threaded wasm already runs ${enabledThreads} threads; it cannot be resized`);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { OUTPUT_ACTIVATIONS, OutputActivation, checkOneOf, checkPositiveInt, checkRate } from './common';
+import { checkOneOf, checkPositiveInt, checkRate } from '../checks';
+import { OUTPUT_ACTIVATIONS, OutputActivation } from './common';
 import { InitializerSpec, resolveInitializer } from './initializers';
 import { seedFor } from './mlp';
 import { InvalidArgumentError } from '../errors';

@@ -1,14 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { deriveSeed } from '../random';
-import {
-  HIDDEN_ACTIVATIONS,
-  HiddenActivation,
-  OUTPUT_ACTIVATIONS,
-  OutputActivation,
-  checkOneOf,
-  checkPositiveInt,
-  perLayer,
-} from './common';
+import { checkOneOf, checkPositiveInt, perLayer } from '../checks';
+import { HIDDEN_ACTIVATIONS, HiddenActivation, OUTPUT_ACTIVATIONS, OutputActivation } from './common';
 import { InitializerSpec, resolveInitializer } from './initializers';
 import { InvalidArgumentError } from '../errors';
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { HiddenActivation, OutputActivation, checkPositiveInt } from './common';
+import { checkPositiveInt } from '../checks';
+import { HiddenActivation, OutputActivation } from './common';
 import { InitializerSpec } from './initializers';
 import { buildMlp } from './mlp';
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DataSplit } from '../datasets';
 import { InvalidArgumentError } from '../errors';
-import { DEFAULT_TARGETS, TargetValues } from './losses';
+import { DEFAULT_TARGETS, TargetValues, oneHotRows } from '../datasets/onehot';
 
 /**
  * Builds batch tensors from a split that stays on the host. Each batch's rows are copied into a
@@ -47,9 +47,7 @@ export class BatchMaker {
   /** One-hot targets (with the recipe's on/off values) of rows `indices`. */
   targetsFor(indices: Int32Array): tf.Tensor2D {
     const { numClasses, targets } = this;
-    const out = new Float32Array(indices.length * numClasses).fill(targets.off);
-    for (let i = 0; i < indices.length; i++) out[i * numClasses + this.split.labels[indices[i]]] = targets.on;
-    return tf.tensor2d(out, [indices.length, numClasses], 'float32');
+    return tf.tensor2d(oneHotRows(this.split.labels, numClasses, targets, indices), [indices.length, numClasses], 'float32');
   }
 
   /** Consecutive rows [start, start + size): no copy on the host before the upload. */

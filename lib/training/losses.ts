@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { checkOneOf } from '../models/common';
+import { checkOneOf } from '../checks';
+export { DEFAULT_TARGETS } from '../datasets/onehot';
+export type { TargetValues } from '../datasets/onehot';
 
 /**
  * The recipes' losses. All take one-hot (or target-valued) `yTrue` [batch, classes] and the
@@ -34,22 +36,4 @@ export function lossFunction(name: LossName): LossFn {
           return tf.sum(tf.squaredDifference(yPred, yTrue)).mul(0.5 / batch) as tf.Scalar;
         });
   }
-}
-
-/** Target values for one-hot encoding: source 002 trains towards 0.01 / 0.99 instead of 0 / 1. */
-export interface TargetValues {
-  /** @default 0 */
-  off: number;
-  /** @default 1 */
-  on: number;
-}
-export const DEFAULT_TARGETS: TargetValues = { off: 0, on: 1 };
-
-/** Class indices [batch] -> one-hot targets [batch, numClasses], with the recipe's target values. */
-export function encodeTargets(labels: tf.Tensor, numClasses: number, targets: TargetValues = DEFAULT_TARGETS): tf.Tensor2D {
-  return tf.tidy(() => {
-    const oneHot = tf.oneHot(labels as tf.Tensor1D, numClasses).toFloat() as tf.Tensor2D;
-    if (targets.off === 0 && targets.on === 1) return oneHot;
-    return oneHot.mul(targets.on - targets.off).add(targets.off) as tf.Tensor2D;
-  });
 }

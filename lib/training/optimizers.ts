@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { InvalidArgumentError } from '../errors';
+import { checkPositiveNumber, checkRate } from '../checks';
 
 /**
  * Learning-rate policies of source 001's update module (Caffe's names).
@@ -44,12 +44,8 @@ export interface UpdateRule {
 }
 
 export function checkOptimizerConfig(config: OptimizerConfig): OptimizerConfig {
-  if (!(config.learningRate > 0) || !Number.isFinite(config.learningRate)) {
-    throw new InvalidArgumentError('learningRate', `must be a positive number, got ${config.learningRate}`);
-  }
-  if (config.kind === 'momentum' && !(config.momentum >= 0 && config.momentum < 1)) {
-    throw new InvalidArgumentError('momentum', `must be in [0, 1), got ${config.momentum}`);
-  }
+  checkPositiveNumber('learningRate', config.learningRate);
+  if (config.kind === 'momentum') checkRate('momentum', config.momentum);
   return config;
 }
 

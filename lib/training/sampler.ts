@@ -1,3 +1,4 @@
+import { checkPositiveInt } from '../checks';
 import { InvalidArgumentError } from '../errors';
 import { createRng, shuffleInPlace } from '../random';
 
@@ -26,9 +27,7 @@ export class BatchSampler {
     seed: number,
   ) {
     if (!(count > 0)) throw new InvalidArgumentError('data', 'the training split is empty');
-    if (!(Number.isInteger(batchSize) && batchSize > 0)) {
-      throw new InvalidArgumentError('batchSize', `must be a positive integer, got ${batchSize}`);
-    }
+    checkPositiveInt('batchSize', batchSize);
     this.rng = createRng(seed);
     this.stepsPerEpoch = Math.ceil(count / batchSize);
     this.order = Int32Array.from({ length: count }, (_, i) => i);

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DataSplit } from '../datasets';
 import { InvalidArgumentError, TrainingError } from '../errors';
-import { deriveSeed, randomSeed, withSeededMathRandom } from '../random';
-import { checkPositiveInt, checkOneOf } from '../models/common';
+import { SeededMathRandom, deriveSeed, randomSeed } from '../random';
+import { checkInt, checkOneOf, checkPositiveInt, checkPositiveNumber, checkSeed } from '../checks';
 import { BatchMaker, modelInputShape } from './batches';
 import { evaluate } from './evaluate';
 import { DEFAULT_TARGETS, LOSS_NAMES, LossName, TargetValues, lossFunction } from './losses';
@@ -116,7 +116,7 @@ export interface TrainResult {
 export async function train(model: tf.LayersModel, data: TrainData, options: TrainOptions): Promise<TrainResult> {
   const o = checkTrainOptions(options);
   const seed = o.seed ?? randomSeed();
-  return withSeededMathRandom(seed, () => runTraining(model, data, o, seed));
+  return runTraining(model, data, o, seed);
 }
 
 function checkTrainOptions(options: TrainOptions): TrainOptions {
@@ -130,17 +130,12 @@ function checkTrainOptions(options: TrainOptions): TrainOptions {
     throw new InvalidArgumentError('epochs/steps', 'give epochs, steps or maxSeconds');
   }
   for (const key of ['maxSeconds', 'evalIntervalSeconds'] as const) {
-    const v = options[key];
-    if (v !== undefined && !(v > 0 && Number.isFinite(v))) throw new InvalidArgumentError(key, `must be a positive number, got ${v}`);
+    if (options[key] !== undefined) checkPositiveNumber(key, options[key]);
   }
   if (options.epochs !== undefined) checkPositiveInt('epochs', options.epochs);
   if (options.steps !== undefined) checkPositiveInt('steps', options.steps);
-  if (options.logInterval !== undefined && !(Number.isInteger(options.logInterval) && options.logInterval >= 0)) {
-    throw new InvalidArgumentError('logInterval', `must be a non-negative integer, got ${options.logInterval}`);
-  }
-  if (options.seed !== undefined && !Number.isInteger(options.seed)) {
-    throw new InvalidArgumentError('seed', `must be an integer, got ${options.seed}`);
-  }
+  if (options.logInterval !== undefined) checkInt('logInterval', options.logInterval, { min: 0 });
+  if (options.seed !== undefined) checkSeed('seed', options.seed);
   return options;
 }
 
@@ -169,6 +164,7 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
     }));
     rule.current = createUpdateRule(o.optimizer, vars);
     const varList = vars.map((v) => v.variable);
+    const dropoutRandom = new SeededMathRandom(seed);
 
     const history: TrainHistory = { loss: [], evals: [], epochs: [] };
     let trainMillis = 0;
@@ -225,16 +221,18 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
       }
       const t0 = performance.now();
       const indices = sampler.next();
-      const lossValue = tf.tidy(() => {
-        const x = batches.images(indices);
-        const y = batches.targetsFor(indices);
-        const { value, grads } = tf.variableGrads(
-          () => lossFn(y, model.apply(x, { training: true }) as tf.Tensor),
-          varList,
-        );
-        (rule.current as ReturnType<typeof createUpdateRule>).apply(varList.map((v) => grads[v.name]), step);
-        return value;
-      });
+      const lossValue = dropoutRandom.run(() =>
+        tf.tidy(() => {
+          const x = batches.images(indices);
+          const y = batches.targetsFor(indices);
+          const { value, grads } = tf.variableGrads(
+            () => lossFn(y, model.apply(x, { training: true }) as tf.Tensor),
+            varList,
+          );
+          (rule.current as ReturnType<typeof createUpdateRule>).apply(varList.map((v) => grads[v.name]), step);
+          return value;
+        }),
+      );
       pending.push(lossValue);
       const done = step + 1;
       const epochEnds = done % sampler.stepsPerEpoch === 0 || done === totalSteps;

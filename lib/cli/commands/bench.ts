@@ -1,8 +1,9 @@
 import * as path from 'path';
 import type { CommandModule } from 'yargs';
+import { checkPositiveNumber, checkSeed } from '../../checks';
 import { InvalidArgumentError } from '../../errors';
 import { DEFAULT_BENCH_MODELS, benchHeadline, benchTable, runBench, writeBenchReport } from '../../jobs/bench-job';
-import { getPreset } from '../../models/presets';
+import { getPreset } from '../../recipes';
 import { stderrProgress } from '../../training/progress';
 import {
   BackendArgs,
@@ -49,10 +50,10 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
     ) as never,
   handler: async (args) => {
     checkFlag('steps', args.steps);
-    if (args.seconds !== undefined && !(args.seconds > 0)) throw new InvalidArgumentError('--seconds', `must be a positive number, got ${args.seconds}`);
+    if (args.seconds !== undefined) checkPositiveNumber('--seconds', args.seconds);
     checkFlag('epochs', args.epochs);
     checkFlag('limit', args.limit);
-    if (!Number.isInteger(args.seed)) throw new InvalidArgumentError('--seed', `must be an integer, got ${args.seed}`);
+    checkSeed('--seed', args.seed);
     const target = args['target-accuracy'];
     if (!(target > 0 && target <= 1)) throw new InvalidArgumentError('--target-accuracy', `must be in (0, 1], got ${target}`);
     const models = args.models.split(',').map((m) => m.trim()).filter(Boolean);

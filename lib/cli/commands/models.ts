@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
-import { PRESET_IDS, PRESETS, forwardFlops, layerSummary } from '../../models/presets';
+import { forwardFlops, layerSummary } from '../../models/summary';
+import { PRESET_IDS, PRESETS } from '../../recipes';
 import { describeOptimizer } from '../../training/optimizers';
 import { markdownTable } from '../../report';
 import { printJson, printText } from '../output';

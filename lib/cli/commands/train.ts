@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
-import { InvalidArgumentError } from '../../errors';
+import { checkPositiveNumber, checkSeed } from '../../checks';
 import { runTrainJob } from '../../jobs/train-job';
-import { PRESET_IDS } from '../../models/presets';
+import { PRESET_IDS } from '../../recipes';
 import { stderrProgress } from '../../training/progress';
 import {
   BackendArgs,
@@ -53,10 +53,8 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     checkFlag('batch-size', args['batch-size']);
     checkFlag('limit', args.limit);
     checkFlag('log-interval', args['log-interval'], { min: 0 });
-    if (args.seed !== undefined && !Number.isInteger(args.seed)) {
-      throw new InvalidArgumentError('--seed', `must be an integer, got ${args.seed}`);
-    }
-    if (args.lr !== undefined && !(args.lr > 0)) throw new InvalidArgumentError('--lr', `must be a positive number, got ${args.lr}`);
+    if (args.seed !== undefined) checkSeed('--seed', args.seed);
+    if (args.lr !== undefined) checkPositiveNumber('--lr', args.lr);
     const backend = await selectBackend(args.backend, args.threads);
 
     // Ctrl-C stops after the step in flight; the job then saves the last completed state.

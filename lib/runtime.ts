@@ -7,19 +7,6 @@ import * as path from 'path';
  */
 export const runtimeRequire: NodeRequire = require;
 
-/** The message of anything thrown, on one line, at most `max` characters. */
-export function errorMessage(err: unknown, max = 400): string {
-  // Emscripten and some addons reject with plain { message } objects rather than Errors.
-  const message = (err as { message?: unknown } | null)?.message;
-  const raw = typeof message === 'string' ? message : String(err);
-  const firstLines = raw
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l.length > 0)
-    .join(' ');
-  return firstLines.length > max ? `${firstLines.slice(0, max - 3)}...` : firstLines;
-}
-
 /** Where a package is installed, or undefined when Node cannot resolve it from here. */
 export function resolvePackageDir(name: string): string | undefined {
   try {
