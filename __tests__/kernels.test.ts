@@ -4,9 +4,9 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { enableWasmThreads } from '../lib/kernels/threads';
 import {
   WASM_TRAINING_KERNELS,
-  enableWasmThreads,
   installedWasmTrainingKernels,
   planProduct,
   registerWasmTrainingKernels,
@@ -347,7 +347,8 @@ describe('enableWasmThreads', () => {
       fs.writeFileSync(
         entry,
         `import * as tf from '@tensorflow/tfjs';
-         import { enableWasmThreads, registerWasmTrainingKernels } from '${kernels}';
+         import { registerWasmTrainingKernels } from '${kernels}';
+         import { enableWasmThreads } from '${kernels}/threads';
          (async () => {
            const threads = await enableWasmThreads(2);
            registerWasmTrainingKernels();

@@ -56,6 +56,7 @@ export type {
 export { useBackend, probeBackends, doctor, formatDoctor, explainNativeLoadError, BACKEND_CHOICES } from './backends';
 export type { BackendChoice, BackendName, BackendSelection, BackendStatus, DoctorReport } from './backends';
 export { registerWasmTrainingKernels, unregisterWasmTrainingKernels } from './kernels';
+export { enableWasmThreads } from './kernels/threads';
 
 // Models
 export { buildMlp } from './models/mlp';
@@ -84,7 +85,8 @@ export type { LossName, TargetValues } from './training/losses';
 export { learningRateAt, describeOptimizer } from './training/optimizers';
 export type { OptimizerConfig, LrPolicy } from './training/optimizers';
 export type { Sampling } from './training/sampler';
-export { stderrProgress, silentProgress } from './training/progress';
+export { silentProgress, formatProgress } from './training/progress';
+export { stderrProgress } from './training/stderr-progress';
 export type { ProgressSink, ProgressState } from './training/progress';
 
 // Jobs: a preset end to end, and the benchmark

@@ -25,10 +25,10 @@ import '@tensorflow/tfjs-backend-wasm';
 import {
   WASM_TRAINING_KERNELS,
   WasmTrainingKernel,
-  enableWasmThreads,
   registerWasmTrainingKernels,
   unregisterWasmTrainingKernels,
 } from '../lib/kernels';
+import { enableWasmThreads } from '../lib/kernels/threads';
 
 interface Options {
   cnnSteps: number;

@@ -1,5 +1,6 @@
 /** Dataset loading: locate, download, read, normalise; then tensors. */
 export * from './catalog';
+export * from './dataset';
 export * from './locate';
 export * from './download';
 export * from './sample';

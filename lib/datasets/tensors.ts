@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError } from '../errors';
 import { IMAGE_HEIGHT, IMAGE_SIZE, IMAGE_WIDTH, NUM_CLASSES } from './catalog';
-import type { DataSplit } from './mnist';
+import type { DataSplit } from './dataset';
 import { oneHotRows } from './onehot';
 
 /** 'flat': [n, 784] for dense nets; 'image': [n, 28, 28, 1] (NHWC) for conv nets. */

@@ -15,7 +15,6 @@ export { MAX_UPSAMPLED_STRIDE_AREA, conv2DBackpropFilterWasm, conv2DBackpropInpu
 export { batchMatMulWasm, fusedMatMulWasm, planProduct } from './batch-mat-mul';
 export type { PackingState } from './batch-mat-mul';
 export { maxPoolGradWasm } from './max-pool-grad';
-export { enableWasmThreads } from './threads';
 
 /** Names of the kernels {@link registerWasmTrainingKernels} installs on the wasm backend. */
 export const WASM_TRAINING_KERNELS = [

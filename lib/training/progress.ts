@@ -1,6 +1,7 @@
 /**
- * Progress lines for long work, on stderr. On a terminal one line is rewritten in place; in logs
- * (CI, pipes) a line is printed at most every `intervalSeconds`, so logs stay readable.
+ * Progress of long work, as data (`ProgressState`) and where it goes (`ProgressSink`). Nothing
+ * here touches a stream: the Node sink that writes to stderr is in stderr-progress.ts, and a
+ * browser page gives its own sink.
  */
 export interface ProgressState {
   epoch: number;
@@ -13,9 +14,6 @@ export interface ProgressState {
   /** Remaining time, when the caller knows better than steps left x time per step (a time budget). */
   etaSeconds?: number;
 }
-
-/** Seconds between lines when stderr is not a terminal. @default 5 */
-export const DEFAULT_PROGRESS_INTERVAL = 5;
 
 export interface ProgressSink {
   update(state: ProgressState): void;
@@ -38,35 +36,6 @@ export function formatProgress(s: ProgressState): string {
   const rate = s.samplesPerSec ? ` ${Math.round(s.samplesPerSec).toLocaleString('en-US')} samples/s` : '';
   const of = (n: number) => (Number.isFinite(n) ? `/${n}` : '');
   return `epoch ${s.epoch}${of(s.epochs)} step ${s.step}${of(s.steps)}${loss}${rate} elapsed ${formatEta(s.elapsedSeconds)} ETA ${formatEta(eta)}`;
-}
-
-export function stderrProgress(options: { intervalSeconds?: number; stream?: NodeJS.WriteStream } = {}): ProgressSink {
-  const stream = options.stream ?? process.stderr;
-  const interval = (options.intervalSeconds ?? DEFAULT_PROGRESS_INTERVAL) * 1000;
-  const tty = Boolean(stream.isTTY);
-  let last = 0;
-  let pending = false;
-  return {
-    update(state) {
-      const now = Date.now();
-      if (tty && now - last > 100) {
-        stream.write(`\r\x1b[K${formatProgress(state)}`);
-        pending = true;
-        last = now;
-      } else if (!tty && now - last >= interval) {
-        stream.write(`${formatProgress(state)}\n`);
-        last = now;
-      }
-    },
-    log(line) {
-      stream.write(`${tty && pending ? '\r\x1b[K' : ''}${line}\n`);
-      pending = false;
-    },
-    done() {
-      if (tty && pending) stream.write('\n');
-      pending = false;
-    },
-  };
 }
 
 /** A sink that prints nothing, for library use and tests. */

@@ -4,7 +4,7 @@ import { checkPositiveNumber, checkSeed } from '../../checks';
 import { InvalidArgumentError } from '../../errors';
 import { DEFAULT_BENCH_MODELS, benchHeadline, benchTable, runBench, writeBenchReport } from '../../jobs/bench-job';
 import { getPreset } from '../../recipes';
-import { stderrProgress } from '../../training/progress';
+import { stderrProgress } from '../../training/stderr-progress';
 import {
   BackendArgs,
   DataArgs,

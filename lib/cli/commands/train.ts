@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import { checkPositiveNumber, checkSeed } from '../../checks';
 import { runTrainJob } from '../../jobs/train-job';
 import { PRESET_IDS } from '../../recipes';
-import { stderrProgress } from '../../training/progress';
+import { stderrProgress } from '../../training/stderr-progress';
 import {
   BackendArgs,
   DataArgs,
