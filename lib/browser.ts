@@ -1,0 +1,84 @@
+/**
+ * tfjs-mnist-nets in a browser: the same models, presets, training loop, evaluation and IDX
+ * parsing as the Node entry (lib/index.ts), with loaders that fetch instead of reading files.
+ * Nothing reachable from here imports a Node module (fs, zlib, path, ...): __tests__/browser.test.ts
+ * bundles it for the browser and fails on any Node builtin in the import graph.
+ *
+ * Left out, because they are Node's: finding and downloading datasets on disk, saving models to
+ * directories, the CLI, `doctor`, tfjs-node-gpu and Dawn. Bundlers pick this file through the
+ * package's `browser` export condition; `tfjs-mnist-nets/browser` names it explicitly.
+ */
+
+// Errors
+export {
+  MnistNetsError,
+  IdxFormatError,
+  DatasetError,
+  BackendUnavailableError,
+  InvalidArgumentError,
+  KernelError,
+  ModelIOError,
+  TrainingError,
+  errorMessage,
+} from './errors';
+
+// IDX bytes (gzip through DecompressionStream)
+export { parseIdxAsync, encodeIdxAsync, encodeIdxPlain, IDX_TYPES, idxTypeCode, idxTypeFromCode, idxElementSize } from './idx-core';
+export type { IdxArray, IdxData, IdxType, IdxEncodeOptions } from './idx-core';
+
+// Datasets: what a dataset is, loading it over HTTP, tensors
+export { loadDatasetFromUrl, loadMnistFromUrl } from './datasets/url';
+export type { UrlLoadOptions } from './datasets/url';
+export { makeDataset, rawSplit, normalizePixels, checkImagesArray, checkLabelsArray, NORMALIZATIONS, DEFAULT_NORMALIZATION } from './datasets/dataset';
+export type { Dataset, DataSplit, RawSplit, DatasetSource, Normalization, SplitLimit } from './datasets/dataset';
+export { MNIST_FILES, FASHION_MNIST_FILES, DATASET_NAMES, IMAGE_SIZE, NUM_CLASSES, MNIST_CLASS_NAMES, FASHION_MNIST_CLASS_NAMES, fileNameVariants } from './datasets/catalog';
+export type { DatasetName } from './datasets/catalog';
+export { sampleClassBytes, sampleClassFile, splitSampleDigits, SAMPLE_TRAIN_FRACTION } from './datasets/sample-digits';
+export { imagesToTensor, labelsToTensor, splitToTensors } from './datasets/tensors';
+export type { ImageLayout, LabelEncoding } from './datasets/tensors';
+
+// Backends in the page
+export { probeBrowserBackends, useBrowserBackend, BROWSER_BACKENDS } from './backends/browser';
+export type { BrowserBackendName, BrowserBackendStatus, BrowserBackendOptions } from './backends/browser';
+export { registerWasmTrainingKernels, unregisterWasmTrainingKernels } from './kernels';
+
+// Models
+export { buildMlp } from './models/mlp';
+export type { MlpOptions } from './models/mlp';
+export { buildTwoLayerNet } from './models/two-layer-net';
+export type { TwoLayerNetOptions } from './models/two-layer-net';
+export { buildCnn } from './models/cnn';
+export type { CnnOptions } from './models/cnn';
+export type { InitializerSpec } from './models/initializers';
+export type { HiddenActivation, OutputActivation } from './models/common';
+export { forwardFlops, trainingFlops, layerSummary } from './models/summary';
+
+// Recipes
+export { PRESETS, PRESET_IDS, getPreset, recipeOptions } from './recipes';
+export type { Preset, PresetId, Recipe, Family, RecipeOverrides } from './recipes';
+
+// Training and evaluation
+export { train } from './training/train';
+export type { TrainOptions, TrainResult, TrainHistory, TrainData, EvalEntry, EpochEntry, BatchInfo } from './training/train';
+export { evaluate } from './training/evaluate';
+export type { Evaluation, EvaluateOptions } from './training/evaluate';
+export { gradientCheck } from './training/gradcheck';
+export type { GradientCheckOptions, GradientCheckResult } from './training/gradcheck';
+export { lossFunction, LOSS_NAMES } from './training/losses';
+export type { LossName, TargetValues } from './training/losses';
+export { learningRateAt, describeOptimizer } from './training/optimizers';
+export type { OptimizerConfig, LrPolicy } from './training/optimizers';
+export type { Sampling } from './training/sampler';
+export { silentProgress, formatProgress } from './training/progress';
+export type { ProgressSink, ProgressState } from './training/progress';
+
+// Digits from a canvas, predictions, models saved by `mnist-nets train --save`
+export { centerDigit, drawingToDigit, rgbaToInk, scaleDigit, predictDigits, DIGIT_SIZE, DIGIT_BOX } from './io/digits';
+export type { CenterDigitOptions, Prediction } from './io/digits';
+export { loadModelFromUrl, loadModelFromFiles } from './io/model-url';
+export type { LoadedModel, PickedFile } from './io/model-url';
+export type { ModelMetadata } from './io/model-io';
+
+// Charts (SVG strings: a page sets them as innerHTML)
+export { lineChartSvg } from './report/lineChart';
+export type { Series, LineChartOptions } from './report/lineChart';
