@@ -90,7 +90,7 @@ describe('the browser entry', () => {
   });
 
   it('is what the package exports under the browser condition, with types', () => {
-    const probe = "import('tfjs-mnist-nets').then((m) => console.log(JSON.stringify([typeof m.loadMnistFromUrl, typeof m.train, typeof m.loadMnist])))";
+    const probe = "import('tfjs-mnist-nets').then((m) => console.log(JSON.stringify([typeof m.useBrowserBackend, typeof m.train, typeof m.loadMnist])))";
     const asBrowser = spawnSync(process.execPath, ['--conditions=browser', '-e', probe], { cwd: ROOT, encoding: 'utf8' });
     expect(asBrowser.stderr).toBe('');
     expect(JSON.parse(asBrowser.stdout)).toEqual(['function', 'function', 'undefined']);

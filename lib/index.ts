@@ -19,7 +19,7 @@ export {
 } from './errors';
 
 // IDX files
-export { parseIdx, encodeIdx, readIdxFile, writeIdxFile, IDX_TYPES } from './idx';
+export { parseIdx, encodeIdx, readIdxFile, writeIdxFile, parseIdxAsync, encodeIdxAsync, IDX_TYPES } from './idx';
 export type { IdxArray, IdxData, IdxType, IdxEncodeOptions } from './idx';
 
 // Datasets
@@ -41,6 +41,8 @@ export {
   DATASET_NAMES,
   NORMALIZATIONS,
 } from './datasets';
+export { loadDatasetFromUrl, loadMnistFromUrl } from './datasets/url';
+export type { UrlLoadOptions } from './datasets/url';
 export type {
   Dataset,
   DataSplit,
@@ -99,6 +101,7 @@ export type { BenchOptions, BenchResult, BenchModelResult } from './jobs/bench-j
 export { saveModel, loadModel, fileSystemHandler } from './io/model-io';
 export type { ModelMetadata, SavedModel } from './io/model-io';
 export { readDigitImages, predictDigits, digitToPng } from './io/images';
+export { centerDigit, drawingToDigit } from './io/digits';
 export type { Prediction } from './io/images';
 
 // Reports
