@@ -137,13 +137,27 @@ describe('train()', () => {
   it('logs train and test accuracy at the log interval, after step 0 as 003/004 do', async () => {
     const data = await smallMnist();
     const model = PRESETS['two-layer-net'].build({ seed: 3 });
-    const r = await train(model, data, { ...recipeOptions(PRESETS['two-layer-net'], { steps: 45 }), logInterval: 20 });
+    // What the model scores at the moment of each evaluation, measured independently.
+    const measured: { step: number; train: number; test: number; testLoss?: number }[] = [];
+    const r = await train(model, data, {
+      ...recipeOptions(PRESETS['two-layer-net'], { steps: 45 }),
+      logInterval: 20,
+      onEval: async (e) => {
+        const trainEval = await evaluate(model, data.train);
+        const testEval = await evaluate(model, data.test, { loss: 'cross-entropy' });
+        measured.push({ step: e.step, train: trainEval.accuracy, test: testEval.accuracy, testLoss: testEval.loss });
+      },
+    });
     expect(r.history.evals.map((e) => e.step)).toEqual([0, 20, 40, 44]);
+    expect(r.history.evals.map((e) => ({ step: e.step, train: e.trainAccuracy, test: e.testAccuracy, testLoss: e.testLoss }))).toEqual(measured);
+    // At step 0 the 0.01-scaled init is at chance; the figures are fractions of the 2,000 / 500 examples.
+    expect(r.history.evals[0].testAccuracy).toBeLessThan(0.25);
     for (const e of r.history.evals) {
-      expect(e.trainAccuracy).toBeGreaterThanOrEqual(0);
-      expect(e.testAccuracy).toBeGreaterThanOrEqual(0);
+      expect(Math.abs(e.trainAccuracy * 2000 - Math.round(e.trainAccuracy * 2000))).toBeLessThan(1e-6);
+      expect(Math.abs((e.testAccuracy as number) * 500 - Math.round((e.testAccuracy as number) * 500))).toBeLessThan(1e-6);
     }
-    expect(r.samplesPerSec).toBeGreaterThan(0);
+    // samples/s is steps x batch over the time spent in steps.
+    expect(r.samplesPerSec).toBeCloseTo((45 * 100) / r.trainSeconds, 6);
     model.dispose();
   });
 
@@ -258,10 +272,71 @@ describe('gradient check', () => {
     expect(result.maxRelError).toBeLessThan(2e-2);
     // Weights are restored exactly.
     expect(model.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(before);
-    // And a wrong gradient would be caught: compare against a net with a bug (scaled loss).
     tf.dispose([xs, ys]);
     model.dispose();
     expect(tf.memory().numTensors).toBe(start);
+  });
+
+  /** Identity forward, gradient times `factor` backward: a layer whose backprop is wrong on purpose. */
+  class WrongGradient extends tf.layers.Layer {
+    static className = 'WrongGradient';
+    constructor(private readonly factor: number) {
+      super({});
+    }
+    call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      const f = tf.customGrad((input: tf.Tensor) => ({ value: input.clone(), gradFunc: (dy: tf.Tensor) => dy.mul(this.factor) }));
+      return f(x) as tf.Tensor;
+    }
+  }
+
+  const netWith = (factor: number) =>
+    tf.sequential({
+      layers: [
+        tf.layers.dense({ units: 8, activation: 'sigmoid', inputShape: [784], kernelInitializer: tf.initializers.randomNormal({ stddev: 0.5, seed: 1 }), name: 'hidden' }),
+        new WrongGradient(factor),
+        tf.layers.dense({ units: 10, kernelInitializer: tf.initializers.randomNormal({ stddev: 0.5, seed: 2 }), name: 'out' }),
+      ],
+    });
+
+  it('fails a deliberately wrong gradient (negative control), and passes the same net with it right', async () => {
+    const data = await smallMnist();
+    const start = tf.memory().numTensors;
+    const xs = tf.tensor2d(data.train.images.subarray(0, 5 * 784), [5, 784]);
+    const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from(data.train.labels.subarray(0, 5)), 'int32'), 10));
+    const right = netWith(1);
+    const wrong = netWith(1.5);
+    const good = gradientCheck(right, xs, ys, 'softmax-cross-entropy', { samplesPerVariable: 12, seed: 1 });
+    const bad = gradientCheck(wrong, xs, ys, 'softmax-cross-entropy', { samplesPerVariable: 12, seed: 1 });
+    expect(good.maxRelError).toBeLessThan(2e-2);
+    // Backprop says 1.5x the true gradient for the layer below: |1.5g - g| / 1.5|g| = 1/3.
+    expect(bad.maxRelError).toBeGreaterThan(0.25);
+    const byName = Object.fromEntries(bad.variables.map((v) => [v.name.split('/')[0], v.maxRelError]));
+    expect(byName.hidden).toBeGreaterThan(0.25);
+    expect(byName.out).toBeLessThan(2e-2);
+    tf.dispose([xs, ys]);
+    right.dispose();
+    wrong.dispose();
+    expect(tf.memory().numTensors).toBe(start);
+  });
+
+  it('restores the weights when the loss throws half-way through', async () => {
+    const data = await smallMnist();
+    const model = netWith(1);
+    const xs = tf.tensor2d(data.train.images.subarray(0, 5 * 784), [5, 784]);
+    const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from(data.train.labels.subarray(0, 5)), 'int32'), 10));
+    const before = model.getWeights().map((w) => Array.from(w.dataSync()));
+    const apply = model.apply.bind(model);
+    let calls = 0;
+    // Call 1 is the backprop pass; call 3 the loss with the first checked weight moved by -h.
+    jest.spyOn(model, 'apply').mockImplementation((...args: Parameters<typeof model.apply>) => {
+      if (++calls === 3) throw new Error('simulated failure');
+      return apply(...args);
+    });
+    expect(() => gradientCheck(model, xs, ys, 'softmax-cross-entropy', { samplesPerVariable: 4, seed: 1 })).toThrow('simulated failure');
+    expect(model.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(before);
+    tf.dispose([xs, ys]);
+    model.dispose();
   });
 });
 
