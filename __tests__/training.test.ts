@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { TrainingError, InvalidArgumentError, ModelIOError } from '../lib/errors';
-import { loadModel, saveModel } from '../lib/io/model-io';
+import { SavedModel, loadModel, saveModel } from '../lib/io/model-io';
 import { PRESETS, PRESET_IDS, PresetId, recipeOptions } from '../lib/recipes';
 import { buildMlp } from '../lib/models/mlp';
 import { evaluate } from '../lib/training/evaluate';
@@ -283,10 +283,10 @@ describe('gradient check', () => {
     constructor(private readonly factor: number) {
       super({});
     }
-    call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
-      const f = tf.customGrad((input: tf.Tensor) => ({ value: input.clone(), gradFunc: (dy: tf.Tensor) => dy.mul(this.factor) }));
-      return f(x) as tf.Tensor;
+      const f = tf.customGrad((...args: unknown[]) => ({ value: (args[0] as tf.Tensor).clone(), gradFunc: (dy: tf.Tensor) => dy.mul(this.factor) }));
+      return f(x);
     }
   }
 
@@ -383,6 +383,111 @@ describe('save and load', () => {
     await expect(loadModel(dir)).rejects.toThrow(/weights hold 100 bytes, model.json describes 159040/);
     fs.rmSync(path.join(dir, weights));
     await expect(loadModel(dir)).rejects.toThrow(/weights file not found/);
+  });
+});
+
+describe('model folders', () => {
+  const META = { preset: 'two-layer-net', normalization: 'unit', layout: 'flat', loss: 'cross-entropy', hyperparameters: {} } as const;
+  const tmpDir = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const editModelJson = (dir: string, edit: (json: { weightsManifest: { paths: string[]; weights: Record<string, unknown>[] }[] }) => void) => {
+    const file = path.join(dir, 'model.json');
+    const json = JSON.parse(fs.readFileSync(file, 'utf8'));
+    edit(json);
+    fs.writeFileSync(file, JSON.stringify(json));
+  };
+
+  it('loadModel reads model.json once, so metadata and weights come from the same save', async () => {
+    const dir = tmpDir('mnist-nets-once-');
+    const model = PRESETS['two-layer-net'].build({ seed: 1 });
+    await saveModel(model, dir, META);
+    model.dispose();
+    const readFile = jest.spyOn(fs.promises, 'readFile');
+    try {
+      const loaded = await loadModel(dir);
+      loaded.model.dispose();
+      const reads = readFile.mock.calls.filter(([file]) => String(file).endsWith('model.json'));
+      expect(reads).toHaveLength(1);
+    } finally {
+      readFile.mockRestore();
+    }
+  });
+
+  it('concurrent saves into one folder each leave a consistent model.json + weights pair; concurrent loads see one of them', async () => {
+    const data = await smallMnist();
+    const dir = tmpDir('mnist-nets-concurrent-');
+    const models = [1, 2, 3].map((seed) => PRESETS['two-layer-net'].build({ seed }));
+    const x = tf.tensor2d(data.test.images.subarray(0, 4 * 784), [4, 784]);
+    const expected = models.map((m) => tf.tidy(() => (m.predict(x) as tf.Tensor).arraySync()));
+    const check = (loaded: SavedModel) => {
+      const tag = loaded.metadata.tag as number;
+      expect(tf.tidy(() => (loaded.model.predict(x) as tf.Tensor).arraySync())).toEqual(expected[tag]);
+      loaded.model.dispose();
+    };
+    await saveModel(models[0], dir, { ...META, tag: 0 });
+    for (let round = 0; round < 8; round++) {
+      const saves = models.map((m, tag) => saveModel(m, dir, { ...META, tag }));
+      const loads = [loadModel(dir), loadModel(dir)];
+      await Promise.all(saves);
+      for (const loaded of await Promise.all(loads)) check(loaded);
+      check(await loadModel(dir));
+    }
+    // One save alone afterwards leaves exactly its own pair: unreferenced weights are cleaned up.
+    await saveModel(models[1], dir, { ...META, tag: 1 });
+    const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
+    const weights = json.weightsManifest[0].paths[0].replace(/^\.\//, '');
+    expect(fs.readdirSync(dir).sort()).toEqual(['model.json', weights]);
+    check(await loadModel(dir));
+    x.dispose();
+    models.forEach((m) => m.dispose());
+  });
+
+  it('refuses weight paths that leave the folder, naming model.json and the path', async () => {
+    const root = tmpDir('mnist-nets-escape-');
+    const dir = path.join(root, 'model');
+    const model = PRESETS['two-layer-net'].build({ seed: 1 });
+    await saveModel(model, dir, META);
+    model.dispose();
+    const weights = fs.readdirSync(dir).find((f) => f.endsWith('.bin')) as string;
+    // A file outside the folder that would load, were it read: the right size.
+    fs.mkdirSync(path.join(root, 'secret'));
+    fs.copyFileSync(path.join(dir, weights), path.join(root, 'secret', 'w.bin'));
+    const modelJson = path.join(dir, 'model.json');
+    for (const bad of ['../secret/w.bin', 'sub/../../secret/w.bin', path.join(root, 'secret', 'w.bin'), 'file:///etc/passwd', 'https://example.org/w.bin', '..\\secret\\w.bin', '%2e%2e/secret/w.bin', 'C:/w.bin']) {
+      editModelJson(dir, (json) => (json.weightsManifest[0].paths = [bad]));
+      const err = await loadModel(dir).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ModelIOError);
+      expect((err as ModelIOError).message).toMatch(new RegExp(`^${modelJson}: weight path ${JSON.stringify(bad).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} (leaves the model's folder|is a URL|is absolute)`));
+      expect((err as ModelIOError).exitCode).toBe(2);
+    }
+    // Nor through a symbolic link inside the folder.
+    fs.symlinkSync(path.join(root, 'secret', 'w.bin'), path.join(dir, 'link.bin'));
+    editModelJson(dir, (json) => (json.weightsManifest[0].paths = ['./link.bin']));
+    await expect(loadModel(dir)).rejects.toThrow(`${modelJson}: weight path "./link.bin" leaves the model's folder (a link to ${path.join(root, 'secret', 'w.bin')})`);
+    // Sub-folders inside it are fine.
+    fs.mkdirSync(path.join(dir, 'shards'));
+    fs.renameSync(path.join(dir, weights), path.join(dir, 'shards', weights));
+    editModelJson(dir, (json) => (json.weightsManifest[0].paths = [`shards/${weights}`]));
+    (await loadModel(dir)).model.dispose();
+  });
+
+  it('a quantized weights manifest gets "not supported", not "corrupt"', async () => {
+    const dir = tmpDir('mnist-nets-quantized-');
+    const model = PRESETS['two-layer-net'].build({ seed: 1 });
+    await saveModel(model, dir, META);
+    model.dispose();
+    const weights = fs.readdirSync(dir).find((f) => f.endsWith('.bin')) as string;
+    // What tfjs-converter's --quantize_uint8 writes: one byte per value and a dequantisation rule.
+    let first = '';
+    editModelJson(dir, (json) => {
+      first = json.weightsManifest[0].weights[0].name as string;
+      for (const w of json.weightsManifest[0].weights) w.quantization = { dtype: 'uint8', scale: 0.01, min: -1 };
+    });
+    fs.truncateSync(path.join(dir, weights), 39_760);
+    const err = await loadModel(dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelIOError);
+    expect((err as ModelIOError).message).toBe(
+      `${path.join(dir, 'model.json')}: weight ${first} is quantized (uint8): quantized weights are not supported; save the model unquantized`,
+    );
   });
 });
 
