@@ -221,6 +221,10 @@ describe('models saved by the CLI, loaded by URL and from picked files', () => {
     const { mnistNets: _, ...foreign } = json;
     await expect(loadModelFromUrl('http://m/model.json', { fetch: serve({ 'model.json': JSON.stringify(foreign) }) })).rejects.toThrow(/no 'mnistNets' metadata/);
     await expect(loadModelFromUrl('http://m/model.json', { fetch: serve({ 'model.json': '{' }) })).rejects.toThrow(ModelIOError);
+    const escaping = { ...json, weightsManifest: [{ ...json.weightsManifest[0], paths: ['../other/weights.bin'] }] };
+    await expect(loadModelFromUrl('http://m/model.json', { fetch: serve({ 'model.json': JSON.stringify(escaping) }) })).rejects.toThrow(
+      /^http:\/\/m\/model\.json: weight path "\.\.\/other\/weights\.bin" leaves the model's folder$/,
+    );
     await expect(loadModelFromFiles([new File(['x'], 'weights.bin')])).rejects.toThrow(/pick model\.json together with its weights/);
   });
 });

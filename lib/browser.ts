@@ -77,7 +77,8 @@ export { centerDigit, drawingToDigit, rgbaToInk, scaleDigit, predictDigits, DIGI
 export type { CenterDigitOptions, Prediction } from './io/digits';
 export { loadModelFromUrl, loadModelFromFiles } from './io/model-url';
 export type { LoadedModel, PickedFile } from './io/model-url';
-export type { ModelMetadata } from './io/model-io';
+export { MODEL_FILE, METADATA_KEY, parseModelJson, modelMetadata } from './io/model-format';
+export type { ModelMetadata, ModelJson } from './io/model-format';
 
 // Charts (SVG strings: a page sets them as innerHTML)
 export { lineChartSvg } from './report/lineChart';
