@@ -13,6 +13,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { builtinModules } from 'module';
+import * as zlib from 'zlib';
 import * as esbuild from 'esbuild';
 
 /** The repository root, from the source (scripts/) or the build (dist/scripts/). */
@@ -75,6 +76,40 @@ export function outputBytes(metafile: esbuild.Metafile): number {
     .reduce((sum, [, o]) => sum + o.bytes, 0);
 }
 
+/**
+ * One line per file a page downloads (JS chunks, .wasm), raw and gzipped (level 9, as a server
+ * compressing them would send), and whether the page loads it at start or on first use.
+ */
+function sizeReport(metafile: esbuild.Metafile, outDir: string, entry: string): string[] {
+  const entries = Object.entries(metafile.outputs).filter(([file]) => !file.endsWith('.map'));
+  const eager = new Set<string>();
+  const visit = (file: string): void => {
+    if (eager.has(file)) return;
+    eager.add(file);
+    for (const imp of metafile.outputs[file]?.imports ?? []) if (imp.kind === 'import-statement') visit(imp.path);
+  };
+  // Dynamic-import targets are entry points too; only the page's own entry loads at start.
+  for (const [file, o] of entries) if (o.entryPoint === entry) visit(file);
+  const files = entries.map(([file]) => file);
+  if (fs.existsSync(path.join(outDir, DEMO_WASM_DIR))) {
+    for (const f of fs.readdirSync(path.join(outDir, DEMO_WASM_DIR))) files.push(path.relative(ROOT, path.join(outDir, DEMO_WASM_DIR, f)));
+  }
+  const kib = (n: number): string => `${(n / 1024).toFixed(0)} KiB`.padStart(9);
+  const line = (name: string, raw: number, gzipped: number, when: string): string => `${name.padEnd(46)} ${kib(raw)} ${kib(gzipped)} gzipped  ${when}`;
+  const atStart = [0, 0];
+  const lines = files.map((file) => {
+    const bytes = fs.readFileSync(path.join(ROOT, file));
+    const gzipped = zlib.gzipSync(bytes, { level: 9 }).length;
+    const when = file.endsWith('.wasm') ? 'one of these, with the wasm backend' : eager.has(file) ? 'at start' : 'on first use';
+    if (when === 'at start') {
+      atStart[0] += bytes.length;
+      atStart[1] += gzipped;
+    }
+    return line(path.relative(outDir, path.join(ROOT, file)), bytes.length, gzipped, when);
+  });
+  return lines.length > 1 ? [...lines, line('JS loaded at start, in all', atStart[0], atStart[1], '')] : lines;
+}
+
 /** Bundles lib/browser.ts with tf.js left out (the page's bundler supplies it). */
 export async function buildBrowserLibrary(outFile: string = LIBRARY_OUT): Promise<esbuild.Metafile> {
   const result = await esbuild.build({
@@ -132,17 +167,17 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const both = argv.length === 0;
-  const builds: Array<[string, () => Promise<esbuild.Metafile>]> = [];
-  if (both || argv.includes('--library')) builds.push([path.relative(ROOT, LIBRARY_OUT), () => buildBrowserLibrary()]);
-  if (both || argv.includes('--demo')) builds.push([path.relative(ROOT, DEMO_OUT), () => buildDemo()]);
-  for (const [name, build] of builds) {
+  const builds: Array<[string, string, string, () => Promise<esbuild.Metafile>]> = [];
+  if (both || argv.includes('--library')) builds.push([path.relative(ROOT, LIBRARY_OUT), path.dirname(LIBRARY_OUT), 'lib/browser.ts', () => buildBrowserLibrary()]);
+  if (both || argv.includes('--demo')) builds.push([path.relative(ROOT, DEMO_OUT), DEMO_OUT, 'examples/browser/main.ts', () => buildDemo()]);
+  for (const [name, dir, entry, build] of builds) {
     const metafile = await build();
     const leaks = nodeOnlyImports(metafile);
     if (leaks.length > 0) {
       process.stderr.write(`build-browser: ${name} reaches Node-only code:\n  ${leaks.join('\n  ')}\n`);
       return 1;
     }
-    process.stderr.write(`build-browser: ${name}: ${(outputBytes(metafile) / 1024).toFixed(0)} KiB of JS\n`);
+    process.stderr.write(`build-browser: ${name}:\n  ${sizeReport(metafile, dir, entry).join('\n  ')}\n`);
   }
   return 0;
 }

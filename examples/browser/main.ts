@@ -211,7 +211,7 @@ function renderNow(): void {
     (el.querySelector('.rate') as HTMLElement).textContent = slot.samplesPerSec === undefined ? '-' : Math.round(slot.samplesPerSec).toLocaleString('en-US');
     (el.querySelector('.acc') as HTMLElement).textContent = last?.testAccuracy === undefined ? '-' : `${(last.testAccuracy * 100).toFixed(2)}%`;
     const note = el.querySelector('.note') as HTMLElement;
-    note.textContent = slot.error ?? (slot.running ? `training on ${tf.getBackend()}...` : slot.result ? `${slot.result.stopped} after ${slot.result.steps} steps, ${slot.result.trainSeconds.toFixed(1)} s of training on ${tf.getBackend()}` : '');
+    note.textContent = slot.error ?? (slot.running ? `training on ${tf.getBackend()}...` : slot.result ? `${slot.result.stopped} after ${slot.result.steps.toLocaleString('en-US')} steps, ${slot.result.trainSeconds.toFixed(1)} s of training on ${tf.getBackend()}` : '');
     note.classList.toggle('error', slot.error !== undefined);
     (el.querySelector('.loss-chart') as HTMLElement).innerHTML = slot.losses.length > 0 ? svg([{ name: 'training loss', points: slot.losses }], `${slot.title}: loss`, 'step', 'loss') : '';
   }
