@@ -9,18 +9,8 @@
  * package's `browser` export condition; `tfjs-mnist-nets/browser` names it explicitly.
  */
 
-// Errors
-export {
-  MnistNetsError,
-  IdxFormatError,
-  DatasetError,
-  BackendUnavailableError,
-  InvalidArgumentError,
-  KernelError,
-  ModelIOError,
-  TrainingError,
-  errorMessage,
-} from './errors';
+// Errors, models, recipes, training and evaluation: the same core as the Node entry
+export * from './portable';
 
 // IDX bytes (gzip through DecompressionStream)
 export { parseIdxAsync, encodeIdxAsync, encodeIdxPlain, IDX_TYPES, idxTypeCode, idxTypeFromCode, idxElementSize } from './idx-core';
@@ -41,36 +31,6 @@ export type { ImageLayout, LabelEncoding } from './datasets/tensors';
 export { probeBrowserBackends, useBrowserBackend, BROWSER_BACKENDS } from './backends/browser';
 export type { BrowserBackendName, BrowserBackendStatus, BrowserBackendOptions } from './backends/browser';
 export { registerWasmTrainingKernels, unregisterWasmTrainingKernels } from './kernels';
-
-// Models
-export { buildMlp } from './models/mlp';
-export type { MlpOptions } from './models/mlp';
-export { buildTwoLayerNet } from './models/two-layer-net';
-export type { TwoLayerNetOptions } from './models/two-layer-net';
-export { buildCnn } from './models/cnn';
-export type { CnnOptions } from './models/cnn';
-export type { InitializerSpec } from './models/initializers';
-export type { HiddenActivation, OutputActivation } from './models/common';
-export { forwardFlops, trainingFlops, layerSummary } from './models/summary';
-
-// Recipes
-export { PRESETS, PRESET_IDS, getPreset, recipeOptions } from './recipes';
-export type { Preset, PresetId, Recipe, Family, RecipeOverrides } from './recipes';
-
-// Training and evaluation
-export { train } from './training/train';
-export type { TrainOptions, TrainResult, TrainHistory, TrainData, EvalEntry, EpochEntry, BatchInfo } from './training/train';
-export { evaluate } from './training/evaluate';
-export type { Evaluation, EvaluateOptions } from './training/evaluate';
-export { gradientCheck } from './training/gradcheck';
-export type { GradientCheckOptions, GradientCheckResult } from './training/gradcheck';
-export { lossFunction, LOSS_NAMES } from './training/losses';
-export type { LossName, TargetValues } from './training/losses';
-export { learningRateAt, describeOptimizer } from './training/optimizers';
-export type { OptimizerConfig, LrPolicy } from './training/optimizers';
-export type { Sampling } from './training/sampler';
-export { silentProgress, formatProgress } from './training/progress';
-export type { ProgressSink, ProgressState } from './training/progress';
 
 // Digits from a canvas, predictions, models saved by `mnist-nets train --save`
 export { centerDigit, drawingToDigit, rgbaToInk, scaleDigit, predictDigits, DIGIT_SIZE, DIGIT_BOX } from './io/digits';
