@@ -189,6 +189,7 @@ describe('loading MNIST over HTTP (Node fetch against the demo server)', () => {
 
 describe('models saved by the CLI, loaded by URL and from picked files', () => {
   it('predicts exactly as the Node loader does', async () => {
+    const tensorsBefore = tf.memory().numTensors;
     const dir = path.join(modelsDir, 'two-layer-net');
     const viaNode = await loadModel(dir);
     const viaUrl = await loadModelFromUrl(`${server.url}models/two-layer-net/model.json`);
@@ -201,6 +202,7 @@ describe('models saved by the CLI, loaded by URL and from picked files', () => {
     expect(predictDigits(viaUrl.model, digits, viaUrl.metadata)).toEqual(expected);
     expect(predictDigits(viaFiles.model, digits, viaFiles.metadata)).toEqual(expected);
     for (const m of [viaNode.model, viaUrl.model, viaFiles.model]) m.dispose();
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
   });
 
   it('names the URL and the problem when a save is incomplete or not this library\'s', async () => {
@@ -315,6 +317,10 @@ describe('the demo server', () => {
       expect(await page.locator(`#panel-${id} .loss-chart svg`).count()).toBe(1);
     }
     expect(await page.locator('#accuracy-chart svg').count()).toBe(1);
+    // Training again replaces the model: the page holds as many tensors as before, no more.
+    const tensors = await call<number>('tensors');
+    await call('train', ['two-layer-net'], { steps: 20, seconds: 100 });
+    expect(await call<number>('tensors')).toBe(tensors);
   }, 120_000);
 
   it('reads a known test digit painted on the canvas exactly as MNIST has it, and the CLI-saved model predicts it as Node does', async () => {
@@ -329,6 +335,9 @@ describe('the demo server', () => {
     await call('paintDigit', Array.from(digit));
     const read = await call<Read>('predict');
     expect(read.digit).toEqual(Array.from(digit));
+    const tensors = await call<number>('tensors');
+    await call('predict');
+    expect(await call<number>('tensors')).toBe(tensors);
     const inPage = read.predictions[`loaded:${server.url}models/two-layer-net/model.json`];
     expect(inPage.digit).toBe(testLabels[best]);
     inPage.scores.forEach((s, k) => expect(s).toBeCloseTo(preds[best].scores[k], 4));

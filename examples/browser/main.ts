@@ -516,4 +516,6 @@ ready.catch((err) => console.error(err));
   clear: clearPad,
   predict,
   loadModel,
+  /** Tensors alive in tf.js's engine, for leak checks. */
+  tensors: () => tf.memory().numTensors,
 };
