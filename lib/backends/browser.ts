@@ -125,14 +125,16 @@ export async function probeBrowserBackends(options: BrowserBackendOptions = {}):
 }
 
 /**
- * tf.setBackend logs a failed initialisation and returns false; this keeps the error for the
- * reason by wrapping the registered factory once.
+ * tf.setBackend logs a failed initialisation and returns false; wrapping each registered factory
+ * once keeps the error, so the reason can say what went wrong.
  */
 const initErrors = new Map<string, string>();
+const wrapped = new Set<string>();
 function keepInitErrors(name: string): void {
   const factory = tf.findBackendFactory(name);
-  if (factory === null || factory === undefined || tf.engine().registry[name] !== undefined || initErrors.has(name)) return;
-  const priority = (tf.engine() as unknown as { registryFactory: Record<string, { priority: number }> }).registryFactory[name]?.priority ?? 1;
+  if (factory == null || tf.engine().registry[name] !== undefined || wrapped.has(name)) return;
+  // The engine's own priority for the backend, so that tf.js's automatic choice is unchanged.
+  const priority = (tf.engine() as unknown as { registryFactory: Record<string, { priority?: number }> }).registryFactory[name]?.priority ?? 1;
   tf.removeBackend(name);
   tf.registerBackend(
     name,
@@ -146,7 +148,7 @@ function keepInitErrors(name: string): void {
     },
     priority,
   );
-  initErrors.set(name, '');
+  wrapped.add(name);
 }
 
 /**
@@ -172,7 +174,7 @@ export async function useBrowserBackend(name: BrowserBackendName, options: Brows
   if (!status.available) throw new BackendUnavailableError(name, status.reason);
   keepInitErrors(name);
   if (!(await tf.setBackend(name))) {
-    const why = initErrors.get(name) || 'tf.setBackend returned false (see the console)';
+    const why = initErrors.get(name) ?? 'tf.setBackend returned false (see the console)';
     throw new BackendUnavailableError(name, `failed to initialise: ${why}${name === 'wasm' ? ` (are the .wasm files served at ${options.wasmPaths ?? "the script's folder"}?)` : ''}`);
   }
   await tf.ready();
