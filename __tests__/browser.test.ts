@@ -299,6 +299,13 @@ describe('the demo server', () => {
     for (const s of statuses) expect(s.reason.length).toBeGreaterThan(5);
     expect(statuses.find((s) => s.name === 'wasm')?.available).toBe(true);
     expect(await page.textContent('#current-backend')).toBe('wasm');
+    // An unavailable backend asked for is an error with its reason, never a silent switch.
+    const webgpu = statuses.find((s) => s.name === 'webgpu') as { available: boolean; reason: string };
+    if (!webgpu.available) {
+      await expect(call('setBackend', 'webgpu')).rejects.toThrow(`backend 'webgpu' is not available: ${webgpu.reason}`);
+      expect(await page.textContent('#backend-status')).toBe(`backend 'webgpu' is not available: ${webgpu.reason}`);
+      expect(await page.textContent('#current-backend')).toBe('wasm');
+    }
     expect(await page.textContent('#data-status')).toMatch(/^MNIST from http:\/\/127\.0\.0\.1:\d+\/data\/mnist\/: 2,000 train \/ 10,000 test images$/);
   });
 
