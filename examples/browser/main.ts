@@ -156,7 +156,7 @@ async function loadData(options: { url?: string | null; limit?: number } = {}): 
     setStatus('data-status', errorMessage(err), true);
     throw err;
   }
-  const text = `${data.source.description}: ${data.train.count.toLocaleString('en-US')} train / ${data.test.count.toLocaleString('en-US')} test images`;
+  const text = `${data.source.description}; using ${data.train.count.toLocaleString('en-US')} train / ${data.test.count.toLocaleString('en-US')} test images`;
   setStatus('data-status', warnings.length > 0 ? `${text}. ${warnings.join(' ')}` : text);
   return { description: data.source.description, train: data.train.count, test: data.test.count };
 }

