@@ -64,7 +64,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
         throw new InvalidArgumentError('--models', `unknown preset '${m}'`);
       }
     });
-    const backend = await selectBackend(args.backend, args.threads);
+    const backend = await selectBackend(args.backend, args.threads, args.verbose);
     const bench = await runBench({
       models,
       steps: args.steps,

@@ -32,7 +32,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
     ) as never,
   handler: async (args) => {
     checkFlag('limit', args.limit);
-    const backend = await selectBackend(args.backend, args.threads);
+    const backend = await selectBackend(args.backend, args.threads, args.verbose);
     const { model, metadata } = await loadModel(args['model-dir']);
     try {
       const data = await loadDataset((metadata.dataset as never) ?? args.dataset, {

@@ -55,7 +55,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     checkFlag('log-interval', args['log-interval'], { min: 0 });
     if (args.seed !== undefined) checkSeed('--seed', args.seed);
     if (args.lr !== undefined) checkPositiveNumber('--lr', args.lr);
-    const backend = await selectBackend(args.backend, args.threads);
+    const backend = await selectBackend(args.backend, args.threads, args.verbose);
 
     // Ctrl-C stops after the step in flight; the job then saves the last completed state.
     const controller = new AbortController();
