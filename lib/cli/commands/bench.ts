@@ -76,7 +76,8 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       seed: args.seed,
       targetAccuracy: target,
       backend,
-      progress: stderrProgress(),
+      // --json output is read by scripts, whose stderr is usually a log: lines, not a live line.
+      progress: stderrProgress({ live: args.json ? false : undefined }),
       log: logLine,
     });
     if (args.out) {

@@ -79,7 +79,8 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         logInterval: args['log-interval'],
         saveDir: args.save,
         backend,
-        progress: stderrProgress(),
+        // --json output is read by scripts, whose stderr is usually a log: lines, not a live line.
+        progress: stderrProgress({ live: args.json ? false : undefined }),
         signal: controller.signal,
       });
       model.dispose();
