@@ -94,7 +94,7 @@ describe('bench --out', () => {
       expect(requests).toEqual([`file://${file}`]);
 
       const { headers, rows } = benchTableData(bench);
-      const table = await page.$$eval('table tr', (trs) => trs.map((tr) => [...tr.children].map((c) => (c.textContent ?? '').trim())));
+      const table = await page.$$eval('table tr', (trs) => trs.map((tr) => Array.from(tr.children).map((c) => (c.textContent ?? '').trim())));
       expect(table).toEqual([headers, ...rows]);
 
       const text = await page.innerText('body');

@@ -20,6 +20,8 @@ import { VERSION } from '../version';
 
 /** Seconds the child may take before it is killed and the probe counts as failed (not cached). @default 30 */
 export const DEFAULT_DAWN_PROBE_TIMEOUT_SECONDS = 30;
+/** Set to `0` to probe every time and leave the cache alone (tests that swap Dawn's behaviour, or doubt). */
+export const PROBE_CACHE_ENV = 'MNIST_NETS_WEBGPU_PROBE_CACHE';
 /** File in the cache root holding the verdicts. */
 export const DAWN_PROBE_CACHE_FILE = 'webgpu-probe.json';
 /** Verdicts kept, newest first, so switching between a few environments does not re-probe. @default 8 */
@@ -65,7 +67,10 @@ export interface DawnProbeRun {
 
 /** Options of `probeDawn`. */
 export interface DawnProbeOptions {
-  /** `use`: a cached verdict if the key matches, else probe and store; `refresh`: probe and store; `off`: probe only. @default 'use' */
+  /**
+   * `use`: a cached verdict if the key matches, else probe and store; `refresh`: probe and store;
+   * `off`: probe only. @default 'use', or 'off' when MNIST_NETS_WEBGPU_PROBE_CACHE=0
+   */
   cache?: 'use' | 'refresh' | 'off';
   /** @default {@link DEFAULT_DAWN_PROBE_TIMEOUT_SECONDS} */
   timeoutSeconds?: number;
@@ -307,7 +312,7 @@ export async function probeDawn(
   limitNames: readonly string[],
   options: DawnProbeOptions = {},
 ): Promise<DawnProbeRun> {
-  const mode = options.cache ?? 'use';
+  const mode = process.env[PROBE_CACHE_ENV] === '0' ? 'off' : options.cache ?? 'use';
   const cacheFile = path.join(options.cacheDir ?? defaultCacheDir(), DAWN_PROBE_CACHE_FILE);
   const facts = dawnProbeFacts(file, dawnVersion, attempts);
   const key = dawnProbeKey(facts);

@@ -37,7 +37,7 @@ async function guarded(name: BackendName, pkg: string | undefined, probe: () => 
 async function guardedWebGPU(allowSoftware: boolean, cache: ProbeWebGPUOptions['cache'], log: (line: string) => void): Promise<WebGPUProbe> {
   let probe: WebGPUProbe;
   try {
-    probe = await probeWebGPU({ allowSoftware, cache });
+    probe = await probeWebGPU(cache === 'use' ? { allowSoftware } : { allowSoftware, cache });
   } catch (err) {
     probe = { status: { name: 'webgpu', available: false, reason: `probe failed: ${errorMessage(err)}` } };
   }
