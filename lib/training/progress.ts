@@ -50,7 +50,8 @@ export interface ProgressParts {
 }
 
 export function progressParts(s: ProgressState): ProgressParts {
-  const eta = s.etaSeconds ?? (s.step > 0 ? (s.elapsedSeconds / s.step) * (s.steps - s.step) : NaN);
+  // A time budget overrun by the step in flight gives a slightly negative ETA: it is over, not unknown.
+  const eta = s.etaSeconds !== undefined ? Math.max(0, s.etaSeconds) : s.step > 0 ? (s.elapsedSeconds / s.step) * (s.steps - s.step) : NaN;
   const of = (n: number) => (Number.isFinite(n) ? `/${n}` : '');
   return {
     counts: `epoch ${s.epoch}${of(s.epochs)} step ${s.step}${of(s.steps)}`,
