@@ -111,12 +111,12 @@ describe('bench --out', () => {
         expect(h).toBeGreaterThan(200);
       }
 
-      const shot = path.join(out, 'report-screenshot.png');
+      // REPORT_SCREENSHOT=file.png keeps the screenshot for a person to look at.
+      const shot = process.env.REPORT_SCREENSHOT ?? path.join(out, 'report-screenshot.png');
       await page.screenshot({ path: shot, fullPage: true });
       const png = PNG.sync.read(fs.readFileSync(shot));
       expect(png.width).toBe(1280);
       expect(png.height).toBeGreaterThan(1500);
-      console.log(`report.html screenshot: ${shot}`);
     } finally {
       await context.close();
     }
