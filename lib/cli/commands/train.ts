@@ -41,7 +41,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     checkFlag('log-interval', args['log-interval'], { min: 0 });
     if (args.seed !== undefined) checkSeed('--seed', args.seed);
     if (args.lr !== undefined) checkPositiveNumber('--lr', args.lr);
-    const backend = await selectBackend(args.backend, args.threads);
+    const backend = await selectBackend(args.backend, args.threads, args.verbose);
 
     // Ctrl-C stops after the step in flight; the job then saves the last completed state.
     const controller = new AbortController();
@@ -65,7 +65,8 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         logInterval: args['log-interval'],
         saveDir: args.save,
         backend,
-        progress: stderrProgress(),
+        // --json output is read by scripts, whose stderr is usually a log: lines, not a live line.
+        progress: stderrProgress({ live: args.json ? false : undefined }),
         signal: controller.signal,
       });
       model.dispose();
