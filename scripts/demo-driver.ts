@@ -3,10 +3,26 @@
  * Chromium (Debian's /usr/bin/chromium): playwright's own browser downloads are not used. Shared by
  * __tests__/browser.test.ts and scripts/demo-screenshot.ts.
  */
+import * as fs from 'fs';
 import type { BrowserContext, Page } from 'playwright-core';
 
-/** Debian's `chromium` package. @default '/usr/bin/chromium' (or $CHROMIUM_PATH) */
-export const DEFAULT_CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/**
+ * $CHROMIUM_PATH when set (as it is, so a wrong one is reported), else Debian's `chromium`
+ * package, else Ubuntu's `chromium-browser`. @default '/usr/bin/chromium' when neither exists
+ */
+export const DEFAULT_CHROMIUM =
+  process.env.CHROMIUM_PATH || (['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => fs.existsSync(p)) ?? '/usr/bin/chromium');
+
+/** Why a browser cannot be driven here (no Chromium, no playwright-core), or undefined when it can. */
+export function browserUnavailable(executablePath: string = DEFAULT_CHROMIUM): string | undefined {
+  if (!fs.existsSync(executablePath)) return `no Chromium at ${executablePath} (apt-get install chromium, or set CHROMIUM_PATH)`;
+  try {
+    require.resolve('playwright-core');
+  } catch {
+    return 'playwright-core is not installed (npm install)';
+  }
+  return undefined;
+}
 
 /**
  * Headless and quiet: no sandbox (containers and root), no GPU process (software WebGL still

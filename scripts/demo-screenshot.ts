@@ -12,7 +12,7 @@ import * as path from 'path';
 import yargs from 'yargs';
 import { errorMessage } from '../lib/errors';
 import { ROOT, buildDemo } from './build-browser';
-import { DEFAULT_CHROMIUM, callDemo, drawStrokes, launchChromium, openDemo } from './demo-driver';
+import { DEFAULT_CHROMIUM, browserUnavailable, callDemo, drawStrokes, launchChromium, openDemo } from './demo-driver';
 import { startDemoServer } from './demo-server';
 
 /** A "3" in two strokes, as fractions of the pad. */
@@ -34,7 +34,8 @@ async function main(argv: string[]): Promise<number> {
       process.exit(2);
     })
     .parseAsync();
-  if (!fs.existsSync(args.chromium)) throw new Error(`--chromium: no Chromium at ${args.chromium} (apt-get install chromium)`);
+  const unavailable = browserUnavailable(args.chromium);
+  if (unavailable !== undefined) throw new Error(`--chromium: ${unavailable}`);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'demo-screenshot-'));
   const demoDir = path.join(work, 'demo');
   await buildDemo(demoDir);
