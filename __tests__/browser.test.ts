@@ -98,6 +98,9 @@ describe('the browser entry', () => {
     expect(JSON.parse(asBrowser.stdout)).toEqual(['function', 'function', 'undefined']);
     const asNode = spawnSync(process.execPath, ['-e', probe], { cwd: ROOT, encoding: 'utf8' });
     expect(JSON.parse(asNode.stdout)).toEqual(['undefined', 'function', 'function']);
+    // The explicit subpath, from CommonJS (tsc's build) and ESM (the bundle).
+    const subpath = spawnSync(process.execPath, ['-e', "const m = require('tfjs-mnist-nets/browser'); console.log(JSON.stringify([typeof m.useBrowserBackend, typeof m.loadMnist]))"], { cwd: ROOT, encoding: 'utf8' });
+    expect(JSON.parse(subpath.stdout)).toEqual(['function', 'undefined']);
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
     for (const file of [pkg.exports['.'].browser.types, pkg.exports['.'].browser.default, pkg.exports['./browser'].default]) {
       expect(fs.existsSync(path.join(ROOT, file))).toBe(true);
