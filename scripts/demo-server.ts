@@ -114,6 +114,8 @@ async function findModels(dir: string | undefined): Promise<string[]> {
 export async function startDemoServer(options: DemoServerOptions = {}): Promise<DemoServer> {
   const root = path.resolve(options.root ?? DEMO_OUT);
   const log = options.log ?? (() => undefined);
+  // The user's flags are checked before the build: a wrong --data-dir is the message to see first.
+  const mnist = await findMnist(options.dataDir);
   if (!(await fsp.stat(path.join(root, 'index.html')).then((s) => s.isFile(), () => false))) {
     throw new Error(`${root} holds no built page (index.html): build it with node dist/scripts/build-browser.js --demo`);
   }
@@ -121,7 +123,6 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
   if (modelsDir !== undefined && !(await fsp.stat(modelsDir).then((s) => s.isDirectory(), () => false))) {
     throw new Error(`--models-dir ${modelsDir}: not a directory`);
   }
-  const mnist = await findMnist(options.dataDir);
   const models = await findModels(modelsDir);
   const sampleDir = resolvePackageDir('mnist');
   const config = {
