@@ -20,13 +20,21 @@ Usage (from the repository root):
   python3 scripts/peers/torch_recipes.py --recipe cnn --device cuda --steps 20000 \\
       --max-seconds 600 --eval-interval 1000 --json       # on a CUDA machine
 
-Flags: --recipe LIST|all, --device cpu|cuda, --impl torch|numpy, --steps N (default: the
+Flags: --recipe LIST|all (default two-layer-net,cnn), --device cpu|cuda, --impl torch|numpy, --steps N (default: the
 recipe's own length), --seed N (default: drawn and reported), --threads N (default: all cores
 this process may use), --warmup N (steps left out of the speed, default 5, at most half the
 run), --max-seconds S (stop once training time reaches S), --eval-interval N (test accuracy
 after step 0 and every N steps), --curve-interval N (loss curve window), --limit N (first N
 training and N test images, for quick runs), --data-dir DIR (default $MNIST_DIR), --json.
-Bad flags or data files: one line on stderr, exit 2.
+Bad flags or data files: one line on stderr, exit 2. --threads also sets OMP/OPENBLAS/MKL_NUM_THREADS
+unless they are already set.
+
+Speed caveats on a CPU (measured on the 2-core development machine): Debian's python3-torch and
+python3-numpy use whatever libblas.so.3 the system has; with only libblas3 (netlib's reference
+BLAS) every dense layer runs ~10x slower than with OpenBLAS, and the script warns about it
+(environment.reference_blas in the JSON). On cores that other processes also use, two or more
+threads can be many times slower than one (OpenMP/BLAS threads waiting on each other): compare
+runs with the same --threads, on an otherwise idle machine.
 
 Output with --json: one object on stdout, progress on stderr:
   {"tool", "environment": {python, torch, cuda, cudnn, numpy, blas, device, device_name,
@@ -155,40 +163,22 @@ class OneLineParser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def positive_int(name):
+def number_flag(convert, accept, what):
+    """An argparse type: `convert` the text, keep it when `accept(value)`, else say `what` it must be (argparse names the flag)."""
     def parse(text):
         try:
-            value = int(text)
+            value = convert(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f'{name} must be a positive integer, got {text!r}')
-        if value < 1:
-            raise argparse.ArgumentTypeError(f'{name} must be a positive integer, got {text!r}')
+            value = None
+        if value is None or not accept(value):
+            raise argparse.ArgumentTypeError(f'must be {what}, got {text!r}')
         return value
     return parse
 
 
-def non_negative_int(name):
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            value = -1
-        if value < 0:
-            raise argparse.ArgumentTypeError(f'{name} must be an integer >= 0, got {text!r}')
-        return value
-    return parse
-
-
-def positive_float(name):
-    def parse(text):
-        try:
-            value = float(text)
-        except ValueError:
-            value = float('nan')
-        if not (value > 0 and math.isfinite(value)):
-            raise argparse.ArgumentTypeError(f'{name} must be a positive number of seconds, got {text!r}')
-        return value
-    return parse
+positive_int = number_flag(int, lambda v: v >= 1, 'a positive integer')
+non_negative_int = number_flag(int, lambda v: v >= 0, 'an integer >= 0')
+positive_float = number_flag(float, lambda v: v > 0 and math.isfinite(v), 'a positive number of seconds')
 
 
 def parse_args(argv):
@@ -197,17 +187,17 @@ def parse_args(argv):
     p.add_argument('--device', choices=['cpu', 'cuda'], default='cpu')
     p.add_argument('--impl', choices=['torch', 'numpy'], default='torch',
                    help="numpy: source 004's NumPy TwoLayerNet (two-layer-net only, cpu)")
-    p.add_argument('--steps', type=positive_int('--steps'), help="optimiser steps (default: the recipe's own length)")
-    p.add_argument('--seed', type=non_negative_int('--seed'), help='seed (default: drawn at random and reported)')
-    p.add_argument('--threads', type=positive_int('--threads'), help='CPU threads (default: all cores this process may use)')
-    p.add_argument('--warmup', type=non_negative_int('--warmup'), default=DEFAULT_WARMUP,
+    p.add_argument('--steps', type=positive_int, help="optimiser steps (default: the recipe's own length)")
+    p.add_argument('--seed', type=non_negative_int, help='seed (default: drawn at random and reported)')
+    p.add_argument('--threads', type=positive_int, help='CPU threads (default: all cores this process may use)')
+    p.add_argument('--warmup', type=non_negative_int, default=DEFAULT_WARMUP,
                    help=f'steps left out of samples/s (default {DEFAULT_WARMUP}; at most half the run)')
-    p.add_argument('--max-seconds', type=positive_float('--max-seconds'), help='stop once training time reaches this')
-    p.add_argument('--eval-interval', type=positive_int('--eval-interval'),
+    p.add_argument('--max-seconds', type=positive_float, help='stop once training time reaches this')
+    p.add_argument('--eval-interval', type=positive_int,
                    help='also measure test accuracy after step 0 and every N steps (not timed)')
-    p.add_argument('--curve-interval', type=positive_int('--curve-interval'),
+    p.add_argument('--curve-interval', type=positive_int,
                    help="steps per loss-curve point (default: the recipe's log interval, at most a tenth of the run)")
-    p.add_argument('--limit', type=positive_int('--limit'), help='use the first N training and N test images')
+    p.add_argument('--limit', type=positive_int, help='use the first N training and N test images')
     p.add_argument('--data-dir', help='folder with the four MNIST IDX files, gzipped or not (default $MNIST_DIR)')
     p.add_argument('--json', action='store_true', help='one JSON object on stdout; progress stays on stderr')
     args = p.parse_args(argv)
