@@ -459,6 +459,8 @@ async function runCommand(a: RunArgs): Promise<number> {
   const torchRuns: Record<string, unknown> = {};
 
   // Facts that need no GPU code: the NVIDIA driver, and the Vulkan packages unpacked.
+  const reserved = steps.reduce((sum, st) => sum + st.reserveSeconds, 0) + GRACE_SECONDS;
+  if (reserved > a.budget) say(`note: the steps hold back ${reserved} s together, more than the ${a.budget} s budget: late steps may be skipped`);
   const smi = queryNvidiaSmi();
   summary.nvidia = smi;
   say(`nvidia-smi: ${'gpus' in smi ? smi.gpus.map((g) => `${g.name}, driver ${g.driver}`).join('; ') : smi.reason}`);
@@ -479,7 +481,8 @@ async function runCommand(a: RunArgs): Promise<number> {
   let chosen: { candidate: VulkanCandidate; probe: Record<string, unknown> } | undefined;
   const probeLog = path.join(logs, 'probe.log');
   for (const candidate of candidates) {
-    const time = Math.min(PROBE_ATTEMPT_SECONDS, remaining() - laterReserve(steps, 0));
+    // The probe comes first and decides whether anything else runs: it is not held to the reserves.
+    const time = Math.floor(Math.min(PROBE_ATTEMPT_SECONDS, remaining()));
     if (time < 5) break;
     if (candidate.write) fs.writeFileSync(candidate.write.file, candidate.write.text);
     fs.appendFileSync(probeLog, `\n== ${candidate.name}\n`);
@@ -567,7 +570,7 @@ async function runCommand(a: RunArgs): Promise<number> {
   };
 
   if (!chosen) {
-    say('STOP: WebGPU has no usable adapter here, so no training ran. Each attempt and its reason:');
+    say(`STOP: WebGPU has no usable adapter here, so no training ran. ${attempts.length > 0 ? 'Each attempt and its reason:' : `No attempt was made: the ${a.budget} s budget was used up.`}`);
     for (const at of attempts) say(`  ${at.candidate as string}: ${at.reason as string}`);
     say('  logs/probe.log in the logs archive has Dawn\'s own messages. Common causes: libvulkan.so.1 missing (carry .gl, see docs/GPU.md),');
     say('  no NVIDIA Vulkan manifest (set VK_DRIVER_FILES to the driver\'s nvidia_icd.json), or glibc older than 2.34 (dawn.node needs it).');

@@ -53,7 +53,7 @@ unshare -m bash -c '
   OUT="$stage/out" MNIST_NETS_GL="$stage/gl" MNIST_NETS_GPU_WORK="$stage/work" sh scripts/gpu/device-run.sh \
     --gl-root "$stage/root" --allow-software --torch-device cpu --python /usr/bin/python3 --reference-backend wasm \
     --two-layer-net-steps 300 --cnn-steps 3 --cnn-long-steps 6 --profile-steps 2 --limit 60 --batch-size 10 \
-    --time-scale 4 --profile-warmup 1 --budget 1500 '"${REHEARSAL_ARGS:-}"'
+    --time-scale 2 --profile-warmup 1 --budget 1800 '"${REHEARSAL_ARGS:-}"'
 ' && code=0 || code=$?
 
 # 5. What would come back.
