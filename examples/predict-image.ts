@@ -43,7 +43,7 @@ export async function main(argv: string[]): Promise<void> {
   const { model, metadata } = await loadModel(modelDir);
   for (const file of files) {
     const images = await readDigitImages(file);
-    const predictions = predictDigits(model, images, metadata);
+    const predictions = await predictDigits(model, images, metadata);
     predictions.forEach((p, i) => console.log(`${file}${images.length > 1 ? `[${i}]` : ''}: ${p.digit} (score ${Math.max(...p.scores).toFixed(3)})`));
   }
   model.dispose();

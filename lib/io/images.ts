@@ -89,20 +89,22 @@ export interface Prediction {
  * `options` is what a saved model's metadata holds: its normalisation, and its loss, which says
  * whether the output is logits (softmax-cross-entropy) or already activations.
  */
-export function predictDigits(
+export async function predictDigits(
   model: tf.LayersModel,
   images: readonly Uint8Array[],
   options: { normalization: string; loss: string },
-): Prediction[] {
+): Promise<Prediction[]> {
   const outputIsLogits = options.loss === 'softmax-cross-entropy';
   if (images.length === 0) return [];
   const flat = new Uint8Array(images.length * 784);
   images.forEach((img, i) => flat.set(img, i * 784));
   const inputShape = model.inputs[0].shape.slice(1) as number[];
-  const scores = tf.tidy(() => {
+  const probabilities = tf.tidy(() => {
     const x = tf.tensor(normalizePixels(flat, options.normalization as Normalization), [images.length, ...inputShape]);
     const out = model.apply(x, { training: false }) as tf.Tensor;
-    return (outputIsLogits ? tf.softmax(out) : out).arraySync() as number[][];
+    return outputIsLogits ? tf.softmax(out) : out;
   });
+  // Read asynchronously: webgpu under Node cannot read synchronously (arraySync needs OffscreenCanvas).
+  const scores = (await probabilities.array().finally(() => probabilities.dispose())) as number[][];
   return scores.map((s) => ({ digit: s.indexOf(Math.max(...s)), scores: s }));
 }
