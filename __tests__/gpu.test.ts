@@ -122,8 +122,9 @@ describe('the plan', () => {
       '--max-seconds', '235', '--limit', '100', '--batch-size', '10', '--save', '/ckpt',
     ]);
     expect(torchArgs(byId['torch-cnn'], { seed: 1, dataDir: '/d' }, 'cuda', { timeoutSeconds: 90 })).toEqual([
-      '--recipe', 'cnn', '--device', 'cuda', '--steps', '1000', '--seed', '1', '--json',
+      '--recipe', 'cnn', '--device', 'cuda', '--steps', '1000', '--seed', '1', '--data-dir', '/d', '--json',
     ]);
+    expect(torchArgs(byId['torch-two-layer-net'], settings, 'cpu', { timeoutSeconds: 90 }).slice(-2)).toEqual(['--limit', '100']);
     expect(torchArgs(byId['torch-cnn-long'], { seed: 1, dataDir: '/d' }, 'cuda', { timeoutSeconds: 90, maxSeconds: 56 })).toContain('--max-seconds');
     expect(() => trainArgs(byId.doctor, settings, 'webgpu', { timeoutSeconds: 1 })).toThrow(/not a training step/);
   });
@@ -222,12 +223,13 @@ describe('summaries', () => {
   });
 
   test('a run\'s numbers from train --json and from a snake_case peer', () => {
-    expect(runNumbers({ steps: 1000, samplesPerSec: 2000, testAccuracy: 0.96, history: { loss: [2.3, 0.4] }, seconds: 30 })).toEqual({
-      steps: 1000, samplesPerSec: 2000, epochSeconds: 30, testAccuracy: 0.96, finalLoss: 0.4, seconds: 30,
+    expect(runNumbers({ steps: 1000, samplesPerSec: 2000, testAccuracy: 0.96, history: { loss: [2.3, 0.4] }, seconds: 30, stopped: 'completed' })).toEqual({
+      steps: 1000, samplesPerSec: 2000, epochSeconds: 30, testAccuracy: 0.96, finalLoss: 0.4, seconds: 30, stopped: 'completed',
     });
-    expect(runNumbers({ steps: 10, samples_per_sec: 100, epoch_seconds: 12.5, test_accuracy: 0.9, final_loss: 0.3 })).toEqual({
-      steps: 10, samplesPerSec: 100, epochSeconds: 12.5, testAccuracy: 0.9, finalLoss: 0.3,
-    });
+    // The peer's document: {environment, data, results: [one run]}.
+    const peer = { environment: { torch: '2.11.0' }, results: [{ steps: 10, samples_per_sec: 100, seconds_per_epoch: 0.6, test_accuracy: 0.9, final_loss: 0.3, wall_seconds: 4, train_seconds: 1, stopped: 'time-limit' }] };
+    expect(runNumbers(peer)).toEqual({ steps: 10, samplesPerSec: 100, epochSeconds: 600, testAccuracy: 0.9, finalLoss: 0.3, seconds: 4, stopped: 'time-limit' });
+    expect(runNumbers({ steps: 10, seconds_per_epoch: 42 }).epochSeconds).toBe(42);
     expect(runNumbers(undefined)).toEqual({});
   });
 

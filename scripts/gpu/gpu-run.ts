@@ -634,7 +634,7 @@ async function runCommand(a: RunArgs): Promise<number> {
     } else if (r.stdout.trim()) {
       fs.writeFileSync(path.join(logs, `${step.id}.stdout.txt`), r.stdout);
     }
-    const stopped = (json as { stopped?: string } | undefined)?.stopped;
+    const stopped = runNumbers(json).stopped;
     if (json !== undefined && (r.code === 0 || (r.timedOut && r.code === 130))) {
       return stopped === 'time-limit' || r.timedOut ? { ...base, status: 'time-limit', reason: r.timedOut ? 'stopped at its time limit' : `--max-seconds ${allotment.maxSeconds}` } : base;
     }
@@ -659,16 +659,11 @@ async function runCommand(a: RunArgs): Promise<number> {
   return !chosen ? 3 : failed.length > 0 || problems.length > 0 ? 1 : 0;
 }
 
-/** The versions the PyTorch peer reports, wherever it puts them. */
+/** The versions the PyTorch peer reports in its `environment`. */
 function pickVersions(json: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const sources = [json, json.versions, json.environment, json.env].filter((x): x is Record<string, unknown> => Boolean(x) && typeof x === 'object');
-  for (const src of sources) {
-    for (const [k, v] of Object.entries(src)) {
-      if (/torch|cuda|cudnn|device|gpu|python|numpy/i.test(k) && (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')) out[k] = v;
-    }
-  }
-  return out;
+  const env = (json.environment ?? {}) as Record<string, unknown>;
+  const keys = ['torch', 'cuda', 'cudnn', 'device_name', 'gpu_memory_mib', 'python', 'numpy', 'tf32'];
+  return Object.fromEntries(keys.filter((k) => env[k] !== undefined).map((k) => [k, env[k]]));
 }
 
 function printTable(rows: Array<Record<string, unknown>>, say: (line: string) => void): void {

@@ -189,8 +189,9 @@ export function trainArgs(step: StepSpec, settings: RunSettings, backend: string
 /** The PyTorch peer's arguments (scripts/peers/torch_recipes.py) for a torch step. */
 export function torchArgs(step: StepSpec, settings: RunSettings, device: string, allotment: Allotment): string[] {
   if (step.kind !== 'torch' || !step.model || step.steps === undefined) throw new Error(`step ${step.id} is not a torch step`);
-  const args = ['--recipe', step.model, '--device', device, '--steps', String(step.steps), '--seed', String(settings.seed), '--json'];
+  const args = ['--recipe', step.model, '--device', device, '--steps', String(step.steps), '--seed', String(settings.seed), '--data-dir', settings.dataDir, '--json'];
   if (allotment.maxSeconds !== undefined) args.push('--max-seconds', String(allotment.maxSeconds));
+  if (settings.limit !== undefined) args.push('--limit', String(settings.limit));
   return args;
 }
 
@@ -372,6 +373,8 @@ export interface RunNumbers {
   testAccuracy?: number;
   finalLoss?: number;
   seconds?: number;
+  /** `completed`, `time-limit` (the run's --max-seconds) or `aborted`. */
+  stopped?: string;
 }
 
 const TRAIN_EXAMPLES = 60_000;
@@ -385,16 +388,21 @@ function num(o: Record<string, unknown>, ...keys: string[]): number | undefined 
 }
 
 /**
- * Reads a run's numbers from `mnist-nets train --json` or the PyTorch peer's JSON (camelCase or
- * snake_case). The epoch time is the one given, else 60,000 images at the measured rate.
+ * Reads a run's numbers from `mnist-nets train --json` or the PyTorch peer's JSON
+ * (scripts/peers/torch_recipes.py: snake_case, inside `results`). The epoch time is 60,000
+ * images at the measured rate on both sides, else the one given.
  */
 export function runNumbers(json: unknown): RunNumbers {
   if (!json || typeof json !== 'object') return {};
+  // The peer wraps its runs: {environment, data, results: [run]}; one recipe per call here.
+  const results = (json as { results?: unknown }).results;
+  if (Array.isArray(results) && results.length === 1) return runNumbers(results[0]);
   const o = json as Record<string, unknown>;
   const history = (o.history ?? {}) as { loss?: unknown };
   const losses = Array.isArray(history.loss) ? (history.loss as unknown[]).filter((x): x is number => typeof x === 'number') : [];
   const samplesPerSec = num(o, 'samplesPerSec', 'samples_per_sec', 'train_samples_per_sec');
-  const epochSeconds = num(o, 'epochSeconds', 'epoch_seconds', 'epoch_time_s', 'seconds_per_epoch') ?? (samplesPerSec ? TRAIN_EXAMPLES / samplesPerSec : undefined);
+  // One definition for both sides (the peer divides its own, possibly --limit-ed, split size).
+  const epochSeconds = samplesPerSec ? TRAIN_EXAMPLES / samplesPerSec : num(o, 'epochSeconds', 'seconds_per_epoch');
   const finalLoss = num(o, 'finalLoss', 'final_loss') ?? (losses.length > 0 ? losses[losses.length - 1] : undefined);
   const out: RunNumbers = {
     steps: num(o, 'steps'),
@@ -402,7 +410,8 @@ export function runNumbers(json: unknown): RunNumbers {
     epochSeconds,
     testAccuracy: num(o, 'testAccuracy', 'test_accuracy'),
     finalLoss,
-    seconds: num(o, 'seconds', 'wall_seconds', 'train_seconds'),
+    seconds: num(o, 'seconds', 'wall_seconds'),
+    stopped: typeof o.stopped === 'string' ? o.stopped : undefined,
   };
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as RunNumbers;
 }
