@@ -147,7 +147,7 @@ function listFiles(dir: string, rel = ''): string[] {
     .sort();
 }
 
-function mib(bytes: number): string {
+export function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 

@@ -20,7 +20,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { bundleMain } from '../bundle';
+import { bundleMain, mib } from '../bundle';
 import { travelTotal } from './plan';
 
 /** The packages the device tool's README carries for Vulkan and EGL. */
@@ -76,10 +76,6 @@ function parseArgs(argv: string[], root: string): PrepareOptions {
 
 function sha256(file: string): string {
   return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-}
-
-function mib(bytes: number): string {
-  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
 
 /** Every file under `dir` with its size. */
