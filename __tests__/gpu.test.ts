@@ -338,7 +338,9 @@ describe('gpu-run', () => {
 
   test('without WebGPU it stops after the probe with a clear message, and still writes its summary and logs', () => {
     const out = path.join(tmp(), 'out');
-    const r = run(GPU_RUN, ['run', '--out', out, '--work', tmp(), '--torch-device', 'cpu', '--label', 'nogpu'], {
+    const gl = tmp();
+    fs.writeFileSync(path.join(gl, 'broken.deb'), 'not a package');
+    const r = run(GPU_RUN, ['run', '--out', out, '--work', tmp(), '--gl', gl, '--gl-root', tmp(), '--torch-device', 'cpu', '--label', 'nogpu'], {
       MNIST_NETS_DAWN_NODE: '/nonexistent/dawn.node',
     });
     expect(r.code).toBe(3);
@@ -355,6 +357,8 @@ describe('gpu-run', () => {
     expect(summary.probe.attempts.every((a) => !a.ok)).toBe(true);
     expect(summary.steps).toEqual([expect.objectContaining({ id: 'probe', status: 'failed' })]);
     expect(summary.versions).toMatchObject({ tfjs: '4.22.0', 'tfjs-backend-webgpu': '4.22.0' });
+    // A package that will not unpack is reported, and the probe still runs.
+    expect((summary as unknown as { vulkanSetup: { skipped: string } }).vulkanSetup.skipped).toMatch(/unpacking failed: .*broken.deb/);
     const listing = spawnSync('tar', ['-tzf', path.join(out, 'nogpu-logs.tar.gz')], { encoding: 'utf8' }).stdout;
     expect(listing).toMatch(/logs\/probe.log/);
     expect(listing).toMatch(/logs\/summary.json/);

@@ -464,7 +464,14 @@ async function runCommand(a: RunArgs): Promise<number> {
   const smi = queryNvidiaSmi();
   summary.nvidia = smi;
   say(`nvidia-smi: ${'gpus' in smi ? smi.gpus.map((g) => `${g.name}, driver ${g.driver}`).join('; ') : smi.reason}`);
-  const vulkan = setUpVulkan(a.gl, a['gl-root'], work);
+  let vulkan: VulkanSetup;
+  try {
+    vulkan = setUpVulkan(a.gl, a['gl-root'], work);
+  } catch (err) {
+    // A machine without dpkg may still have a loader: the probe says whether it does.
+    say(`Vulkan packages: could not unpack: ${errorMessage(err)}`);
+    vulkan = { ...setUpVulkan(undefined, a['gl-root'], work), skipped: `unpacking failed: ${errorMessage(err)}` };
+  }
   summary.vulkanSetup = vulkan;
   say(`Vulkan packages: ${vulkan.skipped ? `not unpacked (${vulkan.skipped})` : `${vulkan.debs.length} unpacked into ${vulkan.root}`}${vulkan.ldconfig ? ` (ldconfig ${vulkan.ldconfig})` : ''}; driver manifests found: ${vulkan.manifests.map((m) => `${m.file} -> ${m.libraryPath}`).join(', ') || 'none'}`);
 
