@@ -65,6 +65,8 @@ import {
 export const PROBE_ATTEMPT_SECONDS = 60;
 /** Where the PyTorch peer lives, relative to the repository root the command runs in. */
 export const DEFAULT_PEER = 'scripts/peers/torch_recipes.py';
+/** Where the device machine's NVIDIA driver libraries live (a read-only mount, not in ld.so.conf everywhere). */
+const NVIDIA_LIBRARY_DIRS = ['/usr/local/nvidia/lib64', '/usr/local/nvidia/lib'];
 /** Loader and driver libraries worth naming in the probe's report. */
 const VULKAN_LIBRARIES = /libvulkan|_icd|nvidia|lvp|swiftshader|libEGL|libGLX/i;
 
@@ -478,6 +480,10 @@ async function runCommand(a: RunArgs): Promise<number> {
   const baseEnv: NodeJS.ProcessEnv = { ...process.env, MNIST_DIR: settings.dataDir };
   if (vulkan.libraryDirs.length > 0) baseEnv.LD_LIBRARY_PATH = [...vulkan.libraryDirs, ...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean)].join(':');
   const gpuEnv: NodeJS.ProcessEnv = { ...baseEnv };
+  // The device machine mounts the driver under /usr/local/nvidia; its Vulkan manifest names
+  // libGLX_nvidia.so.0 without a path, which the loader must then find.
+  const driverDirs = NVIDIA_LIBRARY_DIRS.filter((d) => fs.existsSync(d) && !(gpuEnv.LD_LIBRARY_PATH ?? '').split(':').includes(d));
+  if (driverDirs.length > 0) gpuEnv.LD_LIBRARY_PATH = [...(gpuEnv.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), ...driverDirs].join(':');
   // Vulkan only: the OpenGL fallback would find a GL adapter and hide a Vulkan failure.
   if (!gpuEnv[DAWN_OPTIONS_ENV]) gpuEnv[DAWN_OPTIONS_ENV] = 'backend=vulkan';
   if (a['allow-software']) gpuEnv[ALLOW_SOFTWARE_ENV] = '1';
