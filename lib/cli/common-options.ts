@@ -15,6 +15,7 @@ export interface DataArgs {
 export interface BackendArgs {
   backend: BackendChoice;
   threads?: number;
+  verbose: boolean;
 }
 
 export function withDataOptions<T>(y: Argv<T>): Argv<T & DataArgs> {
@@ -34,6 +35,11 @@ export function withBackendOption<T>(y: Argv<T>): Argv<T & BackendArgs> {
     .option('threads', {
       type: 'number',
       describe: 'wasm only: run its kernels on N threads (opt-in; pays for the CNN on idle cores, slows small MLPs; docs/PERF.md)',
+    })
+    .option('verbose', {
+      type: 'boolean',
+      default: false,
+      describe: 'Say why each backend was skipped or chosen, and what Dawn printed while probing WebGPU',
     }) as never;
 }
 
@@ -58,15 +64,15 @@ export function checkFlag(flag: string, value: number | undefined, { min = 1 } =
   return value === undefined ? undefined : checkInt(`--${flag}`, value, { min });
 }
 
-/** Selects the backend and says which in one line; `doctor` gives the full reasons. */
-export async function selectBackend(choice: BackendChoice, threads?: number): Promise<string> {
+/** Selects the backend and says which in one line; `doctor` (or `verbose`) gives the full reasons. */
+export async function selectBackend(choice: BackendChoice, threads?: number, verbose = false): Promise<string> {
   if (threads !== undefined) {
     checkFlag('threads', threads);
     if (choice !== 'wasm') throw new InvalidArgumentError('--threads', 'applies to --backend wasm only');
     // Must come before the wasm backend is first initialised.
     if (threads > 1) await enableWasmThreads(threads);
   }
-  const selection = await useBackend(choice);
+  const selection = await useBackend(choice, verbose ? { log: logLine, probeLog: logLine } : {});
   const skipped = selection.statuses.filter((s) => !s.available).map((s) => s.name);
   const why = skipped.length ? ` (skipped: ${[...new Set(skipped)].join(', ')}; \`mnist-nets doctor\` says why)` : '';
   const name = threads !== undefined && threads > 1 ? `${selection.selected} (${threads} threads)` : selection.selected;

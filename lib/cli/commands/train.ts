@@ -44,7 +44,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     if (args.seed !== undefined) checkSeed('--seed', args.seed);
     if (args.lr !== undefined) checkPositiveNumber('--lr', args.lr);
     if (args['max-seconds'] !== undefined) checkPositiveNumber('--max-seconds', args['max-seconds']);
-    const backend = await selectBackend(args.backend, args.threads);
+    const backend = await selectBackend(args.backend, args.threads, args.verbose);
 
     // Ctrl-C stops after the step in flight; the job then saves the last completed state.
     const controller = new AbortController();
@@ -69,7 +69,8 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         logInterval: args['log-interval'],
         saveDir: args.save,
         backend,
-        progress: stderrProgress(),
+        // --json output is read by scripts, whose stderr is usually a log: lines, not a live line.
+        progress: stderrProgress({ live: args.json ? false : undefined }),
         signal: controller.signal,
       });
       model.dispose();
