@@ -22,6 +22,7 @@ import * as tf from '@tensorflow/tfjs';
 import yargs from 'yargs';
 import { writeFileAtomic } from '../../lib/atomic-write';
 import { queryNvidiaSmi, visibleSharedLibraries } from '../../lib/backends/native';
+import { PROBE_CACHE_ENV } from '../../lib/backends/dawn-probe';
 import { activateWebGPU, dawnPackageVersion, probeWebGPU, webgpuBackendVersion, DAWN_OPTIONS_ENV, ALLOW_SOFTWARE_ENV } from '../../lib/backends/webgpu';
 import { checkInt, checkOneOf, checkPositiveNumber, checkSeed } from '../../lib/checks';
 import { FileError, InvalidArgumentError, errorMessage } from '../../lib/errors';
@@ -262,7 +263,7 @@ function vulkanFacts(): Record<string, unknown> {
     loadedLibraries: loaded,
     driverManifests: manifests,
     env: Object.fromEntries(
-      ['VK_DRIVER_FILES', 'VK_ICD_FILENAMES', '__EGL_VENDOR_LIBRARY_FILENAMES', 'LD_LIBRARY_PATH', DAWN_OPTIONS_ENV, ALLOW_SOFTWARE_ENV]
+      ['VK_DRIVER_FILES', 'VK_ICD_FILENAMES', '__EGL_VENDOR_LIBRARY_FILENAMES', 'LD_LIBRARY_PATH', DAWN_OPTIONS_ENV, ALLOW_SOFTWARE_ENV, PROBE_CACHE_ENV]
         .filter((k) => process.env[k] !== undefined)
         .map((k) => [k, process.env[k]]),
     ),
@@ -272,11 +273,14 @@ function vulkanFacts(): Record<string, unknown> {
 async function probeCommand(): Promise<number> {
   const started = performance.now();
   const base = { dawn: dawnPackageVersion(), tfjsBackendWebgpu: webgpuBackendVersion(), node: process.versions.node };
-  let probe;
+  // What Dawn printed while looking for adapters (it writes from native code; the probe child captures it).
+  const probe = await probeWebGPU();
+  const dawnOutput = probe.dawn?.output ?? [];
   try {
-    probe = await startWebGPU();
+    if (!probe.status.available) throw new Error(probe.status.reason);
+    await activateWebGPU(probe);
   } catch (err) {
-    process.stdout.write(`${JSON.stringify({ ok: false, reason: errorMessage(err), ...base, vulkan: vulkanFacts() }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ ok: false, reason: errorMessage(err), adapter: probe.adapter, ...base, vulkan: vulkanFacts(), dawnOutput }, null, 2)}\n`);
     return 1;
   }
   const product = tf.tidy(() => tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2])));
@@ -291,6 +295,7 @@ async function probeCommand(): Promise<number> {
     product: values,
     ...base,
     vulkan: vulkanFacts(),
+    dawnOutput,
     seconds: (performance.now() - started) / 1000,
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -487,6 +492,8 @@ async function runCommand(a: RunArgs): Promise<number> {
   // Vulkan only: the OpenGL fallback would find a GL adapter and hide a Vulkan failure.
   if (!gpuEnv[DAWN_OPTIONS_ENV]) gpuEnv[DAWN_OPTIONS_ENV] = 'backend=vulkan';
   if (a['allow-software']) gpuEnv[ALLOW_SOFTWARE_ENV] = '1';
+  // Every probe here is a measurement of this machine now, not a verdict remembered from another run.
+  gpuEnv[PROBE_CACHE_ENV] = '0';
 
   // 1. The probe: each driver setup in turn until one gives a usable adapter and a right product.
   const candidates: VulkanCandidate[] = vulkanCandidates(vulkan.manifests, process.env, { workDir: work, eglVendorFile: eglVendorFile() });
@@ -584,7 +591,11 @@ async function runCommand(a: RunArgs): Promise<number> {
 
   if (!chosen) {
     say(`STOP: WebGPU has no usable adapter here, so no training ran. ${attempts.length > 0 ? 'Each attempt and its reason:' : `No attempt was made: the ${a.budget} s budget was used up.`}`);
-    for (const at of attempts) say(`  ${at.candidate as string}: ${at.reason as string}`);
+    for (const at of attempts) {
+      say(`  ${at.candidate as string}: ${at.reason as string}`);
+      const said = ((at.result as { dawnOutput?: string[] }).dawnOutput ?? []).slice(0, 4);
+      for (const line of said) say(`      Dawn: ${line.length > 200 ? `${line.slice(0, 197)}...` : line}`);
+    }
     say('  logs/probe.log in the logs archive has Dawn\'s own messages. Common causes: libvulkan.so.1 missing (carry .gl, see docs/GPU.md),');
     say('  no NVIDIA Vulkan manifest (set VK_DRIVER_FILES to the driver\'s nvidia_icd.json), or glibc older than 2.34 (dawn.node needs it).');
   } else {
