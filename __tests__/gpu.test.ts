@@ -34,7 +34,10 @@ import {
   travelTotal,
   vulkanCandidates,
 } from '../scripts/gpu/plan';
-import { MNIST_DIR } from './helpers/mnist';
+import * as tf from '@tensorflow/tfjs';
+import { predictDigits, predictDigitsAsync } from '../lib/io/digits';
+import { getPreset } from '../lib/recipes';
+import { MNIST_DIR, smallMnist } from './helpers/mnist';
 
 const ROOT = path.resolve(__dirname, '..');
 const CLI = path.join(ROOT, 'dist/lib/cli/main.js');
@@ -319,6 +322,29 @@ describe('doctor points CUDA users at the upstream facts', () => {
     const report = JSON.parse(r.stdout) as { backends: Array<{ name: string; package?: string; available: boolean; reason: string }> };
     const gpuTier = report.backends.find((b) => b.package === '@tensorflow/tfjs-node-gpu');
     if (gpuTier && !gpuTier.available) expect(gpuTier.reason).toContain(CUDA_DOCS_LINK);
+  });
+});
+
+describe('reads webgpu can do under Node', () => {
+  test('predictDigitsAsync gives what predictDigits gives, with no synchronous read and no tensor left', async () => {
+    await tf.setBackend('cpu');
+    const data = await smallMnist('unit', 10, 10);
+    const images = Array.from({ length: 4 }, (_, i) => Uint8Array.from(data.test.images.subarray(i * 784, (i + 1) * 784), (v) => Math.round(v * 255)));
+    for (const id of ['two-layer-net', 'cnn']) {
+      const preset = getPreset(id);
+      const model = preset.build({ seed: 5 });
+      const meta = { normalization: preset.recipe.normalization, loss: preset.recipe.loss };
+      const before = tf.memory().numTensors;
+      const spy = jest.spyOn(tf.Tensor.prototype, 'arraySync');
+      const async = await predictDigitsAsync(model, images, meta);
+      expect(spy).not.toHaveBeenCalled();
+      spy.mockRestore();
+      expect(tf.memory().numTensors).toBe(before);
+      expect(async).toEqual(predictDigits(model, images, meta));
+      expect(async).toHaveLength(4);
+      expect(await predictDigitsAsync(model, [], meta)).toEqual([]);
+      model.dispose();
+    }
   });
 });
 
