@@ -2,7 +2,7 @@
  * Load a saved model and predict the digit in image files: PNG (any size; light backgrounds are
  * inverted to MNIST's white-on-black) or IDX (u8 [28, 28] or [n, 28, 28]).
  *
- * Shows: loadModel() with its metadata (normalisation, loss), readDigitImages(), predictDigits().
+ * Shows: loadModel() with its metadata (normalisation, loss), readDigitImages(), predictDigitsAsync().
  *
  * Run (after `npm install`):
  *   npx mnist-nets train --model two-layer-net --save model-dir
@@ -13,7 +13,7 @@ import { promises as fsp } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import yargs from 'yargs';
-import { digitToPng, encodeIdx, loadMnist, loadModel, predictDigits, readDigitImages, runTrainJob, useBackend } from '../lib';
+import { digitToPng, encodeIdx, loadMnist, loadModel, predictDigitsAsync, readDigitImages, runTrainJob, useBackend } from '../lib';
 
 export async function main(argv: string[]): Promise<void> {
   const args = await yargs(argv)
@@ -43,7 +43,7 @@ export async function main(argv: string[]): Promise<void> {
   const { model, metadata } = await loadModel(modelDir);
   for (const file of files) {
     const images = await readDigitImages(file);
-    const predictions = predictDigits(model, images, metadata);
+    const predictions = await predictDigitsAsync(model, images, metadata);
     predictions.forEach((p, i) => console.log(`${file}${images.length > 1 ? `[${i}]` : ''}: ${p.digit} (score ${Math.max(...p.scores).toFixed(3)})`));
   }
   model.dispose();

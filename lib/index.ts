@@ -63,7 +63,7 @@ export type { BenchOptions, BenchResult, BenchModelResult } from './jobs/bench-j
 // Saving, loading, predicting
 export { saveModel, loadModel, fileSystemHandler } from './io/model-io';
 export type { ModelMetadata, SavedModel } from './io/model-io';
-export { readDigitImages, predictDigits, digitToPng } from './io/images';
+export { readDigitImages, predictDigits, predictDigitsAsync, digitToPng } from './io/images';
 export { centerDigit, drawingToDigit } from './io/digits';
 export type { Prediction } from './io/images';
 

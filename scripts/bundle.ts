@@ -3,6 +3,7 @@
  *
  *   mnist-nets            launcher: runs mnist-nets.cjs with ./node if present, else the system node
  *   mnist-nets.cjs        the CLI and its JS dependencies (tfjs, wasm + webgpu backends, yargs), one file
+ *   NAME.cjs              one more such file per --extra-entry (scripts/gpu/gpu-run.js: the GPU command)
  *   *.wasm                tfjs-backend-wasm's binaries, read from next to mnist-nets.cjs
  *   dawn.node             WebGPU for Node (Dawn), linux-x64 only
  *   node                  a Node binary, with --node PATH
@@ -13,10 +14,10 @@
  * With --archive (implied by --node) it also writes DIR.tar.gz, which is then what must travel.
  *
  * Usage (after `npx tsc -p tsconfig.build.json`):
- *   node dist/scripts/bundle.js --out DIR [--entry dist/lib/cli/main.js] [--node PATH]
- *        [--with-mnist] [--archive] [--no-minify] [--no-check]
+ *   node dist/scripts/bundle.js --out DIR [--entry dist/lib/cli/main.js] [--extra-entry FILE]...
+ *        [--node PATH] [--with-mnist] [--archive] [--no-minify] [--no-check]
  *
- * The entry module must export `main(argv: string[]): Promise<number | void>` and must not run it
+ * Each entry module must export `main(argv: string[]): Promise<number | void>` and must not run it
  * on import when bundled (a `require.main === module` guard is false inside the bundle).
  */
 import { execFileSync, spawnSync } from 'child_process';
@@ -37,6 +38,8 @@ const EXTERNAL = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node', '@resvg/
 interface BundleOptions {
   out: string;
   entry: string;
+  /** More entries, each bundled the same way into `<its base name>.cjs` beside mnist-nets.cjs. */
+  extraEntries: string[];
   node?: string;
   withMnist: boolean;
   archive: boolean;
@@ -47,10 +50,10 @@ interface BundleOptions {
 class UsageError extends Error {}
 
 const USAGE =
-  'usage: node dist/scripts/bundle.js --out DIR [--entry FILE] [--node PATH] [--with-mnist] [--archive] [--no-minify] [--no-check]';
+  'usage: node dist/scripts/bundle.js --out DIR [--entry FILE] [--extra-entry FILE]... [--node PATH] [--with-mnist] [--archive] [--no-minify] [--no-check]';
 
 function parseArgs(argv: string[], root: string): BundleOptions {
-  const opts: Partial<BundleOptions> = { withMnist: false, archive: false, minify: true, check: true };
+  const opts: Partial<BundleOptions> = { withMnist: false, archive: false, minify: true, check: true, extraEntries: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string => {
@@ -61,6 +64,7 @@ function parseArgs(argv: string[], root: string): BundleOptions {
     switch (arg) {
       case '--out': opts.out = path.resolve(value()); break;
       case '--entry': opts.entry = path.resolve(value()); break;
+      case '--extra-entry': (opts.extraEntries as string[]).push(path.resolve(value())); break;
       case '--node': opts.node = path.resolve(value()); break;
       case '--with-mnist': opts.withMnist = true; break;
       case '--archive': opts.archive = true; break;
@@ -75,12 +79,21 @@ function parseArgs(argv: string[], root: string): BundleOptions {
   if (!fs.existsSync(entry)) {
     throw new UsageError(`--entry: ${entry} does not exist (build the CLI first: npx tsc -p tsconfig.build.json)`);
   }
+  for (const extra of opts.extraEntries as string[]) {
+    if (!fs.existsSync(extra)) throw new UsageError(`--extra-entry: ${extra} does not exist (build first: npx tsc -p tsconfig.build.json)`);
+    if (bundledName(extra) === 'mnist-nets.cjs') throw new UsageError(`--extra-entry: ${extra} would overwrite mnist-nets.cjs`);
+  }
   if (opts.node !== undefined) {
     checkNodeBinary(opts.node);
     // A Node binary alone is about 95 MiB: only the gzipped folder fits the limit.
     opts.archive = true;
   }
   return { ...(opts as BundleOptions), entry };
+}
+
+/** `dist/scripts/gpu/gpu-run.js` -> `gpu-run.cjs`. */
+function bundledName(entry: string): string {
+  return `${path.basename(entry).replace(/\.[cm]?js$/, '')}.cjs`;
 }
 
 /** The repository root: the nearest folder above this script with this project's package.json. */
@@ -134,13 +147,15 @@ function listFiles(dir: string, rel = ''): string[] {
     .sort();
 }
 
-function mib(bytes: number): string {
+export function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 /**
- * The stdin entry: calls the CLI's main(). A CLI guarded by `require.main === module` does not
- * run itself inside the bundle (its `module` is esbuild's wrapper), so this is the one call.
+ * The stdin entry: calls the entry's main(). A CLI guarded by `require.main === module` does not
+ * run itself inside the bundle (its `module` is esbuild's wrapper), so this is the one call. Like
+ * the CLI's own guard, it exits once stdout and stderr are drained: Dawn's device and wasm worker
+ * threads can keep the event loop alive after the work is done.
  */
 function entrySource(entry: string): string {
   return `
@@ -150,10 +165,14 @@ if (typeof main !== 'function') {
   process.stderr.write('mnist-nets: the bundled entry exports no main(argv)\\n');
   process.exit(70);
 }
+const drained = (stream) => new Promise((resolve) => stream.write('', () => resolve()));
 Promise.resolve(main(process.argv.slice(2))).then(
-  (code) => { if (typeof code === 'number') process.exitCode = code; },
-  (err) => { process.stderr.write(String((err && err.stack) || err) + '\\n'); process.exitCode = 1; },
-);
+  (code) => (typeof code === 'number' ? code : 0),
+  (err) => { process.stderr.write(String((err && err.stack) || err) + '\\n'); return 1; },
+).then(async (code) => {
+  await Promise.all([drained(process.stdout), drained(process.stderr)]);
+  process.exit(code);
+});
 `;
 }
 
@@ -193,22 +212,24 @@ async function build(opts: BundleOptions, root: string): Promise<void> {
   fs.mkdirSync(parent, { recursive: true });
   const staging = fs.mkdtempSync(path.join(parent, `.${path.basename(opts.out)}.partial-`));
   try {
-    const result = await esbuild.build({
-      stdin: { contents: entrySource(opts.entry), resolveDir: path.dirname(opts.entry), sourcefile: 'mnist-nets-entry.js', loader: 'js' },
-      bundle: true,
-      platform: 'node',
-      target: 'node18',
-      format: 'cjs',
-      outfile: path.join(staging, 'mnist-nets.cjs'),
-      external: EXTERNAL,
-      // An entry outside the repository (a test entry in a temp dir) still finds the packages.
-      nodePaths: [nm],
-      minify: opts.minify,
-      keepNames: true,
-      legalComments: 'eof',
-      logLevel: 'warning',
-    });
-    if (result.errors.length > 0) throw new Error('esbuild failed');
+    for (const [entry, name] of [[opts.entry, 'mnist-nets.cjs'], ...opts.extraEntries.map((e) => [e, bundledName(e)])]) {
+      const result = await esbuild.build({
+        stdin: { contents: entrySource(entry), resolveDir: path.dirname(entry), sourcefile: `${name}-entry.js`, loader: 'js' },
+        bundle: true,
+        platform: 'node',
+        target: 'node18',
+        format: 'cjs',
+        outfile: path.join(staging, name),
+        external: EXTERNAL,
+        // An entry outside the repository (a test entry in a temp dir) still finds the packages.
+        nodePaths: [nm],
+        minify: opts.minify,
+        keepNames: true,
+        legalComments: 'eof',
+        logLevel: 'warning',
+      });
+      if (result.errors.length > 0) throw new Error(`esbuild failed on ${entry}`);
+    }
 
     const wasmDist = path.join(nm, '@tensorflow', 'tfjs-backend-wasm', 'dist');
     for (const f of fs.readdirSync(wasmDist).filter((f) => f.endsWith('.wasm'))) copyFile(path.join(wasmDist, f), path.join(staging, f));

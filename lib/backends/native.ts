@@ -10,10 +10,16 @@ export const TFJS_NODE_GPU = '@tensorflow/tfjs-node-gpu';
 /** The CPU build of TensorFlow for Node; registers the same `tensorflow` backend. */
 export const TFJS_NODE = '@tensorflow/tfjs-node';
 
+/**
+ * The section of docs/GPU.md with what upstream says about tfjs-node-gpu and CUDA (exact versions,
+ * the failing libtensorflow download, Node 22), each with its source.
+ */
+export const CUDA_DOCS_LINK = 'docs/GPU.md#cuda-through-tfjs-node-gpu-what-upstream-supports';
+
 /** What tfjs-node-gpu 4.22 was built against; printed wherever a user has to install it. */
 export const TFJS_NODE_GPU_NEEDS =
-  'tfjs-node-gpu 4.22 needs libtensorflow 2.9.1 (fetched by its install script), CUDA 11.2 and cuDNN 8.1 ' +
-  'on the library path, and an NVIDIA driver >= 450.80.02';
+  'tfjs-node-gpu 4.22 needs libtensorflow 2.9.1 (fetched by its install script), exactly CUDA 11.2 and cuDNN 8.1 ' +
+  `(not CUDA 12) on the library path, and an NVIDIA driver >= 450.80.02; see ${CUDA_DOCS_LINK}`;
 /** The commands that show whether those are there. */
 export const CUDA_CHECK_COMMANDS = "check with `ldconfig -p | grep -E 'libcudart|libcudnn'` and `nvidia-smi`";
 
@@ -235,7 +241,9 @@ export function loadNativeTensorflow(pkg: string): Promise<NativeLoad> {
 
 async function loadOnce(pkg: string): Promise<NativeLoad> {
   if (resolvePackageDir(pkg) === undefined) {
-    return { package: pkg, installed: false, loaded: false, reason: `not installed (npm i ${pkg}@4.22.0)` };
+    // The GPU build's install is where users go wrong (CUDA 12, Node 22, the dead download): say where that is written up.
+    const hint = pkg === TFJS_NODE_GPU ? `; exactly CUDA 11.2 + cuDNN 8.1, see ${CUDA_DOCS_LINK}` : '';
+    return { package: pkg, installed: false, loaded: false, reason: `not installed (npm i ${pkg}@4.22.0${hint})` };
   }
   const version = installedVersion(pkg);
   const previous = tf.engine().backendName as string | null;
@@ -377,6 +385,6 @@ export async function probeTensorflowExplicit(): Promise<BackendStatus> {
   return {
     name: 'tensorflow',
     available: false,
-    reason: `not installed (npm i ${TFJS_NODE_GPU}@4.22.0 for CUDA, or ${TFJS_NODE}@4.22.0 for the CPU)`,
+    reason: `not installed (npm i ${TFJS_NODE_GPU}@4.22.0 for CUDA, or ${TFJS_NODE}@4.22.0 for the CPU); for CUDA see ${CUDA_DOCS_LINK}`,
   };
 }

@@ -161,25 +161,50 @@ export interface Prediction {
   scores: number[];
 }
 
+/** The class scores of 784-byte images as one [n, 10] tensor (the caller reads and disposes it). */
+function digitScores(model: tf.LayersModel, images: readonly Uint8Array[], options: { normalization: string; loss: string }): tf.Tensor2D {
+  const outputIsLogits = options.loss === 'softmax-cross-entropy';
+  const flat = new Uint8Array(images.length * IMAGE_SIZE);
+  images.forEach((img, i) => flat.set(img, i * IMAGE_SIZE));
+  const inputShape = model.inputs[0].shape.slice(1) as number[];
+  return tf.tidy(() => {
+    const x = tf.tensor(normalizePixels(flat, options.normalization as Normalization), [images.length, ...inputShape]);
+    const out = model.apply(x, { training: false }) as tf.Tensor2D;
+    return outputIsLogits ? tf.softmax(out) : out;
+  });
+}
+
+const toPredictions = (scores: number[][]): Prediction[] => scores.map((s) => ({ digit: s.indexOf(Math.max(...s)), scores: s }));
+
 /**
  * Predicts the digit in each 784-byte image with the model's own normalisation and layout.
  * `options` is what a saved model's metadata holds: its normalisation, and its loss, which says
- * whether the output is logits (softmax-cross-entropy) or already activations.
+ * whether the output is logits (softmax-cross-entropy) or already activations. Reads the scores
+ * synchronously: under Node on webgpu use {@link predictDigitsAsync}.
  */
 export function predictDigits(
   model: tf.LayersModel,
   images: readonly Uint8Array[],
   options: { normalization: string; loss: string },
 ): Prediction[] {
-  const outputIsLogits = options.loss === 'softmax-cross-entropy';
   if (images.length === 0) return [];
-  const flat = new Uint8Array(images.length * IMAGE_SIZE);
-  images.forEach((img, i) => flat.set(img, i * IMAGE_SIZE));
-  const inputShape = model.inputs[0].shape.slice(1) as number[];
-  const scores = tf.tidy(() => {
-    const x = tf.tensor(normalizePixels(flat, options.normalization as Normalization), [images.length, ...inputShape]);
-    const out = model.apply(x, { training: false }) as tf.Tensor;
-    return (outputIsLogits ? tf.softmax(out) : out).arraySync() as number[][];
-  });
-  return scores.map((s) => ({ digit: s.indexOf(Math.max(...s)), scores: s }));
+  return toPredictions(tf.tidy(() => digitScores(model, images, options).arraySync()));
+}
+
+/**
+ * {@link predictDigits}, reading the scores asynchronously: webgpu under Node cannot read
+ * synchronously (arraySync needs OffscreenCanvas there), and no backend is held up by it.
+ */
+export async function predictDigitsAsync(
+  model: tf.LayersModel,
+  images: readonly Uint8Array[],
+  options: { normalization: string; loss: string },
+): Promise<Prediction[]> {
+  if (images.length === 0) return [];
+  const scores = digitScores(model, images, options);
+  try {
+    return toPredictions(await scores.array());
+  } finally {
+    scores.dispose();
+  }
 }

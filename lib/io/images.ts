@@ -5,7 +5,7 @@ import { FileError, InvalidArgumentError } from '../errors';
 import { parseIdx } from '../idx';
 import { DIGIT_SIZE, rgbaToInk, scaleDigit } from './digits';
 
-export { DIGIT_SIZE, predictDigits } from './digits';
+export { DIGIT_SIZE, predictDigits, predictDigitsAsync } from './digits';
 export type { Prediction } from './digits';
 
 /**

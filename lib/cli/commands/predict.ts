@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { loadModel } from '../../io/model-io';
-import { predictDigits, readDigitImages } from '../../io/images';
+import { predictDigitsAsync, readDigitImages } from '../../io/images';
 import { BackendArgs, selectBackend, withBackendOption, withJsonOption } from '../common-options';
 import { printJson, printText } from '../output';
 
@@ -28,7 +28,7 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
       const out: Array<{ file: string; index: number; digit: number; scores: number[] }> = [];
       for (const file of args.files) {
         const images = await readDigitImages(file);
-        const predictions = predictDigits(model, images, metadata);
+        const predictions = await predictDigitsAsync(model, images, metadata);
         predictions.forEach((p, index) => out.push({ file, index, digit: p.digit, scores: p.scores }));
       }
       if (args.json) return printJson(out);

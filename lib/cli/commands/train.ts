@@ -10,6 +10,7 @@ interface TrainArgs extends RunArgs {
   model: string;
   epochs?: number;
   steps?: number;
+  'max-seconds'?: number;
   'batch-size'?: number;
   lr?: number;
   seed?: number;
@@ -26,6 +27,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         .option('model', { choices: PRESET_IDS, demandOption: true, describe: 'Preset id (see `mnist-nets models`)' })
         .option('epochs', { type: 'number', describe: 'Passes over the training data' })
         .option('steps', { type: 'number', describe: 'Optimiser steps (instead of epochs)' })
+        .option('max-seconds', { type: 'number', describe: 'Stop after this much training time (evaluations excluded), or at the recipe\'s end if sooner' })
         .option('batch-size', { type: 'number', describe: 'Examples per step' })
         .option('lr', { type: 'number', describe: 'Base learning rate' })
         .option('seed', { type: 'number', describe: 'Seed for initialisation, batches and dropout' })
@@ -41,6 +43,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     checkFlag('log-interval', args['log-interval'], { min: 0 });
     if (args.seed !== undefined) checkSeed('--seed', args.seed);
     if (args.lr !== undefined) checkPositiveNumber('--lr', args.lr);
+    if (args['max-seconds'] !== undefined) checkPositiveNumber('--max-seconds', args['max-seconds']);
     const backend = await selectBackend(args.backend, args.threads, args.verbose);
 
     // Ctrl-C stops after the step in flight; the job then saves the last completed state.
@@ -58,6 +61,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         load: loadOptionsFrom(args),
         epochs: args.epochs,
         steps: args.steps,
+        maxSeconds: args['max-seconds'],
         batchSize: args['batch-size'],
         learningRate: args.lr,
         seed: args.seed,
@@ -74,7 +78,8 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       else
         printText(
           [
-            `${result.model} on ${result.dataset} (${result.backend}): ${result.steps} steps, ${result.epochs.toFixed(2)} epochs in ${result.seconds.toFixed(1)} s`,
+            `${result.model} on ${result.dataset} (${result.backend}): ${result.steps} steps, ${result.epochs.toFixed(2)} epochs in ${result.seconds.toFixed(1)} s` +
+              (result.stopped === 'time-limit' ? ` (stopped by --max-seconds ${args['max-seconds']})` : ''),
             `  ${Math.round(result.samplesPerSec).toLocaleString('en-US')} training samples/s, seed ${result.seed}`,
             `  train accuracy ${(result.trainAccuracy * 100).toFixed(2)}% (${result.trainAccuracySamples} examples)`,
             `  test accuracy ${(result.testAccuracy * 100).toFixed(2)}%, test loss ${result.testLoss.toFixed(4)}`,

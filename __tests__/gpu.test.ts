@@ -1,0 +1,392 @@
+/**
+ * The GPU command (scripts/gpu): its plan, time budget, command lines, driver-manifest choices and
+ * summaries; `train --max-seconds`; doctor's pointer to the CUDA facts in docs/GPU.md; and the
+ * orchestrator's own failure path (no WebGPU: it stops after the probe, with its output folder).
+ * The full run on a (software) Vulkan adapter is scripts/gpu/rehearse.sh, not part of CI.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { InvalidArgumentError } from '../lib/errors';
+import { CUDA_DOCS_LINK, TFJS_NODE_GPU_NEEDS, explainNativeLoadError, loadNativeTensorflow, TFJS_NODE_GPU } from '../lib/backends/native';
+import {
+  DEFAULT_PLAN_STEPS,
+  GRACE_SECONDS,
+  MAX_OUTPUT_FILES,
+  MIN_STEP_SECONDS,
+  STEP_IDS,
+  allot,
+  compareRuns,
+  deviceSlug,
+  laterReserve,
+  mappedLibraries,
+  outputFileNames,
+  outputProblems,
+  parseIcdManifest,
+  planSteps,
+  runNumbers,
+  selectSteps,
+  soVersion,
+  summarizeKernels,
+  torchArgs,
+  trainArgs,
+  travelTotal,
+  vulkanCandidates,
+} from '../scripts/gpu/plan';
+import * as tf from '@tensorflow/tfjs';
+import { predictDigits, predictDigitsAsync } from '../lib/io/digits';
+import { getPreset } from '../lib/recipes';
+import { MNIST_DIR, smallMnist } from './helpers/mnist';
+
+const ROOT = path.resolve(__dirname, '..');
+const CLI = path.join(ROOT, 'dist/lib/cli/main.js');
+const GPU_RUN = path.join(ROOT, 'dist/scripts/gpu/gpu-run.js');
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'mnist-nets-gpu-test-'));
+
+function run(file: string, args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [file, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 2 ** 20,
+    env: { ...process.env, MNIST_DIR, ...env },
+    timeout: 300_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(() => {
+  for (const f of [CLI, GPU_RUN]) if (!fs.existsSync(f)) throw new Error(`${f} is missing: run \`npm run build\``);
+});
+
+describe('the plan', () => {
+  const steps = planSteps();
+
+  test('runs the comparison first, the profile next, and the long runs last, webgpu taking what is left', () => {
+    expect(steps.map((s) => s.id)).toEqual([
+      'probe',
+      'doctor',
+      'webgpu-two-layer-net',
+      'webgpu-cnn',
+      'torch-two-layer-net',
+      'torch-cnn',
+      'webgpu-cnn-profile',
+      'torch-cnn-long',
+      'webgpu-cnn-long',
+    ]);
+    const byId = Object.fromEntries(steps.map((s) => [s.id, s]));
+    expect(byId['webgpu-two-layer-net']).toMatchObject({ model: 'two-layer-net', steps: 10_000, timeBounded: false });
+    expect(byId['webgpu-cnn']).toMatchObject({ model: 'cnn', steps: 1_000 });
+    expect(byId['webgpu-cnn-long']).toMatchObject({ model: 'cnn', steps: 20_000, timeBounded: true, checkpoint: true, capSeconds: Infinity });
+    expect(byId['torch-cnn-long']).toMatchObject({ kind: 'torch', steps: 20_000, timeBounded: true });
+  });
+
+  test('a reference backend adds the same short runs after each webgpu one', () => {
+    const ids = planSteps(DEFAULT_PLAN_STEPS, 'wasm').map((s) => s.id);
+    expect(ids.indexOf('reference-two-layer-net')).toBe(ids.indexOf('webgpu-two-layer-net') + 1);
+    expect(ids.indexOf('reference-cnn')).toBe(ids.indexOf('webgpu-cnn') + 1);
+    expect(planSteps(DEFAULT_PLAN_STEPS, 'wasm').find((s) => s.id === 'reference-cnn')).toMatchObject({ backend: 'wasm', output: 'logs', steps: 1_000 });
+  });
+
+  test('--only and --skip keep the probe and reject unknown steps by flag', () => {
+    expect(selectSteps(steps, ['doctor']).map((s) => s.id)).toEqual(['probe', 'doctor']);
+    expect(selectSteps(steps, undefined, ['webgpu-cnn-long', 'torch-cnn-long']).map((s) => s.id)).not.toContain('webgpu-cnn-long');
+    expect(() => selectSteps(steps, ['doctr'])).toThrow(InvalidArgumentError);
+    expect(() => selectSteps(steps, ['doctr'])).toThrow(/--only.*doctr/);
+    expect(() => selectSteps(steps, undefined, ['nope'])).toThrow(/--skip/);
+    expect(STEP_IDS).toContain('reference-cnn');
+  });
+
+  test('each step gets its cap, never the time held back for later steps or the grace period', () => {
+    const doctor = steps[1];
+    expect(allot(doctor, 500, 100)).toEqual({ timeoutSeconds: 60 });
+    expect(allot(doctor, 100 + 100 + GRACE_SECONDS + 30, 100)).toEqual({ timeoutSeconds: 60 });
+    expect(allot(doctor, 100 + GRACE_SECONDS + 30, 100)).toEqual({ timeoutSeconds: 30 });
+    expect(allot(doctor, 100 + GRACE_SECONDS + MIN_STEP_SECONDS - 1, 100)).toBeUndefined();
+    const long = steps[steps.length - 1];
+    const a = allot(long, 400, 0);
+    expect(a?.timeoutSeconds).toBe(400 - GRACE_SECONDS);
+    // Training time excludes loading, evaluation and the final test pass: it gets less than the timeout.
+    expect(a?.maxSeconds).toBe(Math.floor(355 - 20 - 0.15 * 355));
+    expect(laterReserve(steps, steps.length - 1)).toBe(0);
+    expect(laterReserve(steps, 0)).toBe(steps.slice(1).reduce((s, x) => s + x.reserveSeconds, 0));
+  });
+
+  test('the default plan fits one 10-minute device command when the GPU is fast', () => {
+    const budget = 540;
+    const reserves = steps.reduce((s, x) => s + x.reserveSeconds, 0);
+    expect(reserves + GRACE_SECONDS).toBeLessThan(budget);
+  });
+
+  test('command lines: train with --max-seconds and --save, the peer with its planned flags', () => {
+    const byId = Object.fromEntries(steps.map((s) => [s.id, s]));
+    const settings = { seed: 7, dataDir: '/data', limit: 100, batchSize: 10 };
+    expect(trainArgs(byId['webgpu-cnn-long'], settings, 'webgpu', { timeoutSeconds: 300, maxSeconds: 235 }, '/ckpt')).toEqual([
+      'train', '--model', 'cnn', '--steps', '20000', '--seed', '7', '--backend', 'webgpu', '--data-dir', '/data', '--json',
+      '--max-seconds', '235', '--limit', '100', '--batch-size', '10', '--save', '/ckpt',
+    ]);
+    expect(torchArgs(byId['torch-cnn'], { seed: 1, dataDir: '/d' }, 'cuda', { timeoutSeconds: 90 })).toEqual([
+      '--recipe', 'cnn', '--device', 'cuda', '--steps', '1000', '--seed', '1', '--data-dir', '/d', '--json',
+    ]);
+    expect(torchArgs(byId['torch-two-layer-net'], settings, 'cpu', { timeoutSeconds: 90 }).slice(-2)).toEqual(['--limit', '100']);
+    expect(torchArgs(byId['torch-cnn-long'], { seed: 1, dataDir: '/d' }, 'cuda', { timeoutSeconds: 90, maxSeconds: 56 })).toContain('--max-seconds');
+    expect(() => trainArgs(byId.doctor, settings, 'webgpu', { timeoutSeconds: 1 })).toThrow(/not a training step/);
+  });
+});
+
+describe('names and limits of the output folder', () => {
+  test.each([
+    ['NVIDIA H100 80GB HBM3', 'h100'],
+    ['NVIDIA H200', 'h200'],
+    ['NVIDIA A100-SXM4-80GB', 'a100'],
+    ['NVIDIA L40S', 'l40s'],
+    ['Tesla T4', 't4'],
+    ['NVIDIA GeForce RTX 4090', 'rtx4090'],
+    ['llvmpipe-llvm-15-0-6-256-bits-', 'llvmpipe'],
+    ['', 'device'],
+  ])('%j -> %s', (name, slug) => expect(deviceSlug(name)).toBe(slug));
+
+  test('eight files, each named for the device, framework and what it holds, all of which come back', () => {
+    const names = outputFileNames('h100', 'cuda');
+    expect(Object.keys(names)).toHaveLength(MAX_OUTPUT_FILES);
+    expect(names['webgpu-cnn']).toBe('h100-webgpu-cnn.json');
+    expect(names.torch).toBe('h100-torch-cuda.json');
+    expect(outputProblems(Object.values(names).map((name) => ({ name, bytes: 1000 })))).toEqual([]);
+  });
+
+  test('what the device tool would not bring back is named', () => {
+    const files = Array.from({ length: 9 }, (_, i) => ({ name: `f${i}.json`, bytes: 10 }));
+    expect(outputProblems(files)).toEqual([expect.stringMatching(/9 files/)]);
+    expect(outputProblems([{ name: 'big.json', bytes: 17 * 2 ** 20 }])).toEqual([expect.stringMatching(/big.json is 17.0 MiB/)]);
+    expect(outputProblems([{ name: 'a b.json', bytes: 1 }])).toEqual([expect.stringMatching(/a b.json/)]);
+    expect(travelTotal([{ path: 'a', bytes: 63 * 2 ** 20 }, { path: 'b', bytes: 2 ** 20 }])).toMatchObject({ bytes: 64 * 2 ** 20, fits: false });
+    expect(travelTotal([{ path: 'a', bytes: 1 }]).fits).toBe(true);
+  });
+});
+
+describe('Vulkan driver manifests', () => {
+  const glx = parseIcdManifest('/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json', JSON.stringify({ file_format_version: '1.0.0', ICD: { library_path: 'libGLX_nvidia.so.0', api_version: '1.4.312' } }));
+  const lvp = parseIcdManifest('/r/usr/share/vulkan/icd.d/lvp_icd.json', '{"ICD": {"library_path": "libvulkan_lvp.so", "api_version": "1.4.305"}}');
+
+  test('reads the library and API version; anything else is not a manifest', () => {
+    expect(glx).toEqual({ file: '/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json', libraryPath: 'libGLX_nvidia.so.0', apiVersion: '1.4.312' });
+    expect(parseIcdManifest('x', '{"layer": {}}')).toBeUndefined();
+    expect(parseIcdManifest('x', 'not json')).toBeUndefined();
+  });
+
+  test('the loader first, then NVIDIA by name, then NVIDIA through EGL, then the rest', () => {
+    const c = vulkanCandidates([lvp!, glx!], {}, { workDir: '/w', eglVendorFile: '/egl/10_nvidia.json' });
+    expect(c.map((x) => x.name)).toEqual([
+      "the Vulkan loader's own search",
+      expect.stringMatching(/^NVIDIA manifest .*nvidia_icd.json/),
+      expect.stringMatching(/^NVIDIA through EGL/),
+      expect.stringMatching(/^manifest .*lvp_icd.json/),
+    ]);
+    expect(c[1].env).toEqual({ VK_DRIVER_FILES: glx!.file, __EGL_VENDOR_LIBRARY_FILENAMES: '/egl/10_nvidia.json' });
+    expect(c[2].write?.file).toBe('/w/nvidia_icd_egl_0.json');
+    expect(JSON.parse(c[2].write!.text)).toEqual({ file_format_version: '1.0.0', ICD: { library_path: 'libEGL_nvidia.so.0', api_version: '1.4.312' } });
+    expect(c[2].env.VK_DRIVER_FILES).toBe('/w/nvidia_icd_egl_0.json');
+  });
+
+  test('a driver the user named is the only one tried', () => {
+    const c = vulkanCandidates([lvp!, glx!], { VK_DRIVER_FILES: '/mine.json' }, { workDir: '/w' });
+    expect(c).toHaveLength(1);
+    expect(c[0]).toMatchObject({ env: {}, name: expect.stringContaining('/mine.json') });
+  });
+
+  test('which loader and driver a process mapped, and the loader version', () => {
+    const maps = [
+      '7f1e6b503000-7f1e6b504000 r--p 00000000 fd:00 123 /usr/lib/x86_64-linux-gnu/libvulkan.so.1.3.239',
+      '7f1e6b504000-7f1e6b505000 r-xp 00001000 fd:00 123 /usr/lib/x86_64-linux-gnu/libvulkan.so.1.3.239',
+      '7f1e6b600000-7f1e6b700000 r-xp 00000000 fd:00 124 /usr/lib/x86_64-linux-gnu/libGLX_nvidia.so.580.159.04',
+      '7f1e6b800000-7f1e6b900000 r-xp 00000000 fd:00 125 /usr/lib/x86_64-linux-gnu/libc.so.6',
+      '7ffd1c000000-7ffd1c021000 rw-p 00000000 00:00 0 [stack]',
+    ].join('\n');
+    const libs = mappedLibraries(maps, /libvulkan|nvidia/);
+    expect(libs).toEqual(['/usr/lib/x86_64-linux-gnu/libvulkan.so.1.3.239', '/usr/lib/x86_64-linux-gnu/libGLX_nvidia.so.580.159.04']);
+    expect(soVersion(libs[0])).toBe('1.3.239');
+    expect(soVersion('/x/libvulkan_lvp.so')).toBeUndefined();
+  });
+});
+
+describe('summaries', () => {
+  test('kernels grouped, slowest total first, with shares, programs and the slowest call\'s shapes', () => {
+    const s = summarizeKernels([
+      { name: 'Conv2DBackpropFilter', bytesAdded: 100, kernelTimeMs: 6, extraInfo: 'Conv2DDerFilterProgram: 6', inputShapes: [[50, 14, 14, 32]] },
+      { name: 'Add', bytesAdded: 4, kernelTimeMs: 0.5, extraInfo: 'BinaryOpProgram: 0.5' },
+      { name: 'Conv2DBackpropFilter', bytesAdded: 100, kernelTimeMs: 2, extraInfo: 'Conv2DDerFilterProgram: 2', inputShapes: [[50, 28, 28, 1]] },
+      { name: 'Add', bytesAdded: 4, kernelTimeMs: 1.5, extraInfo: 'BinaryOpProgram: 1.5' },
+      { name: 'Sum', bytesAdded: 0, kernelTimeMs: { error: 'x' }, extraInfo: 'ReduceProgram: 0, TransposeProgram: 0' },
+    ]);
+    expect(s.totalMs).toBe(10);
+    expect(s.calls).toBe(5);
+    expect(s.kernels.map((k) => [k.kernel, k.calls, k.totalMs])).toEqual([['Conv2DBackpropFilter', 2, 8], ['Add', 2, 2], ['Sum', 1, 0]]);
+    expect(s.kernels[0]).toMatchObject({ meanMs: 4, share: 0.8, bytesAdded: 200, programs: ['Conv2DDerFilterProgram'], slowestInputShapes: [[50, 14, 14, 32]] });
+    expect(s.kernels[2].programs).toEqual(['ReduceProgram', 'TransposeProgram']);
+    expect(summarizeKernels([{ name: 'A', bytesAdded: 0, kernelTimeMs: 0 }]).kernels[0].share).toBe(0);
+  });
+
+  test('a run\'s numbers from train --json and from a snake_case peer', () => {
+    expect(runNumbers({ steps: 1000, samplesPerSec: 2000, testAccuracy: 0.96, history: { loss: [2.3, 0.4] }, seconds: 30, stopped: 'completed' })).toEqual({
+      steps: 1000, samplesPerSec: 2000, epochSeconds: 30, testAccuracy: 0.96, finalLoss: 0.4, seconds: 30, stopped: 'completed',
+    });
+    // The peer's document: {environment, data, results: [one run]}.
+    const peer = { environment: { torch: '2.11.0' }, results: [{ steps: 10, samples_per_sec: 100, seconds_per_epoch: 0.6, test_accuracy: 0.9, final_loss: 0.3, wall_seconds: 4, train_seconds: 1, stopped: 'time-limit' }] };
+    expect(runNumbers(peer)).toEqual({ steps: 10, samplesPerSec: 100, epochSeconds: 600, testAccuracy: 0.9, finalLoss: 0.3, seconds: 4, stopped: 'time-limit' });
+    expect(runNumbers({ steps: 10, seconds_per_epoch: 42 }).epochSeconds).toBe(42);
+    expect(runNumbers(undefined)).toEqual({});
+  });
+
+  test('webgpu against the reference: accuracy in points, largest loss gap, whether both losses fell, same steps', () => {
+    const ref = { steps: 20, testAccuracy: 0.5, history: { loss: Array.from({ length: 20 }, (_, i) => 2.3 - i * 0.05) } };
+    const run = { steps: 20, testAccuracy: 0.503, history: { loss: ref.history.loss.map((l, i) => l + (i === 7 ? 1e-4 : 0)) } };
+    const c = compareRuns(run, ref);
+    expect(c.sameSteps).toBe(true);
+    expect(c.lossSteps).toBe(20);
+    expect(c.testAccuracy.differencePoints).toBeCloseTo(0.3, 6);
+    expect(c.maxLossDifference).toBeCloseTo(1e-4, 9);
+    expect(c.lossFell).toEqual({ run: true, reference: true });
+    const cut = compareRuns({ steps: 1, testAccuracy: 0.1, history: { loss: [2.3] } }, ref);
+    expect(cut).toMatchObject({ sameSteps: false, steps: { run: 1, reference: 20 }, lossSteps: 1, lossFell: { run: false } });
+  });
+});
+
+describe('train --max-seconds', () => {
+  test('is in --help', () => {
+    const r = run(CLI, ['train', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/--max-seconds\s+Stop after this much training time/);
+  });
+
+  test.each([['0'], ['-3'], ['soon']])('--max-seconds %s exits 2 naming the flag', (value) => {
+    const r = run(CLI, ['train', '--model', 'two-layer-net', '--max-seconds', value, '--limit', '100']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/--max-seconds: must be a positive number/);
+  });
+
+  test('stops training at the budget, says so, and still evaluates', () => {
+    const r = run(CLI, ['train', '--model', 'two-layer-net', '--steps', '1000000', '--max-seconds', '1', '--limit', '2000', '--log-interval', '0', '--backend', 'wasm', '--seed', '3', '--json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { stopped: string; steps: number; trainSeconds: number; testAccuracy: number; testSamples: number };
+    expect(out.stopped).toBe('time-limit');
+    expect(out.steps).toBeGreaterThan(10);
+    expect(out.steps).toBeLessThan(1_000_000);
+    expect(out.trainSeconds).toBeGreaterThanOrEqual(1);
+    expect(out.trainSeconds).toBeLessThan(3);
+    expect(out.testSamples).toBe(2000);
+    const text = run(CLI, ['train', '--model', 'two-layer-net', '--steps', '1000000', '--max-seconds', '0.5', '--limit', '500', '--log-interval', '0', '--backend', 'wasm']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/\(stopped by --max-seconds 0.5\)/);
+  });
+
+  test('the GPU command\'s train arguments are ones the CLI takes (wasm here), checkpoint included', () => {
+    const dir = tmp();
+    const step = planSteps({ ...DEFAULT_PLAN_STEPS, cnnLong: 5 }).find((s) => s.id === 'webgpu-cnn-long')!;
+    const args = trainArgs(step, { seed: 1, dataDir: MNIST_DIR, limit: 200, batchSize: 10 }, 'wasm', { timeoutSeconds: 60, maxSeconds: 30 }, path.join(dir, 'ckpt'));
+    const r = run(CLI, args);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { steps: number; stopped: string; savedTo: string; hyperparameters: { batchSize: number } };
+    expect(out).toMatchObject({ steps: 5, stopped: 'completed', savedTo: path.join(dir, 'ckpt'), hyperparameters: { batchSize: 10 } });
+    expect(fs.existsSync(path.join(dir, 'ckpt', 'model.json'))).toBe(true);
+  });
+});
+
+describe('doctor points CUDA users at the upstream facts', () => {
+  const anchors = () => {
+    const md = fs.readFileSync(path.join(ROOT, 'docs/GPU.md'), 'utf8');
+    // GitHub's anchors: lower case, punctuation other than '-' dropped, spaces to '-'.
+    return md.split('\n').filter((l) => /^#{1,6} /.test(l)).map((l) => l.replace(/^#+ /, '').toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-'));
+  };
+
+  test('the link names a section of docs/GPU.md that cites the upstream threads', () => {
+    const [file, anchor] = CUDA_DOCS_LINK.split('#');
+    expect(file).toBe('docs/GPU.md');
+    expect(anchors()).toContain(anchor);
+    const md = fs.readFileSync(path.join(ROOT, 'docs/GPU.md'), 'utf8');
+    const section = md.slice(md.indexOf('## CUDA through tfjs-node-gpu'));
+    for (const n of ['8362', '8269', '8742', '8611']) expect(section).toContain(`https://github.com/tensorflow/tfjs/issues/${n}`);
+  });
+
+  test('every tfjs-node-gpu reason carries the exact versions and the link', async () => {
+    expect(TFJS_NODE_GPU_NEEDS).toMatch(/exactly CUDA 11\.2 and cuDNN 8\.1 \(not CUDA 12\)/);
+    expect(TFJS_NODE_GPU_NEEDS).toContain(CUDA_DOCS_LINK);
+    expect(explainNativeLoadError('libcudnn.so.8: cannot open shared object file').reason).toContain(CUDA_DOCS_LINK);
+    const load = await loadNativeTensorflow(TFJS_NODE_GPU);
+    if (!load.installed) expect(load.reason).toBe(`not installed (npm i @tensorflow/tfjs-node-gpu@4.22.0; exactly CUDA 11.2 + cuDNN 8.1, see ${CUDA_DOCS_LINK})`);
+    else expect(load.reason ?? TFJS_NODE_GPU_NEEDS).toContain('docs/GPU.md');
+  });
+
+  test('doctor --json shows it on the tensorflow tier', () => {
+    const r = run(CLI, ['doctor', '--json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as { backends: Array<{ name: string; package?: string; available: boolean; reason: string }> };
+    const gpuTier = report.backends.find((b) => b.package === '@tensorflow/tfjs-node-gpu');
+    if (gpuTier && !gpuTier.available) expect(gpuTier.reason).toContain(CUDA_DOCS_LINK);
+  });
+});
+
+describe('reads webgpu can do under Node', () => {
+  test('predictDigitsAsync gives what predictDigits gives, with no synchronous read and no tensor left', async () => {
+    await tf.setBackend('cpu');
+    const data = await smallMnist('unit', 10, 10);
+    const images = Array.from({ length: 4 }, (_, i) => Uint8Array.from(data.test.images.subarray(i * 784, (i + 1) * 784), (v) => Math.round(v * 255)));
+    for (const id of ['two-layer-net', 'cnn']) {
+      const preset = getPreset(id);
+      const model = preset.build({ seed: 5 });
+      const meta = { normalization: preset.recipe.normalization, loss: preset.recipe.loss };
+      const before = tf.memory().numTensors;
+      const spy = jest.spyOn(tf.Tensor.prototype, 'arraySync');
+      const async = await predictDigitsAsync(model, images, meta);
+      expect(spy).not.toHaveBeenCalled();
+      spy.mockRestore();
+      expect(tf.memory().numTensors).toBe(before);
+      expect(async).toEqual(predictDigits(model, images, meta));
+      expect(async).toHaveLength(4);
+      expect(await predictDigitsAsync(model, [], meta)).toEqual([]);
+      model.dispose();
+    }
+  });
+});
+
+describe('gpu-run', () => {
+  test('usage errors name the flag and exit 2', () => {
+    const out = tmp();
+    const bad = run(GPU_RUN, ['run', '--out', out, '--torch-device', 'tpu']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--torch-device: must be one of cuda, cpu, got "tpu"/);
+    fs.writeFileSync(path.join(out, 'old.json'), '{}');
+    const full = run(GPU_RUN, ['run', '--out', out]);
+    expect(full.code).toBe(2);
+    expect(full.stderr).toMatch(/--out: .* is not empty/);
+    expect(run(GPU_RUN, ['run', '--out', tmp(), '--only', 'trian']).stderr).toMatch(/--only: unknown step trian/);
+    expect(run(GPU_RUN, ['nonsense']).code).toBe(2);
+  });
+
+  test('without WebGPU it stops after the probe with a clear message, and still writes its summary and logs', () => {
+    const out = path.join(tmp(), 'out');
+    const gl = tmp();
+    fs.writeFileSync(path.join(gl, 'broken.deb'), 'not a package');
+    const r = run(GPU_RUN, ['run', '--out', out, '--work', tmp(), '--gl', gl, '--gl-root', tmp(), '--torch-device', 'cpu', '--label', 'nogpu'], {
+      MNIST_NETS_DAWN_NODE: '/nonexistent/dawn.node',
+    });
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/STOP: WebGPU has no usable adapter here, so no training ran/);
+    expect(r.stdout).toMatch(/MNIST_NETS_DAWN_NODE=\/nonexistent\/dawn.node does not exist/);
+    const files = fs.readdirSync(out).sort();
+    expect(files).toEqual(['nogpu-logs.tar.gz', 'nogpu-summary.json']);
+    const summary = JSON.parse(fs.readFileSync(path.join(out, 'nogpu-summary.json'), 'utf8')) as {
+      probe: { attempts: Array<{ ok: boolean; reason: string }> };
+      steps: Array<{ id: string; status: string }>;
+      versions: Record<string, string>;
+    };
+    expect(summary.probe.attempts.length).toBeGreaterThan(0);
+    expect(summary.probe.attempts.every((a) => !a.ok)).toBe(true);
+    expect(summary.steps).toEqual([expect.objectContaining({ id: 'probe', status: 'failed' })]);
+    expect(summary.versions).toMatchObject({ tfjs: '4.22.0', 'tfjs-backend-webgpu': '4.22.0' });
+    // A package that will not unpack is reported, and the probe still runs.
+    expect((summary as unknown as { vulkanSetup: { skipped: string } }).vulkanSetup.skipped).toMatch(/unpacking failed: .*broken.deb/);
+    const listing = spawnSync('tar', ['-tzf', path.join(out, 'nogpu-logs.tar.gz')], { encoding: 'utf8' }).stdout;
+    expect(listing).toMatch(/logs\/probe.log/);
+    expect(listing).toMatch(/logs\/summary.json/);
+  });
+});
