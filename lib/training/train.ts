@@ -5,7 +5,8 @@ import { SeededMathRandom, deriveSeed, randomSeed } from '../random';
 import { checkInt, checkOneOf, checkPositiveInt, checkPositiveNumber, checkSeed } from '../checks';
 import { BatchMaker, modelInputShape } from './batches';
 import { evaluate } from './evaluate';
-import { DEFAULT_TARGETS, LOSS_NAMES, LossName, TargetValues, lossFunction } from './losses';
+import { GradientMethod, createTrainingStep } from './dense-step';
+import { DEFAULT_TARGETS, LOSS_NAMES, LossName, TargetValues } from './losses';
 import { OptimizerConfig, TrainableVariable, createUpdateRule, learningRateAt } from './optimizers';
 import { ProgressSink, silentProgress } from './progress';
 import { BatchSampler, SAMPLINGS, Sampling } from './sampler';
@@ -48,6 +49,13 @@ export interface TrainOptions {
   numClasses?: number;
   /** @default {@link DEFAULT_LOSS_SYNC_INTERVAL} */
   lossSyncInterval?: number;
+  /**
+   * How gradients are computed: `auto` differentiates stacks of Dense (and PReLU) layers by hand
+   * (lib/training/dense-step.ts, same gradients as the tape, fewer kernels, none wasted) and uses
+   * tf.js's tape for everything else; `tape` always the tape; `dense` fails if the model is not
+   * such a stack. @default 'auto'
+   */
+  gradients?: GradientMethod;
   /** Called after every step; `loss` is set on steps whose loss was read back (sync points). */
   onBatchEnd?: (info: BatchInfo) => void | Promise<void>;
   /** Called after each full pass over the training split. */
@@ -103,6 +111,8 @@ export interface TrainResult {
   trainSeconds: number;
   samplesPerSec: number;
   seed: number;
+  /** Which training step ran: the hand-written dense one or tf.js's tape (see {@link TrainOptions.gradients}). */
+  gradients: 'dense' | 'tape';
   /** `time-limit`: stopped by `maxSeconds` before `epochs`/`steps` were done. */
   stopped: 'completed' | 'aborted' | 'time-limit';
   finalLoss: number;
@@ -144,7 +154,6 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
   const numClasses = o.numClasses ?? 10;
   const targets = o.targets ?? DEFAULT_TARGETS;
   const progress = o.progress ?? silentProgress;
-  const lossFn = lossFunction(o.loss);
   const syncEvery = o.lossSyncInterval ?? DEFAULT_LOSS_SYNC_INTERVAL;
   const inputShape = modelInputShape(model);
 
@@ -164,6 +173,7 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
     }));
     rule.current = createUpdateRule(o.optimizer, vars);
     const varList = vars.map((v) => v.variable);
+    const trainingStep = createTrainingStep(model, o.loss, varList, o.gradients);
     const dropoutRandom = new SeededMathRandom(seed);
 
     const history: TrainHistory = { loss: [], evals: [], epochs: [] };
@@ -225,12 +235,9 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
         tf.tidy(() => {
           const x = batches.images(indices);
           const y = batches.targetsFor(indices);
-          const { value, grads } = tf.variableGrads(
-            () => lossFn(y, model.apply(x, { training: true }) as tf.Tensor),
-            varList,
-          );
-          (rule.current as ReturnType<typeof createUpdateRule>).apply(varList.map((v) => grads[v.name]), step);
-          return value;
+          const { loss, grads } = trainingStep.run(x, y);
+          (rule.current as ReturnType<typeof createUpdateRule>).apply(grads, step);
+          return loss;
         }),
       );
       pending.push(lossValue);
@@ -300,6 +307,7 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
       trainSeconds,
       samplesPerSec: trainSeconds > 0 ? (step * o.batchSize) / trainSeconds : 0,
       seed,
+      gradients: trainingStep.method,
       stopped,
       finalLoss: history.loss[history.loss.length - 1] ?? NaN,
     };
