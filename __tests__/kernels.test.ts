@@ -13,6 +13,7 @@ import {
   unregisterWasmTrainingKernels,
 } from '../lib/kernels';
 import { BackendUnavailableError, InvalidArgumentError, KernelError } from '../lib/errors';
+import { gatherRows } from '../lib/kernels/gather-rows';
 
 /** Largest |a - b| relative to the largest |b|: the kernels' sums are reordered, not changed. */
 const TOLERANCE = 1e-4;
@@ -326,6 +327,25 @@ describe('training a small conv net on wasm', () => {
     const cpu = await smallNetGradients('cpu');
     expect(wasm.length).toBe(cpu.length);
     wasm.forEach((g, i) => expect(relativeError(g, cpu[i]!)).toBeLessThan(TOLERANCE));
+  });
+});
+
+describe('gatherRows (training batches into the wasm heap)', () => {
+  it('gives the rows asked for, on wasm and cpu, without leaking', async () => {
+    const source = Float32Array.from({ length: 6 * 4 }, (_, i) => i);
+    const rows = Int32Array.from([5, 0, 5, 2]);
+    const expected = Array.from(rows).flatMap((r) => Array.from(source.subarray(r * 4, r * 4 + 4)));
+    for (const backend of ['wasm', 'cpu']) {
+      await tf.setBackend(backend);
+      const start = tf.memory().numTensors;
+      const t = gatherRows(source, 4, rows, [4, 2, 2]);
+      expect(t.shape).toEqual([4, 2, 2]);
+      expect(Array.from(t.dataSync())).toEqual(expected);
+      t.dispose();
+      expect(tf.memory().numTensors).toBe(start);
+    }
+    await tf.setBackend('wasm');
+    expect(() => gatherRows(source, 4, rows, [4, 3])).toThrow(KernelError);
   });
 });
 
