@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { checkPositiveInt } from '../checks';
 import { BackendUnavailableError, InvalidArgumentError } from '../errors';
 import { probeTensorflowCpu, probeTensorflowExplicit, probeTensorflowGpu, TFJS_NODE, TFJS_NODE_GPU } from './native';
 import { errorMessage } from '../errors';
@@ -76,9 +77,9 @@ async function setCpu(): Promise<void> {
   if (!(await tf.setBackend('cpu'))) throw new Error('failed to initialise: tf.setBackend returned false');
 }
 
-async function setWasm(status: BackendStatus): Promise<void> {
-  await activateWasm();
-  status.details = { ...status.details, trainingKernels: true };
+async function setWasm(status: BackendStatus, options: UseBackendOptions): Promise<void> {
+  const { threads, threadsReason } = await activateWasm({ threads: options.wasmThreads, threadsFallback: options.wasmThreadsFallback });
+  status.details = { ...status.details, trainingKernels: true, threads, ...(threadsReason ? { threadsReason } : {}) };
 }
 
 /** One backend in `auto`'s order: how to find out whether it can run, and how to make it current. */
@@ -92,7 +93,7 @@ interface Tier {
  * (tfjs-node-gpu), webgpu, tensorflow on the CPU (tfjs-node), wasm, cpu. `webgpu()` returns the
  * WebGPU probe once its tier has been probed.
  */
-function autoTiers(allowSoftware: boolean): { tiers: Tier[]; webgpu: () => WebGPUProbe | undefined } {
+function autoTiers(allowSoftware: boolean, options: UseBackendOptions = {}): { tiers: Tier[]; webgpu: () => WebGPUProbe | undefined } {
   let webgpu: WebGPUProbe | undefined;
   const tiers: Tier[] = [
     { probe: () => guarded('tensorflow', TFJS_NODE_GPU, probeTensorflowGpu), run: setTensorflow },
@@ -104,7 +105,7 @@ function autoTiers(allowSoftware: boolean): { tiers: Tier[]; webgpu: () => WebGP
       run: () => activateWebGPU(webgpu as WebGPUProbe),
     },
     { probe: () => guarded('tensorflow', TFJS_NODE, probeTensorflowCpu), run: setTensorflow },
-    { probe: () => guarded('wasm', '@tensorflow/tfjs-backend-wasm', probeWasm), run: setWasm },
+    { probe: () => guarded('wasm', '@tensorflow/tfjs-backend-wasm', probeWasm), run: (s) => setWasm(s, options) },
     { probe: async () => cpuStatus(), run: setCpu },
   ];
   return { tiers, webgpu: () => webgpu };
@@ -150,12 +151,13 @@ export async function useBackend(choice: BackendChoice = DEFAULT_BACKEND_CHOICE,
   }
   const log = options.log ?? (() => undefined);
   const allowSoftware = options.allowSoftwareWebGPU ?? softwareAllowedByEnv();
-  return choice === 'auto' ? selectAuto(allowSoftware, log) : selectExplicit(choice, allowSoftware, log);
+  if (options.wasmThreads !== undefined) checkPositiveInt('wasmThreads', options.wasmThreads);
+  return choice === 'auto' ? selectAuto(allowSoftware, log, options) : selectExplicit(choice, allowSoftware, log, options);
 }
 
-async function selectAuto(allowSoftware: boolean, log: (line: string) => void): Promise<BackendSelection> {
+async function selectAuto(allowSoftware: boolean, log: (line: string) => void, options: UseBackendOptions): Promise<BackendSelection> {
   const statuses: BackendStatus[] = [];
-  for (const tier of autoTiers(allowSoftware).tiers) {
+  for (const tier of autoTiers(allowSoftware, options).tiers) {
     const status = await tier.probe();
     statuses.push(status);
     if (status.available) {
@@ -172,7 +174,7 @@ async function selectAuto(allowSoftware: boolean, log: (line: string) => void): 
   throw new BackendUnavailableError('auto', statuses.map((s) => `${statusLabel(s)}: ${s.reason}`).join('; '));
 }
 
-async function selectExplicit(name: BackendName, allowSoftware: boolean, log: (line: string) => void): Promise<BackendSelection> {
+async function selectExplicit(name: BackendName, allowSoftware: boolean, log: (line: string) => void, options: UseBackendOptions): Promise<BackendSelection> {
   let status: BackendStatus;
   let run: (s: BackendStatus) => Promise<void>;
   switch (name) {
@@ -188,7 +190,7 @@ async function selectExplicit(name: BackendName, allowSoftware: boolean, log: (l
     }
     case 'wasm':
       status = await guarded('wasm', '@tensorflow/tfjs-backend-wasm', probeWasm);
-      run = setWasm;
+      run = (s) => setWasm(s, options);
       break;
     case 'cpu':
       status = cpuStatus();

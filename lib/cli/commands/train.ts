@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { checkPositiveNumber, checkSeed } from '../../checks';
 import { runTrainJob } from '../../jobs/train-job';
-import { PRESET_IDS } from '../../recipes';
+import { PRESET_IDS, getPreset } from '../../recipes';
 import { stderrProgress } from '../../training/stderr-progress';
 import {
   BackendArgs,
@@ -55,7 +55,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     checkFlag('log-interval', args['log-interval'], { min: 0 });
     if (args.seed !== undefined) checkSeed('--seed', args.seed);
     if (args.lr !== undefined) checkPositiveNumber('--lr', args.lr);
-    const backend = await selectBackend(args.backend, args.threads);
+    const backend = await selectBackend(args.backend, args.threads, getPreset(args.model).family === 'cnn' ? 'conv' : 'dense');
 
     // Ctrl-C stops after the step in flight; the job then saves the last completed state.
     const controller = new AbortController();
