@@ -7,9 +7,9 @@ import { BatchMaker, modelInputShape } from './batches';
 import { evaluate } from './evaluate';
 import { GradientMethod, createTrainingStep } from './dense-step';
 import { DEFAULT_TARGETS, LOSS_NAMES, LossName, TargetValues } from './losses';
-import { OptimizerConfig, TrainableVariable, createUpdateRule, learningRateAt } from './optimizers';
+import { OptimizerConfig, TrainableVariable, UpdateRule, createUpdateRule, learningRateAt } from './optimizers';
 import { ProgressSink, silentProgress } from './progress';
-import { BatchSampler, SAMPLINGS, Sampling } from './sampler';
+import { BatchSampler, SAMPLINGS, Sampling, SamplerState } from './sampler';
 
 /** Steps between reading the queued losses back from the device (one host sync per window). @default 50 */
 export const DEFAULT_LOSS_SYNC_INTERVAL = 50;
@@ -60,6 +60,19 @@ export interface TrainOptions {
   onBatchEnd?: (info: BatchInfo) => void | Promise<void>;
   /** Called after each full pass over the training split. */
   onEpochEnd?: (info: EpochEntry) => void | Promise<void>;
+  /**
+   * Receives the run's state (with the model's weights, all a checkpoint needs) after every epoch
+   * but the last, and once at the end however the run stopped (`final`: completed, aborted, out of
+   * time). lib/io/checkpoint.ts writes it to disk.
+   */
+  onCheckpoint?: (state: TrainState, info: { final: boolean }) => void | Promise<void>;
+  /**
+   * Continue a run from a state `onCheckpoint` received, with the model's weights as they were
+   * then (e.g. loaded from the checkpoint) and the same options: the run goes on exactly as if it
+   * had never stopped (same batches, dropout masks and optimiser state). `steps`/`epochs` may be
+   * larger than the original run's, to train further.
+   */
+  resume?: TrainState;
   /** Called with each log-interval evaluation. */
   onEval?: (entry: EvalEntry) => void | Promise<void>;
   /** Where progress lines go. @default silent */
@@ -93,6 +106,26 @@ export interface EpochEntry {
   meanLoss: number;
 }
 
+/**
+ * Where a run is after `step` steps: everything besides the model's weights that the rest of
+ * the run depends on. Plain data (typed arrays for the large parts), for checkpoints.
+ */
+export interface TrainState {
+  /** Steps completed; the run continues with step number `step`. */
+  step: number;
+  seed: number;
+  sampler: SamplerState;
+  /** Position of the generator tf.js draws dropout seeds from during a step. */
+  dropoutRng: number;
+  /** The optimiser's state by slot (`m`, `v`, `velocity`), one array per trainable variable. */
+  optimizer: Record<string, Float32Array[]>;
+  history: TrainHistory;
+  /** Training time spent so far (evaluations excluded): speed and time budgets count it. */
+  trainSeconds: number;
+  /** Where in `history.loss` the current epoch began. */
+  epochLossStart: number;
+}
+
 export interface TrainHistory {
   /** Loss of every step, in order. */
   loss: number[];
@@ -103,6 +136,8 @@ export interface TrainHistory {
 export interface TrainResult {
   history: TrainHistory;
   steps: number;
+  /** The step this call started from: 0, or the resumed state's step. */
+  resumedFrom: number;
   /** Steps / steps-per-epoch: fractional for step-based recipes. */
   epochs: number;
   /** Wall time of the whole call. */
@@ -125,7 +160,10 @@ export interface TrainResult {
  */
 export async function train(model: tf.LayersModel, data: TrainData, options: TrainOptions): Promise<TrainResult> {
   const o = checkTrainOptions(options);
-  const seed = o.seed ?? randomSeed();
+  if (o.resume && o.seed !== undefined && o.seed !== o.resume.seed) {
+    throw new InvalidArgumentError('seed', `the run being resumed used seed ${o.resume.seed}, not ${o.seed}`);
+  }
+  const seed = o.resume?.seed ?? o.seed ?? randomSeed();
   return runTraining(model, data, o, seed);
 }
 
@@ -182,6 +220,31 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
     let epochLossStart = 0;
     let stopped: TrainResult['stopped'] = 'completed';
     let step = 0;
+    if (o.resume) {
+      const r = o.resume;
+      sampler.setState(r.sampler);
+      dropoutRandom.state = r.dropoutRng;
+      restoreSlots(rule.current, r.optimizer);
+      history.loss.push(...r.history.loss);
+      history.evals.push(...r.history.evals);
+      history.epochs.push(...r.history.epochs);
+      trainMillis = r.trainSeconds * 1000;
+      epochLossStart = r.epochLossStart;
+      step = r.step;
+      nextTimedEval = (Math.floor(trainMillis / evalEveryMillis) + 1) * evalEveryMillis;
+    }
+    const resumedFrom = step;
+
+    const captureState = async (stepsDone: number): Promise<TrainState> => ({
+      step: stepsDone,
+      seed,
+      sampler: sampler.getState(),
+      dropoutRng: dropoutRandom.state,
+      optimizer: await readSlots((rule.current as ReturnType<typeof createUpdateRule>).slots),
+      history: { loss: [...history.loss], evals: [...history.evals], epochs: [...history.epochs] },
+      trainSeconds: trainMillis / 1000,
+      epochLossStart,
+    });
 
     const flushLosses = async (): Promise<void> => {
       if (pending.length === 0) return;
@@ -224,7 +287,7 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
       await o.onEval?.(entry);
     };
 
-    for (step = 0; step < totalSteps; step++) {
+    for (; step < totalSteps; step++) {
       if (o.signal?.aborted) {
         stopped = 'aborted';
         break;
@@ -286,6 +349,8 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
           `epoch ${epoch}${Number.isFinite(totalEpochs) ? `/${totalEpochs}` : ''} done: mean loss ${entry.meanLoss.toFixed(4)}, ${entry.seconds.toFixed(1)} s elapsed`,
         );
         await o.onEpochEnd?.(entry);
+        // The last one is the final checkpoint below.
+        if (o.onCheckpoint && done < totalSteps && !outOfTime && !o.signal?.aborted) await o.onCheckpoint(await captureState(done), { final: false });
       }
       if (outOfTime && done < totalSteps) {
         stopped = 'time-limit';
@@ -296,12 +361,14 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
     await flushLosses();
     const lastEval = history.evals[history.evals.length - 1];
     const evaluating = Boolean(o.logInterval) || o.evalIntervalSeconds !== undefined;
-    if (stopped !== 'aborted' && evaluating && lastEval?.step !== step - 1) await runEval(step - 1);
+    if (stopped !== 'aborted' && evaluating && step > resumedFrom && lastEval?.step !== step - 1) await runEval(step - 1);
     progress.done();
+    if (o.onCheckpoint) await o.onCheckpoint(await captureState(step), { final: true });
     const trainSeconds = trainMillis / 1000;
     return {
       history,
       steps: step,
+      resumedFrom,
       epochs: step / sampler.stepsPerEpoch,
       seconds: (performance.now() - started) / 1000,
       trainSeconds,
@@ -314,5 +381,30 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
   } finally {
     tf.dispose(pending);
     rule.current?.dispose();
+  }
+}
+
+/** Host copies of an update rule's slots, slot by slot. */
+async function readSlots(slots: UpdateRule['slots']): Promise<Record<string, Float32Array[]>> {
+  const out: Record<string, Float32Array[]> = {};
+  for (const [name, variables] of Object.entries(slots)) {
+    out[name] = await Promise.all(variables.map(async (v) => (await v.data()) as Float32Array));
+  }
+  return out;
+}
+
+/** Puts saved slot values back into a fresh update rule, checking they belong to it. */
+function restoreSlots(rule: UpdateRule, saved: Record<string, Float32Array[]>): void {
+  const names = Object.keys(rule.slots).sort();
+  if (names.join() !== Object.keys(saved).sort().join()) {
+    throw new InvalidArgumentError('resume', `the optimiser state holds [${Object.keys(saved).join(', ')}], this optimiser needs [${names.join(', ')}]`);
+  }
+  for (const name of names) {
+    const variables = rule.slots[name]!;
+    const values = saved[name]!;
+    if (values.length !== variables.length || values.some((v, i) => v.length !== variables[i]!.size)) {
+      throw new InvalidArgumentError('resume', `the saved optimiser slot '${name}' does not fit this model's variables`);
+    }
+    tf.tidy(() => variables.forEach((variable, i) => variable.assign(tf.tensor(values[i]!, variable.shape, 'float32'))));
   }
 }
