@@ -95,9 +95,10 @@ describe('doctor', () => {
     const r = run(['doctor', '--json']);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(typeof report.selected).toBe('string');
     const names = report.backends.map((b: { name: string }) => b.name);
-    expect(names).toEqual(expect.arrayContaining(['tensorflow', 'webgpu', 'wasm', 'cpu']));
+    // auto's order, and its rule: the first available one is selected.
+    expect(names).toEqual(['tensorflow', 'webgpu', 'tensorflow', 'wasm', 'cpu']);
+    expect(report.selected).toBe(report.backends.find((b: { available: boolean }) => b.available).name);
     for (const b of report.backends) {
       expect(typeof b.available).toBe('boolean');
       expect(b.reason.length).toBeGreaterThan(0);
@@ -109,32 +110,63 @@ describe('doctor', () => {
 describe('train, eval, predict', () => {
   const dir = tmp();
   const modelDir = path.join(dir, 'model');
-  let trained: Record<string, unknown>;
+  const TRAIN_ARGS = ['train', '--model', 'two-layer-net', '--steps', '300', '--limit', '3000', '--seed', '3'];
+  // One trained and saved model that every test here reads and none changes, made before any of
+  // them runs, so each also runs alone (-t) and in any order.
+  let trained: { code: number | null; stdout: string; stderr: string; json: Record<string, any> };
+  beforeAll(() => {
+    const r = run([...TRAIN_ARGS, '--save', modelDir, '--json']);
+    trained = { ...r, json: r.code === 0 ? JSON.parse(r.stdout) : {} };
+  });
 
-  it('train --json prints the result fields and saves the model', () => {
-    const r = run(['train', '--model', 'two-layer-net', '--steps', '300', '--limit', '3000', '--seed', '3', '--save', modelDir, '--json']);
-    expect(r.code).toBe(0);
-    trained = JSON.parse(r.stdout);
-    for (const key of ['model', 'backend', 'params', 'steps', 'epochs', 'seconds', 'samplesPerSec', 'trainAccuracy', 'testAccuracy', 'testLoss', 'history']) {
-      expect(trained).toHaveProperty(key);
-    }
-    expect(trained).toMatchObject({ model: 'two-layer-net', params: 39_760, steps: 300, seed: 3 });
-    expect(trained.testAccuracy as number).toBeGreaterThan(0.3); // chance is 0.1
-    expect(r.stderr).toMatch(/epoch \d+\/\d+/); // progress on stderr
-    expect(fs.existsSync(path.join(modelDir, 'model.json'))).toBe(true);
+  it('train --json prints the result of the run and saves the model', () => {
+    expect(trained.code).toBe(0);
+    const t = trained.json;
+    expect(trained.stderr).toContain(`backend: ${t.backend}`);
+    expect(t).toMatchObject({
+      model: 'two-layer-net',
+      dataset: 'mnist',
+      params: 39_760,
+      // 2 x (784 x 50 + 50 x 10) multiply-adds.
+      flopsPerSample: 79_400,
+      seed: 3,
+      steps: 300,
+      // 300 steps x 100 examples over 3,000 examples.
+      epochs: 10,
+      stopped: 'completed',
+      trainAccuracySamples: 3000,
+      testSamples: 3000,
+      hyperparameters: { optimizer: { kind: 'sgd', learningRate: 0.1 }, loss: 'cross-entropy', batchSize: 100, sampling: 'replacement', steps: 300, trainLimit: 3000 },
+    });
+    expect(t.seconds).toBeGreaterThanOrEqual(t.trainSeconds);
+    expect(t.samplesPerSec).toBeCloseTo((300 * 100) / t.trainSeconds, 3);
+    expect(t.testAccuracy).toBeGreaterThan(0.3); // chance is 0.1
+    // The accuracy, per-class accuracies and confusion matrix describe the same 3,000 predictions.
+    const confusion = t.confusion as number[][];
+    expect(confusion.flat().reduce((a, b) => a + b, 0)).toBe(3000);
+    expect(t.testAccuracy).toBeCloseTo(confusion.reduce((n, row, c) => n + row[c], 0) / 3000, 12);
+    confusion.forEach((row, c) => expect(t.perClassAccuracy[c]).toBeCloseTo(row[c] / row.reduce((a, b) => a + b, 0), 12));
+    expect(Number.isFinite(t.testLoss) && t.testLoss > 0).toBe(true);
+    expect(t.history.loss).toHaveLength(300);
+    expect(t.history.evals.at(-1)).toMatchObject({ step: 299, testAccuracy: t.testAccuracy });
+    expect(trained.stderr).toMatch(/epoch \d+\/\d+/); // progress on stderr
+    const saved = JSON.parse(fs.readFileSync(path.join(modelDir, 'model.json'), 'utf8'));
+    expect(saved.mnistNets).toMatchObject({ preset: 'two-layer-net', testAccuracy: t.testAccuracy, steps: 300 });
   });
 
   it('--seed makes train repeatable on one backend', () => {
-    const r = run(['train', '--model', 'two-layer-net', '--steps', '300', '--limit', '3000', '--seed', '3', '--json']);
-    expect(JSON.parse(r.stdout).history.loss).toEqual((trained.history as { loss: number[] }).loss);
+    const r = run([...TRAIN_ARGS, '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).history.loss).toEqual(trained.json.history.loss);
   });
 
   it('eval --json gives the same test accuracy as training ended with', () => {
     const r = run(['eval', '--model-dir', modelDir, '--limit', '3000', '--json']);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(out.testAccuracy).toBe(trained.testAccuracy);
-    expect(out.testLoss).toBeCloseTo(trained.testLoss as number, 5);
+    expect(out.testAccuracy).toBe(trained.json.testAccuracy);
+    expect(out.testLoss).toBeCloseTo(trained.json.testLoss, 5);
+    expect(out.confusion).toEqual(trained.json.confusion);
   });
 
   it('predict reads a PNG (black on white, 56x56) and an IDX file', () => {
@@ -159,11 +191,30 @@ describe('train, eval, predict', () => {
 
   it('eval on a missing model dir is one clear error', () => {
     const r = run(['eval', '--model-dir', path.join(dir, 'nope')]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     const errors = r.stderr.split('\n').filter((l) => l.startsWith('mnist-nets:'));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/model\.json.*not found/);
     expect(r.stderr).not.toMatch(/\n\s+at .*\.js/);
+  });
+
+  it('eval refuses a model.json whose weight path leaves the folder: exit 2, one line naming model.json and the path', () => {
+    // root/a/model/model.json pointing at root/secret/w.bin, a file that would load (the right size).
+    const root = tmp();
+    const copy = path.join(root, 'a', 'model');
+    fs.cpSync(modelDir, copy, { recursive: true });
+    const modelJson = path.join(copy, 'model.json');
+    const json = JSON.parse(fs.readFileSync(modelJson, 'utf8'));
+    fs.mkdirSync(path.join(root, 'secret'));
+    fs.copyFileSync(path.join(copy, json.weightsManifest[0].paths[0]), path.join(root, 'secret', 'w.bin'));
+    json.weightsManifest[0].paths = ['../../secret/w.bin'];
+    fs.writeFileSync(modelJson, JSON.stringify(json));
+    const r = run(['eval', '--model-dir', copy, '--limit', '100']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('mnist-nets:'))).toEqual([
+      `mnist-nets: ${modelJson}: weight path "../../secret/w.bin" leaves the model's folder`,
+    ]);
   });
 
   it('a learning rate that makes the loss NaN stops training with an error naming the step', () => {
@@ -221,11 +272,27 @@ describe('bench', () => {
     const r = run(['bench', '--models', 'two-layer-net,cnn', '--steps', '4', '--limit', '300', '--out', out, '--json']);
     expect(r.code).toBe(0);
     const bench = JSON.parse(r.stdout);
+    expect(bench).toMatchObject({ trainExamples: 300, testExamples: 300, seed: 1 });
+    expect(r.stderr).toContain(`backend: ${bench.backend}`);
     expect(bench.results.map((m: { model: string }) => m.model)).toEqual(['two-layer-net', 'cnn']);
+    // Forward multiply-adds x 2, by hand: 784-50-10; conv 5x5x1x32 on 28x28, 5x5x32x64 on 14x14, 3136-1024-10.
+    const flops: Record<string, number> = {
+      'two-layer-net': 2 * (784 * 50 + 50 * 10),
+      cnn: 2 * (25 * 32 * 784 + 25 * 32 * 64 * 196 + 3136 * 1024 + 1024 * 10),
+    };
     for (const m of bench.results) {
-      for (const key of ['params', 'flopsPerSample', 'samplesPerSec', 'inferenceSamplesPerSec', 'epochSeconds', 'testAccuracy', 'testLoss', 'peakRssBytes']) {
-        expect(m).toHaveProperty(key);
-      }
+      expect(m.params).toBe(RECIPE_PARAMS[m.model]);
+      expect(m.flopsPerSample).toBe(flops[m.model]);
+      expect(m.steps).toBe(4);
+      expect(m.epochs).toBeCloseTo((4 * m.batchSize) / 300, 12);
+      expect(m.samplesPerSec).toBeCloseTo((4 * m.batchSize) / m.trainSeconds, 3);
+      expect(m.inferenceSamplesPerSec).toBeGreaterThan(0);
+      expect(m.epochSeconds).toBeGreaterThan(0);
+      expect(Math.abs(m.testAccuracy * 300 - Math.round(m.testAccuracy * 300))).toBeLessThan(1e-6);
+      expect(Number.isFinite(m.testLoss) && m.testLoss > 0).toBe(true);
+      expect(m.peakRssBytes).toBeGreaterThan(50 * 2 ** 20);
+      // At least the float32 weights were live.
+      expect(m.peakTensorBytes).toBeGreaterThanOrEqual(4 * m.params);
     }
     const files = fs.readdirSync(out);
     expect(files).toEqual(expect.arrayContaining(['report.md', 'results.json', 'loss.svg', 'accuracy.svg', 'confusion-two-layer-net.svg', 'confusion-cnn.svg']));

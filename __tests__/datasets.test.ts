@@ -23,6 +23,7 @@ import {
   locateDataset,
   normalizePixels,
   splitToTensors,
+  VERDICT_FILE,
 } from '../lib/datasets';
 import { isolateEnv } from './helpers/env';
 
@@ -176,7 +177,7 @@ describe('locating files', () => {
     const dir = await emptyDir('explicit-');
     await writeDataset(dir);
     process.env.MNIST_DIR = MNIST_DIR;
-    const ds = await loadMnist({ dataDir: dir, log: quiet() });
+    const ds = await loadMnist({ dataDir: dir, verify: false, log: quiet() });
     expect(ds.source.kind).toBe('dir');
     expect(ds.train.count).toBe(3);
   });
@@ -246,7 +247,7 @@ describe('validating loaded files', () => {
   it('labels of 10 or more are rejected, naming the file and index', async () => {
     const dir = await emptyDir('badlabel-');
     await writeDataset(dir, { trainLabels: { type: 'u8', dims: [3], data: Uint8Array.from([1, 10, 2]) } });
-    const p = loadMnist({ dataDir: dir, log: quiet() });
+    const p = loadMnist({ dataDir: dir, verify: false, log: quiet() });
     await expect(p).rejects.toBeInstanceOf(IdxFormatError);
     await expect(p).rejects.toMatchObject({ file: path.join(dir, MNIST_FILES.trainLabels.name), offset: 9, problem: expect.stringMatching(/label 10 at index 1/) });
   });
@@ -254,23 +255,23 @@ describe('validating loaded files', () => {
   it('images must be u8 [n, 28, 28]', async () => {
     const wrongDims = await emptyDir('dims-');
     await writeDataset(wrongDims, { trainImages: { type: 'u8', dims: [3, 28, 27], data: new Uint8Array(3 * 28 * 27) } });
-    await expect(loadMnist({ dataDir: wrongDims, log: quiet() })).rejects.toMatchObject({
+    await expect(loadMnist({ dataDir: wrongDims, verify: false, log: quiet() })).rejects.toMatchObject({
       name: 'IdxFormatError',
       file: path.join(wrongDims, MNIST_FILES.trainImages.name),
       problem: 'images must have dims [n, 28, 28], found [3, 28, 27]',
     });
     const wrongType = await emptyDir('type-');
     await writeDataset(wrongType, { trainImages: { type: 'f32', dims: [3, 28, 28], data: new Float32Array(3 * 784) } });
-    await expect(loadMnist({ dataDir: wrongType, log: quiet() })).rejects.toMatchObject({ name: 'IdxFormatError', offset: 2, problem: 'images must be u8 (type code 0x08), found f32' });
+    await expect(loadMnist({ dataDir: wrongType, verify: false, log: quiet() })).rejects.toMatchObject({ name: 'IdxFormatError', offset: 2, problem: 'images must be u8 (type code 0x08), found f32' });
     const labels2d = await emptyDir('labels2d-');
     await writeDataset(labels2d, { trainLabels: { type: 'u8', dims: [3, 1], data: new Uint8Array(3) } });
-    await expect(loadMnist({ dataDir: labels2d, log: quiet() })).rejects.toMatchObject({ problem: 'labels must have dims [n], found [3, 1]' });
+    await expect(loadMnist({ dataDir: labels2d, verify: false, log: quiet() })).rejects.toMatchObject({ problem: 'labels must have dims [n], found [3, 1]' });
   });
 
   it('image and label counts must agree', async () => {
     const dir = await emptyDir('counts-');
     await writeDataset(dir, { trainLabels: { type: 'u8', dims: [2], data: Uint8Array.from([1, 2]) } });
-    const p = loadMnist({ dataDir: dir, log: quiet() });
+    const p = loadMnist({ dataDir: dir, verify: false, log: quiet() });
     await expect(p).rejects.toBeInstanceOf(DatasetError);
     await expect(p).rejects.toThrow(`${path.join(dir, MNIST_FILES.trainImages.name)} holds 3 images but ${path.join(dir, MNIST_FILES.trainLabels.name)} holds 2 labels`);
   });
@@ -281,7 +282,101 @@ describe('validating loaded files', () => {
     const file = path.join(dir, MNIST_FILES.testImages.name);
     const gz = await fsp.readFile(file);
     await fsp.writeFile(file, gz.subarray(0, gz.length - 10));
-    await expect(loadMnist({ dataDir: dir, log: quiet() })).rejects.toMatchObject({ name: 'IdxFormatError', file, problem: expect.stringMatching(/truncated gzip/) });
+    await expect(loadMnist({ dataDir: dir, verify: false, log: quiet() })).rejects.toMatchObject({ name: 'IdxFormatError', file, problem: expect.stringMatching(/truncated gzip/) });
+  });
+});
+
+describe('md5 on use', () => {
+  /** The four real files copied (not linked: their state is what the verdict remembers) into a new directory. */
+  async function copyOfMnist(prefix: string): Promise<string> {
+    const dir = await emptyDir(prefix);
+    for (const f of Object.values(MNIST_FILES)) await fsp.copyFile(path.join(MNIST_DIR, f.name), path.join(dir, f.name));
+    return dir;
+  }
+
+  /** Real training labels with one label changed to another digit: valid IDX, not the published data. */
+  function alteredLabels(gz: Buffer): Buffer {
+    const raw = zlib.gunzipSync(gz);
+    raw[8] = (raw[8] + 1) % 10;
+    return zlib.gzipSync(raw);
+  }
+
+  const md5 = (bytes: Uint8Array) => createHash('md5').update(bytes).digest('hex');
+
+  it('a cached file that is not the published one is refused, naming it, both md5s and what to do', async () => {
+    const cache = await emptyDir('cache-');
+    await fsp.mkdir(path.join(cache, 'mnist'));
+    for (const f of Object.values(MNIST_FILES)) await fsp.symlink(path.join(MNIST_DIR, f.name), path.join(cache, 'mnist', f.name));
+    const labels = path.join(cache, 'mnist', MNIST_FILES.trainLabels.name);
+    await fsp.rm(labels);
+    const altered = alteredLabels(await fsp.readFile(path.join(MNIST_DIR, MNIST_FILES.trainLabels.name)));
+    await fsp.writeFile(labels, altered);
+    const err = await loadMnist({ cacheDir: cache, download: false, allowSample: false, log: quiet() }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DatasetError);
+    expect((err as DatasetError).message).toBe(
+      `${labels}: not the published train-labels-idx1-ubyte.gz: the md5 of its gunzipped bytes is ${md5(zlib.gunzipSync(altered))}, ` +
+        `expected ${MNIST_FILES.trainLabels.rawMd5} (the IDX bytes) or ${MNIST_FILES.trainLabels.md5} (the published .gz). ` +
+        'Delete it, and the next load downloads it again.',
+    );
+  });
+
+  it('a truncated copy in a data directory is refused by its md5, before it is parsed', async () => {
+    const dir = await copyOfMnist('truncated-');
+    const file = path.join(dir, MNIST_FILES.testImages.name);
+    const gz = await fsp.readFile(file);
+    await fsp.writeFile(file, gz.subarray(0, gz.length - 1000));
+    const p = loadMnist({ dataDir: dir, cacheDir: await emptyDir('cache-'), log: quiet() });
+    await expect(p).rejects.toBeInstanceOf(DatasetError);
+    await expect(p).rejects.toThrow(
+      new RegExp(`^${file}: not the published t10k-images-idx3-ubyte.gz: it does not gunzip \\(unexpected end of file\\); its md5 is ${md5(gz.subarray(0, gz.length - 1000))}, .*Replace it with the published file \\(or, from the library, load with verify: false`),
+    );
+  });
+
+  it('checks a file once: the verdict is remembered by path and state, and a changed file is checked again', async () => {
+    const dir = await copyOfMnist('remember-');
+    const cache = await emptyDir('cache-');
+    const crypto = require('crypto') as typeof import('crypto');
+    const hashes = jest.spyOn(crypto, 'createHash');
+    try {
+      await loadMnist({ dataDir: dir, cacheDir: cache, limit: 10, log: quiet() });
+      expect(hashes.mock.calls.filter(([algorithm]) => algorithm === 'md5')).toHaveLength(4);
+      const store = JSON.parse(await fsp.readFile(path.join(cache, VERDICT_FILE), 'utf8'));
+      expect(Object.keys(store.files).sort()).toEqual(Object.values(MNIST_FILES).map((f) => path.join(dir, f.name)).sort());
+      expect(store.files[path.join(dir, MNIST_FILES.trainLabels.name)]).toMatchObject({ md5: MNIST_FILES.trainLabels.md5, size: '28881' });
+
+      hashes.mockClear();
+      await loadMnist({ dataDir: dir, cacheDir: cache, limit: 10, log: quiet() });
+      expect(hashes.mock.calls.filter(([algorithm]) => algorithm === 'md5')).toHaveLength(0);
+
+      // Same size, same mtime (a whole second, so utimes restores it exactly), same inode: only the
+      // content, and so the ctime, changes.
+      const labels = path.join(dir, MNIST_FILES.trainLabels.name);
+      await fsp.utimes(labels, 1_600_000_000, 1_600_000_000);
+      await loadMnist({ dataDir: dir, cacheDir: cache, limit: 10, log: quiet() });
+      const before = await fsp.stat(labels, { bigint: true });
+      const altered = alteredLabels(await fsp.readFile(labels));
+      await fsp.writeFile(labels, Buffer.concat([altered, Buffer.alloc(Math.max(0, Number(before.size) - altered.length))]).subarray(0, Number(before.size)));
+      await fsp.utimes(labels, 1_600_000_000, 1_600_000_000);
+      const after = await fsp.stat(labels, { bigint: true });
+      expect([after.size, after.mtimeNs, after.ino]).toEqual([before.size, before.mtimeNs, before.ino]);
+      await expect(loadMnist({ dataDir: dir, cacheDir: cache, limit: 10, log: quiet() })).rejects.toThrow(`${labels}: not the published train-labels-idx1-ubyte.gz`);
+    } finally {
+      hashes.mockRestore();
+    }
+  });
+
+  it('accepts gunzipped copies, and verify: false reads files that are meant to differ', async () => {
+    const dir = await emptyDir('plain-');
+    for (const f of Object.values(MNIST_FILES)) {
+      await fsp.writeFile(path.join(dir, f.name.replace(/\.gz$/, '')), zlib.gunzipSync(await fsp.readFile(path.join(MNIST_DIR, f.name))));
+    }
+    const ds = await loadMnist({ dataDir: dir, cacheDir: await emptyDir('cache-'), limit: 10, log: quiet() });
+    expect(Array.from(ds.train.labels)).toEqual(TRAIN_FIRST);
+    const labels = path.join(dir, 'train-labels-idx1-ubyte');
+    await fsp.writeFile(labels, zlib.gunzipSync(alteredLabels(zlib.gzipSync(await fsp.readFile(labels)))));
+    await expect(loadMnist({ dataDir: dir, cacheDir: await emptyDir('cache-'), limit: 10, log: quiet() })).rejects.toThrow(`${labels}: not the published`);
+    const unchecked = await loadMnist({ dataDir: dir, verify: false, limit: 10, log: quiet() });
+    expect(unchecked.train.labels[0]).toBe((TRAIN_FIRST[0] + 1) % 10);
   });
 });
 
@@ -359,9 +454,17 @@ describe('Fashion-MNIST', () => {
     }
   });
 
-  it('FASHION_MNIST_DIR takes precedence and never falls back to the MNIST sample', async () => {
+  it('FASHION_MNIST_DIR takes precedence, and MNIST files there are refused as not Fashion-MNIST, with no fallback', async () => {
     process.env.FASHION_MNIST_DIR = MNIST_DIR;
-    const ds = await loadDataset('fashion-mnist', { limit: 5, log: quiet() });
+    const p = loadDataset('fashion-mnist', { cacheDir: await emptyDir('cache-'), limit: 5, log: quiet() });
+    await expect(p).rejects.toBeInstanceOf(DatasetError);
+    await expect(p).rejects.toThrow(
+      `${path.join(MNIST_DIR, 'train-images-idx3-ubyte.gz')}: not the published train-images-idx3-ubyte.gz: the md5 of its gunzipped bytes is ${MNIST_FILES.trainImages.rawMd5}, ` +
+        `expected ${FASHION_MNIST_FILES.trainImages.rawMd5} (the IDX bytes) or ${FASHION_MNIST_FILES.trainImages.md5} (the published .gz). ` +
+        'Replace it with the published file, or unset FASHION_MNIST_DIR to use the cache or download',
+    );
+    // Unchecked, the same directory loads (as the MNIST digits it holds) from FASHION_MNIST_DIR, not from a fallback.
+    const ds = await loadDataset('fashion-mnist', { verify: false, limit: 5, log: quiet() });
     expect(ds.source.kind).toBe('env');
     expect(ds.source.description).toContain('FASHION_MNIST_DIR');
     expect(ds.classNames[0]).toBe('T-shirt/top');
@@ -377,6 +480,7 @@ describe('option checks', () => {
     await expectArgumentError(loadMnist({ mirrors: [] }), 'mirrors');
     await expectArgumentError(loadMnist({ dataDir: '' }), 'dataDir');
     await expectArgumentError(loadMnist({ download: 'yes' as never }), 'download');
+    await expectArgumentError(loadMnist({ verify: 'no' as never }), 'verify');
     await expectArgumentError(loadMnist({ log: 'stderr' as never }), 'log');
     await expectArgumentError(loadDataset('cifar' as never), 'name');
   });

@@ -1,6 +1,8 @@
+import { execFile, spawnSync } from 'child_process';
 import { createHash } from 'crypto';
-import { promises as fsp } from 'fs';
+import { existsSync, promises as fsp } from 'fs';
 import * as http from 'http';
+import * as https from 'https';
 import type { AddressInfo } from 'net';
 import * as os from 'os';
 import * as path from 'path';
@@ -16,6 +18,7 @@ import {
   loadMnist,
   mirrorUrl,
   readDatasetFiles,
+  redirectTarget,
 } from '../lib/datasets';
 import { isolateEnv } from './helpers/env';
 
@@ -36,8 +39,9 @@ function sleep(ms: number): Promise<void> {
 /**
  * /good/<f> serves a file; /missing/ 404s; /altered/<f> flips a byte; /close/<f> announces the full
  * length and hangs up halfway; /stall/<f> sends headers and then nothing; /slow/<f> trickles in
- * four parts; /chunked/<f> sends no Content-Length; /redirect/<n>/<f> redirects n times;
- * /loop/<f> redirects forever; /custom/<f> serves from customDir.
+ * four parts; /trickle/<f> sends 64 bytes every 20 ms (never idle, never done in time);
+ * /chunked/<f> sends no Content-Length; /redirect/<n>/<f> redirects n times; /loop/<f> redirects
+ * forever; /custom/<f> serves from customDir.
  */
 async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   requests.push(req.url ?? '');
@@ -91,6 +95,21 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
         await sleep(400);
       }
       res.end();
+      return;
+    }
+    case 'trickle': {
+      res.writeHead(200, { 'content-length': body.length });
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (sent >= body.length) {
+          clearInterval(timer);
+          res.end();
+          return;
+        }
+        res.write(body.subarray(sent, sent + 64));
+        sent += 64;
+      }, 20);
+      res.on('close', () => clearInterval(timer));
       return;
     }
     case 'chunked':
@@ -192,6 +211,39 @@ describe('downloadFile', () => {
     expect(await fsp.readdir(dir)).toEqual([]);
   });
 
+  it('gives up on a server that trickles bytes once the per-mirror deadline passes, then tries the next mirror', async () => {
+    const dir = await emptyDir('trickle-');
+    const start = Date.now();
+    const lines: string[] = [];
+    // 64 bytes every 20 ms never trips a 1 s inactivity timeout, and would take ~9 s for 28,881 bytes.
+    const file = await downloadFile(LABELS, dir, { mirrors: [`${base}/trickle/`, `${base}/good/`], timeoutMs: 1000, deadlineMs: 600, log: (l) => lines.push(l) });
+    expect(Date.now() - start).toBeLessThan(4000);
+    expect(await md5Of(file)).toBe(LABELS.md5);
+    expect(lines.find((l) => l.includes('/trickle/'))).toBeDefined();
+    expect(lines.some((l) => /trickle\/train-labels-idx1-ubyte.gz failed: took longer than 600 ms \(deadline\) after \d+ of 28881 bytes/.test(l))).toBe(true);
+    expect(await fsp.readdir(dir)).toEqual([LABELS.name]);
+  }, 10_000);
+
+  it('fsyncs the downloaded bytes before renaming them into place', async () => {
+    const dir = await emptyDir('fsync-');
+    const probe = await fsp.open(path.join(dir, 'probe'), 'w');
+    const handleProto = Object.getPrototypeOf(probe) as { sync: () => Promise<void> };
+    await probe.close();
+    await fsp.rm(path.join(dir, 'probe'));
+    const sync = jest.spyOn(handleProto, 'sync');
+    const rename = jest.spyOn(fsp, 'rename');
+    try {
+      await downloadFile(LABELS, dir, { mirrors: [`${base}/good/`], log: () => {} });
+      const toDest = rename.mock.calls.findIndex(([, to]) => to === path.join(dir, LABELS.name));
+      expect(toDest).toBeGreaterThanOrEqual(0);
+      expect(sync).toHaveBeenCalled();
+      expect(sync.mock.invocationCallOrder[0]).toBeLessThan(rename.mock.invocationCallOrder[toDest]);
+    } finally {
+      sync.mockRestore();
+      rename.mockRestore();
+    }
+  });
+
   it('follows up to 5 redirects and refuses more', async () => {
     const dir = await emptyDir('redirect-');
     await downloadFile(LABELS, dir, { mirrors: [`${base}/redirect/5/`], log: () => {} });
@@ -238,6 +290,7 @@ describe('downloadFile', () => {
       [downloadFile({ name: '../x.gz', md5: LABELS.md5 }, dir, { mirrors: [base] }), 'file.name'],
       [downloadFile({ name: 'x.gz', md5: 'abc' }, dir, { mirrors: [base] }), 'file.md5'],
       [downloadFile(LABELS, dir, { mirrors: [base], timeoutMs: 0 }), 'timeoutMs'],
+      [downloadFile(LABELS, dir, { mirrors: [base], deadlineMs: -1 }), 'deadlineMs'],
     ];
     for (const [p, argument] of cases) {
       const err = await p.then(() => undefined, (e: unknown) => e);
@@ -246,6 +299,67 @@ describe('downloadFile', () => {
     }
     expect(requests).toEqual([]);
   });
+});
+
+describe('redirects', () => {
+  it('the policy: https may go to https, http to either; https to http and other schemes are refused', () => {
+    const from = new URL('https://mirror.example/data/x.gz');
+    expect(redirectTarget(from, '/other/x.gz').href).toBe('https://mirror.example/other/x.gz');
+    expect(redirectTarget(from, 'https://cdn.example/x.gz').href).toBe('https://cdn.example/x.gz');
+    expect(redirectTarget(new URL('http://mirror.example/x.gz'), 'https://cdn.example/x.gz').href).toBe('https://cdn.example/x.gz');
+    expect(redirectTarget(new URL('http://mirror.example/x.gz'), 'http://cdn.example/x.gz').href).toBe('http://cdn.example/x.gz');
+    expect(() => redirectTarget(from, 'http://cdn.example/x.gz')).toThrow(
+      'refused a redirect from https://mirror.example/data/x.gz to http://cdn.example/x.gz: it would drop https',
+    );
+    expect(() => redirectTarget(from, 'file:///etc/passwd')).toThrow(/refused a redirect .* to file:\/\/\/etc\/passwd: not http\(s\)/);
+  });
+
+  /**
+   * End to end over real TLS: a throwaway self-signed certificate for 127.0.0.1, trusted by a child
+   * process through NODE_EXTRA_CA_CERTS (read only at start-up, hence the child), which runs the
+   * built downloadFile against an https server that serves the file or redirects to plain http.
+   */
+  const haveOpenssl = spawnSync('openssl', ['version']).status === 0;
+  const DIST_DOWNLOAD = path.resolve(__dirname, '../dist/lib/datasets/download.js');
+  (haveOpenssl ? it : it.skip)('over https: a good mirror works, a redirect from https to http is refused', async () => {
+    if (!existsSync(DIST_DOWNLOAD)) throw new Error(`${DIST_DOWNLOAD} is missing: run \`npm run build\``);
+    const certDir = await emptyDir('tls-');
+    const [key, cert] = [path.join(certDir, 'key.pem'), path.join(certDir, 'cert.pem')];
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
+      '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' });
+    expect(made.stderr).not.toMatch(/error/i);
+    const secure = https.createServer({ key: await fsp.readFile(key), cert: await fsp.readFile(cert) }, (req, res) => {
+      const name = path.basename(req.url ?? '');
+      if (req.url?.startsWith('/to-http/')) res.writeHead(302, { location: `${base}/good/${name}` }).end();
+      else if (req.url?.startsWith('/to-https/')) res.writeHead(302, { location: `/good/${name}` }).end();
+      else if (req.url?.startsWith('/good/')) {
+        fsp.readFile(path.join(MNIST_DIR, name)).then((body) => res.writeHead(200, { 'content-length': body.length }).end(body), () => res.writeHead(404).end());
+      } else res.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => secure.listen(0, '127.0.0.1', resolve));
+    const tlsBase = `https://127.0.0.1:${(secure.address() as AddressInfo).port}`;
+    const download = (mirror: string, dir: string) =>
+      new Promise<{ ok?: string; error?: string }>((resolve, reject) => {
+        const script = `require(${JSON.stringify(DIST_DOWNLOAD)}).downloadFile(${JSON.stringify(LABELS)}, ${JSON.stringify(dir)}, { mirrors: [${JSON.stringify(mirror)}], log: () => {} })
+          .then((ok) => console.log(JSON.stringify({ ok })), (e) => console.log(JSON.stringify({ error: e.message })));`;
+        execFile(process.execPath, ['-e', script], { env: { ...process.env, NODE_EXTRA_CA_CERTS: cert } }, (err, stdout) =>
+          err ? reject(err) : resolve(JSON.parse(stdout.trim().split('\n').pop() as string)),
+        );
+      });
+    try {
+      const good = await emptyDir('tls-good-');
+      expect(await download(`${tlsBase}/to-https/`, good)).toEqual({ ok: path.join(good, LABELS.name) });
+      expect(await md5Of(path.join(good, LABELS.name))).toBe(LABELS.md5);
+      const bad = await emptyDir('tls-downgrade-');
+      const r = await download(`${tlsBase}/to-http/`, bad);
+      expect(r.error).toContain(`${tlsBase}/to-http/${LABELS.name}: refused a redirect from ${tlsBase}/to-http/${LABELS.name} to ${base}/good/${LABELS.name}: it would drop https`);
+      expect(requests).toEqual([]);
+      expect(await fsp.readdir(bad)).toEqual([]);
+    } finally {
+      secure.closeAllConnections();
+      await new Promise((resolve) => secure.close(resolve));
+    }
+  }, 30_000);
 });
 
 describe('downloadDataset', () => {

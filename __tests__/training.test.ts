@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { TrainingError, InvalidArgumentError, ModelIOError } from '../lib/errors';
-import { loadModel, saveModel } from '../lib/io/model-io';
+import { SavedModel, loadModel, saveModel } from '../lib/io/model-io';
 import { PRESETS, PRESET_IDS, PresetId, recipeOptions } from '../lib/recipes';
 import { buildMlp } from '../lib/models/mlp';
 import { evaluate } from '../lib/training/evaluate';
@@ -137,13 +137,27 @@ describe('train()', () => {
   it('logs train and test accuracy at the log interval, after step 0 as 003/004 do', async () => {
     const data = await smallMnist();
     const model = PRESETS['two-layer-net'].build({ seed: 3 });
-    const r = await train(model, data, { ...recipeOptions(PRESETS['two-layer-net'], { steps: 45 }), logInterval: 20 });
+    // What the model scores at the moment of each evaluation, measured independently.
+    const measured: { step: number; train: number; test: number; testLoss?: number }[] = [];
+    const r = await train(model, data, {
+      ...recipeOptions(PRESETS['two-layer-net'], { steps: 45 }),
+      logInterval: 20,
+      onEval: async (e) => {
+        const trainEval = await evaluate(model, data.train);
+        const testEval = await evaluate(model, data.test, { loss: 'cross-entropy' });
+        measured.push({ step: e.step, train: trainEval.accuracy, test: testEval.accuracy, testLoss: testEval.loss });
+      },
+    });
     expect(r.history.evals.map((e) => e.step)).toEqual([0, 20, 40, 44]);
+    expect(r.history.evals.map((e) => ({ step: e.step, train: e.trainAccuracy, test: e.testAccuracy, testLoss: e.testLoss }))).toEqual(measured);
+    // At step 0 the 0.01-scaled init is at chance; the figures are fractions of the 2,000 / 500 examples.
+    expect(r.history.evals[0].testAccuracy).toBeLessThan(0.25);
     for (const e of r.history.evals) {
-      expect(e.trainAccuracy).toBeGreaterThanOrEqual(0);
-      expect(e.testAccuracy).toBeGreaterThanOrEqual(0);
+      expect(Math.abs(e.trainAccuracy * 2000 - Math.round(e.trainAccuracy * 2000))).toBeLessThan(1e-6);
+      expect(Math.abs((e.testAccuracy as number) * 500 - Math.round((e.testAccuracy as number) * 500))).toBeLessThan(1e-6);
     }
-    expect(r.samplesPerSec).toBeGreaterThan(0);
+    // samples/s is steps x batch over the time spent in steps.
+    expect(r.samplesPerSec).toBeCloseTo((45 * 100) / r.trainSeconds, 6);
     model.dispose();
   });
 
@@ -258,10 +272,71 @@ describe('gradient check', () => {
     expect(result.maxRelError).toBeLessThan(2e-2);
     // Weights are restored exactly.
     expect(model.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(before);
-    // And a wrong gradient would be caught: compare against a net with a bug (scaled loss).
     tf.dispose([xs, ys]);
     model.dispose();
     expect(tf.memory().numTensors).toBe(start);
+  });
+
+  /** Identity forward, gradient times `factor` backward: a layer whose backprop is wrong on purpose. */
+  class WrongGradient extends tf.layers.Layer {
+    static className = 'WrongGradient';
+    constructor(private readonly factor: number) {
+      super({});
+    }
+    override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+      const x = Array.isArray(inputs) ? inputs[0] : inputs;
+      const f = tf.customGrad((...args: unknown[]) => ({ value: (args[0] as tf.Tensor).clone(), gradFunc: (dy: tf.Tensor) => dy.mul(this.factor) }));
+      return f(x);
+    }
+  }
+
+  const netWith = (factor: number) =>
+    tf.sequential({
+      layers: [
+        tf.layers.dense({ units: 8, activation: 'sigmoid', inputShape: [784], kernelInitializer: tf.initializers.randomNormal({ stddev: 0.5, seed: 1 }), name: 'hidden' }),
+        new WrongGradient(factor),
+        tf.layers.dense({ units: 10, kernelInitializer: tf.initializers.randomNormal({ stddev: 0.5, seed: 2 }), name: 'out' }),
+      ],
+    });
+
+  it('fails a deliberately wrong gradient (negative control), and passes the same net with it right', async () => {
+    const data = await smallMnist();
+    const start = tf.memory().numTensors;
+    const xs = tf.tensor2d(data.train.images.subarray(0, 5 * 784), [5, 784]);
+    const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from(data.train.labels.subarray(0, 5)), 'int32'), 10));
+    const right = netWith(1);
+    const wrong = netWith(1.5);
+    const good = gradientCheck(right, xs, ys, 'softmax-cross-entropy', { samplesPerVariable: 12, seed: 1 });
+    const bad = gradientCheck(wrong, xs, ys, 'softmax-cross-entropy', { samplesPerVariable: 12, seed: 1 });
+    expect(good.maxRelError).toBeLessThan(2e-2);
+    // Backprop says 1.5x the true gradient for the layer below: |1.5g - g| / 1.5|g| = 1/3.
+    expect(bad.maxRelError).toBeGreaterThan(0.25);
+    const byName = Object.fromEntries(bad.variables.map((v) => [v.name.split('/')[0], v.maxRelError]));
+    expect(byName.hidden).toBeGreaterThan(0.25);
+    expect(byName.out).toBeLessThan(2e-2);
+    tf.dispose([xs, ys]);
+    right.dispose();
+    wrong.dispose();
+    expect(tf.memory().numTensors).toBe(start);
+  });
+
+  it('restores the weights when the loss throws half-way through', async () => {
+    const data = await smallMnist();
+    const model = netWith(1);
+    const xs = tf.tensor2d(data.train.images.subarray(0, 5 * 784), [5, 784]);
+    const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from(data.train.labels.subarray(0, 5)), 'int32'), 10));
+    const before = model.getWeights().map((w) => Array.from(w.dataSync()));
+    const apply = model.apply.bind(model);
+    let calls = 0;
+    // Call 1 is the backprop pass; call 3 the loss with the first checked weight moved by -h.
+    jest.spyOn(model, 'apply').mockImplementation((...args: Parameters<typeof model.apply>) => {
+      if (++calls === 3) throw new Error('simulated failure');
+      return apply(...args);
+    });
+    expect(() => gradientCheck(model, xs, ys, 'softmax-cross-entropy', { samplesPerVariable: 4, seed: 1 })).toThrow('simulated failure');
+    expect(model.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(before);
+    tf.dispose([xs, ys]);
+    model.dispose();
   });
 });
 
@@ -308,6 +383,111 @@ describe('save and load', () => {
     await expect(loadModel(dir)).rejects.toThrow(/weights hold 100 bytes, model.json describes 159040/);
     fs.rmSync(path.join(dir, weights));
     await expect(loadModel(dir)).rejects.toThrow(/weights file not found/);
+  });
+});
+
+describe('model folders', () => {
+  const META = { preset: 'two-layer-net', normalization: 'unit', layout: 'flat', loss: 'cross-entropy', hyperparameters: {} } as const;
+  const tmpDir = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const editModelJson = (dir: string, edit: (json: { weightsManifest: { paths: string[]; weights: Record<string, unknown>[] }[] }) => void) => {
+    const file = path.join(dir, 'model.json');
+    const json = JSON.parse(fs.readFileSync(file, 'utf8'));
+    edit(json);
+    fs.writeFileSync(file, JSON.stringify(json));
+  };
+
+  it('loadModel reads model.json once, so metadata and weights come from the same save', async () => {
+    const dir = tmpDir('mnist-nets-once-');
+    const model = PRESETS['two-layer-net'].build({ seed: 1 });
+    await saveModel(model, dir, META);
+    model.dispose();
+    const readFile = jest.spyOn(fs.promises, 'readFile');
+    try {
+      const loaded = await loadModel(dir);
+      loaded.model.dispose();
+      const reads = readFile.mock.calls.filter(([file]) => String(file).endsWith('model.json'));
+      expect(reads).toHaveLength(1);
+    } finally {
+      readFile.mockRestore();
+    }
+  });
+
+  it('concurrent saves into one folder each leave a consistent model.json + weights pair; concurrent loads see one of them', async () => {
+    const data = await smallMnist();
+    const dir = tmpDir('mnist-nets-concurrent-');
+    const models = [1, 2, 3].map((seed) => PRESETS['two-layer-net'].build({ seed }));
+    const x = tf.tensor2d(data.test.images.subarray(0, 4 * 784), [4, 784]);
+    const expected = models.map((m) => tf.tidy(() => (m.predict(x) as tf.Tensor).arraySync()));
+    const check = (loaded: SavedModel) => {
+      const tag = loaded.metadata.tag as number;
+      expect(tf.tidy(() => (loaded.model.predict(x) as tf.Tensor).arraySync())).toEqual(expected[tag]);
+      loaded.model.dispose();
+    };
+    await saveModel(models[0], dir, { ...META, tag: 0 });
+    for (let round = 0; round < 8; round++) {
+      const saves = models.map((m, tag) => saveModel(m, dir, { ...META, tag }));
+      const loads = [loadModel(dir), loadModel(dir)];
+      await Promise.all(saves);
+      for (const loaded of await Promise.all(loads)) check(loaded);
+      check(await loadModel(dir));
+    }
+    // One save alone afterwards leaves exactly its own pair: unreferenced weights are cleaned up.
+    await saveModel(models[1], dir, { ...META, tag: 1 });
+    const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
+    const weights = json.weightsManifest[0].paths[0].replace(/^\.\//, '');
+    expect(fs.readdirSync(dir).sort()).toEqual(['model.json', weights]);
+    check(await loadModel(dir));
+    x.dispose();
+    models.forEach((m) => m.dispose());
+  });
+
+  it('refuses weight paths that leave the folder, naming model.json and the path', async () => {
+    const root = tmpDir('mnist-nets-escape-');
+    const dir = path.join(root, 'model');
+    const model = PRESETS['two-layer-net'].build({ seed: 1 });
+    await saveModel(model, dir, META);
+    model.dispose();
+    const weights = fs.readdirSync(dir).find((f) => f.endsWith('.bin')) as string;
+    // A file outside the folder that would load, were it read: the right size.
+    fs.mkdirSync(path.join(root, 'secret'));
+    fs.copyFileSync(path.join(dir, weights), path.join(root, 'secret', 'w.bin'));
+    const modelJson = path.join(dir, 'model.json');
+    for (const bad of ['../secret/w.bin', 'sub/../../secret/w.bin', path.join(root, 'secret', 'w.bin'), 'file:///etc/passwd', 'https://example.org/w.bin', '..\\secret\\w.bin', '%2e%2e/secret/w.bin', 'C:/w.bin']) {
+      editModelJson(dir, (json) => (json.weightsManifest[0].paths = [bad]));
+      const err = await loadModel(dir).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ModelIOError);
+      expect((err as ModelIOError).message).toMatch(new RegExp(`^${modelJson}: weight path ${JSON.stringify(bad).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} (leaves the model's folder|is a URL|is absolute)`));
+      expect((err as ModelIOError).exitCode).toBe(2);
+    }
+    // Nor through a symbolic link inside the folder.
+    fs.symlinkSync(path.join(root, 'secret', 'w.bin'), path.join(dir, 'link.bin'));
+    editModelJson(dir, (json) => (json.weightsManifest[0].paths = ['./link.bin']));
+    await expect(loadModel(dir)).rejects.toThrow(`${modelJson}: weight path "./link.bin" leaves the model's folder (a link to ${path.join(root, 'secret', 'w.bin')})`);
+    // Sub-folders inside it are fine.
+    fs.mkdirSync(path.join(dir, 'shards'));
+    fs.renameSync(path.join(dir, weights), path.join(dir, 'shards', weights));
+    editModelJson(dir, (json) => (json.weightsManifest[0].paths = [`shards/${weights}`]));
+    (await loadModel(dir)).model.dispose();
+  });
+
+  it('a quantized weights manifest gets "not supported", not "corrupt"', async () => {
+    const dir = tmpDir('mnist-nets-quantized-');
+    const model = PRESETS['two-layer-net'].build({ seed: 1 });
+    await saveModel(model, dir, META);
+    model.dispose();
+    const weights = fs.readdirSync(dir).find((f) => f.endsWith('.bin')) as string;
+    // What tfjs-converter's --quantize_uint8 writes: one byte per value and a dequantisation rule.
+    let first = '';
+    editModelJson(dir, (json) => {
+      first = json.weightsManifest[0].weights[0].name as string;
+      for (const w of json.weightsManifest[0].weights) w.quantization = { dtype: 'uint8', scale: 0.01, min: -1 };
+    });
+    fs.truncateSync(path.join(dir, weights), 39_760);
+    const err = await loadModel(dir).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelIOError);
+    expect((err as ModelIOError).message).toBe(
+      `${path.join(dir, 'model.json')}: weight ${first} is quantized (uint8): quantized weights are not supported; save the model unquantized`,
+    );
   });
 });
 

@@ -68,9 +68,14 @@ export class InvalidArgumentError extends MnistNetsError {
   }
 }
 
-/** A model directory that is missing, unreadable or corrupt. */
+/**
+ * A model directory that is missing, unreadable, corrupt or not loadable by this library (a weight
+ * path leaving the folder, quantised weights), or that cannot be written: bad input naming the
+ * folder or file, so exit code 2 like the other file errors.
+ */
 export class ModelIOError extends MnistNetsError {
   override name = 'ModelIOError';
+  override readonly exitCode = 2;
   constructor(readonly path: string, problem: string, options?: { cause?: unknown }) {
     super(`${path}: ${problem}`, options);
   }

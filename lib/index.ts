@@ -29,6 +29,7 @@ export {
   loadDataset,
   locateDataset,
   downloadDataset,
+  verifyDatasetFiles,
   normalizePixels,
   imagesToTensor,
   labelsToTensor,

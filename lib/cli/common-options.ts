@@ -40,6 +40,14 @@ export function withJsonOption<T>(y: Argv<T>): Argv<T & { json: boolean }> {
   return y.option('json', { type: 'boolean', default: false, describe: 'Print one JSON object on stdout' }) as never;
 }
 
+/** What a command that loads a dataset and computes on a backend takes: data, backend and --json flags. */
+export type RunArgs = DataArgs & BackendArgs & { json: boolean };
+
+/** Adds the data, backend and --json flags, after the command's own (so `--help` lists those first). */
+export function withRunOptions<T>(y: Argv<T>): Argv<T & RunArgs> {
+  return withJsonOption(withBackendOption(withDataOptions(y)));
+}
+
 export function loadOptionsFrom(args: DataArgs): LoadOptions {
   return { dataDir: args['data-dir'], log: logLine };
 }

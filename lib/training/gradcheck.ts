@@ -42,7 +42,7 @@ export interface GradientCheckResult {
  * Compares backpropagated gradients (tf.variableGrads) of `loss` with central differences
  * (f(w + h) - f(w - h)) / 2h on sampled entries of every trainable weight, as source 004's
  * `gradient_check` does by hand. The model runs in inference mode, so dropout is off.
- * Weights are restored exactly afterwards.
+ * Weights are restored exactly afterwards, also when the loss throws.
  */
 export function gradientCheck(
   model: tf.LayersModel,
@@ -74,22 +74,26 @@ export function gradientCheck(
         : Array.from({ length: samples }, () => Math.floor(rng() * original.length));
     let maxAbsError = 0;
     let maxRelError = 0;
-    const set = () => tf.tidy(() => v.assign(tf.tensor(work, v.shape, v.dtype)));
-    for (const i of picks) {
-      work[i] = original[i] + h;
-      set();
-      const plus = lossAt();
-      work[i] = original[i] - h;
-      set();
-      const minus = lossAt();
-      work[i] = original[i];
-      const numeric = (plus - minus) / (2 * h);
-      const a = analytic[vi][i];
-      const abs = Math.abs(a - numeric);
-      maxAbsError = Math.max(maxAbsError, abs);
-      maxRelError = Math.max(maxRelError, abs / Math.max(Math.abs(a), Math.abs(numeric), floor));
+    const set = (values: typeof work) => tf.tidy(() => v.assign(tf.tensor(values, v.shape, v.dtype)));
+    try {
+      for (const i of picks) {
+        work[i] = original[i] + h;
+        set(work);
+        const plus = lossAt();
+        work[i] = original[i] - h;
+        set(work);
+        const minus = lossAt();
+        work[i] = original[i];
+        const numeric = (plus - minus) / (2 * h);
+        const a = analytic[vi][i];
+        const abs = Math.abs(a - numeric);
+        maxAbsError = Math.max(maxAbsError, abs);
+        maxRelError = Math.max(maxRelError, abs / Math.max(Math.abs(a), Math.abs(numeric), floor));
+      }
+    } finally {
+      // A loss that throws half-way must not leave a weight moved by h in the caller's model.
+      set(original);
     }
-    set();
     return { name: v.name, checked: picks.length, maxAbsError, maxRelError };
   });
   return { variables, maxRelError: Math.max(0, ...variables.map((v) => v.maxRelError)) };

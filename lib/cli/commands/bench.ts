@@ -5,19 +5,10 @@ import { InvalidArgumentError } from '../../errors';
 import { DEFAULT_BENCH_MODELS, benchHeadline, benchTable, runBench, writeBenchReport } from '../../jobs/bench-job';
 import { getPreset } from '../../recipes';
 import { stderrProgress } from '../../training/stderr-progress';
-import {
-  BackendArgs,
-  DataArgs,
-  checkFlag,
-  loadOptionsFrom,
-  selectBackend,
-  withBackendOption,
-  withDataOptions,
-  withJsonOption,
-} from '../common-options';
+import { RunArgs, checkFlag, loadOptionsFrom, selectBackend, withRunOptions } from '../common-options';
 import { logLine, printJson, printText } from '../output';
 
-interface BenchArgs extends DataArgs, BackendArgs {
+interface BenchArgs extends RunArgs {
   models: string;
   seconds?: number;
   steps?: number;
@@ -25,28 +16,23 @@ interface BenchArgs extends DataArgs, BackendArgs {
   seed: number;
   'target-accuracy': number;
   out?: string;
-  json: boolean;
 }
 
 export const benchCommand: CommandModule<object, BenchArgs> = {
   command: 'bench',
   describe: 'Benchmark presets on the same data and backend: accuracy, time, throughput, memory; report with plots',
   builder: (y) =>
-    withJsonOption(
-      withBackendOption(
-        withDataOptions(
-          y
-            .option('models', { type: 'string', default: DEFAULT_BENCH_MODELS.join(','), describe: 'Comma-separated preset ids' })
-            .option('seconds', { type: 'number', describe: 'Training time per model; each stops at its recipe\'s end if sooner (default 60 when no --steps/--epochs)' })
-            .option('steps', { type: 'number', describe: 'Training steps per model instead of a time budget' })
-            .option('epochs', { type: 'number', describe: 'Epochs per model instead of a time budget' })
-            .option('seed', { type: 'number', default: 1, describe: 'Seed for every model' })
-            .option('target-accuracy', { type: 'number', default: 0.9, describe: 'Report the training time to reach this test accuracy' })
-            .option('out', { type: 'string', describe: 'Write report.md, results.json and plots into this directory' })
-            .conflicts('steps', 'epochs')
-            .conflicts('seconds', ['steps', 'epochs']),
-        ),
-      ),
+    withRunOptions(
+      y
+        .option('models', { type: 'string', default: DEFAULT_BENCH_MODELS.join(','), describe: 'Comma-separated preset ids' })
+        .option('seconds', { type: 'number', describe: 'Training time per model; each stops at its recipe\'s end if sooner (default 60 when no --steps/--epochs)' })
+        .option('steps', { type: 'number', describe: 'Training steps per model instead of a time budget' })
+        .option('epochs', { type: 'number', describe: 'Epochs per model instead of a time budget' })
+        .option('seed', { type: 'number', default: 1, describe: 'Seed for every model' })
+        .option('target-accuracy', { type: 'number', default: 0.9, describe: 'Report the training time to reach this test accuracy' })
+        .option('out', { type: 'string', describe: 'Write report.md, results.json and plots into this directory' })
+        .conflicts('steps', 'epochs')
+        .conflicts('seconds', ['steps', 'epochs']),
     ) as never,
   handler: async (args) => {
     checkFlag('steps', args.steps);

@@ -4,32 +4,15 @@ import { loadModel } from '../../io/model-io';
 import { evaluate } from '../../training/evaluate';
 import type { LossName } from '../../training/losses';
 import { markdownTable } from '../../report';
-import {
-  BackendArgs,
-  DataArgs,
-  checkFlag,
-  loadOptionsFrom,
-  selectBackend,
-  withBackendOption,
-  withDataOptions,
-  withJsonOption,
-} from '../common-options';
+import { RunArgs, checkFlag, loadOptionsFrom, selectBackend, withRunOptions } from '../common-options';
 import { printJson, printText } from '../output';
 
-interface EvalArgs extends DataArgs, BackendArgs {
-  'model-dir': string;
-  json: boolean;
-}
+type EvalArgs = RunArgs & { 'model-dir': string };
 
 export const evalCommand: CommandModule<object, EvalArgs> = {
   command: 'eval',
   describe: 'Evaluate a saved model on the test set: accuracy, loss, confusion matrix',
-  builder: (y) =>
-    withJsonOption(
-      withBackendOption(
-        withDataOptions(y.option('model-dir', { type: 'string', demandOption: true, describe: 'Directory written by `train --save`' })),
-      ),
-    ) as never,
+  builder: (y) => withRunOptions(y.option('model-dir', { type: 'string', demandOption: true, describe: 'Directory written by `train --save`' })) as never,
   handler: async (args) => {
     checkFlag('limit', args.limit);
     const backend = await selectBackend(args.backend, args.threads);

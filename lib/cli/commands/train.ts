@@ -3,19 +3,10 @@ import { checkPositiveNumber, checkSeed } from '../../checks';
 import { runTrainJob } from '../../jobs/train-job';
 import { PRESET_IDS, getPreset } from '../../recipes';
 import { stderrProgress } from '../../training/stderr-progress';
-import {
-  BackendArgs,
-  DataArgs,
-  checkFlag,
-  loadOptionsFrom,
-  selectBackend,
-  withBackendOption,
-  withDataOptions,
-  withJsonOption,
-} from '../common-options';
+import { RunArgs, checkFlag, loadOptionsFrom, selectBackend, withRunOptions } from '../common-options';
 import { logLine, printJson, printText } from '../output';
 
-interface TrainArgs extends DataArgs, BackendArgs {
+interface TrainArgs extends RunArgs {
   model: string;
   epochs?: number;
   steps?: number;
@@ -24,28 +15,23 @@ interface TrainArgs extends DataArgs, BackendArgs {
   seed?: number;
   'log-interval'?: number;
   save?: string;
-  json: boolean;
 }
 
 export const trainCommand: CommandModule<object, TrainArgs> = {
   command: 'train',
   describe: "Train a preset with its source's recipe (every flag defaults to the recipe)",
   builder: (y) =>
-    withJsonOption(
-      withBackendOption(
-        withDataOptions(
-          y
-            .option('model', { choices: PRESET_IDS, demandOption: true, describe: 'Preset id (see `mnist-nets models`)' })
-            .option('epochs', { type: 'number', describe: 'Passes over the training data' })
-            .option('steps', { type: 'number', describe: 'Optimiser steps (instead of epochs)' })
-            .option('batch-size', { type: 'number', describe: 'Examples per step' })
-            .option('lr', { type: 'number', describe: 'Base learning rate' })
-            .option('seed', { type: 'number', describe: 'Seed for initialisation, batches and dropout' })
-            .option('log-interval', { type: 'number', describe: 'Evaluate train/test accuracy every N steps (0: at the end)' })
-            .option('save', { type: 'string', describe: 'Save the model here after every epoch and at the end' })
-            .conflicts('epochs', 'steps'),
-        ),
-      ),
+    withRunOptions(
+      y
+        .option('model', { choices: PRESET_IDS, demandOption: true, describe: 'Preset id (see `mnist-nets models`)' })
+        .option('epochs', { type: 'number', describe: 'Passes over the training data' })
+        .option('steps', { type: 'number', describe: 'Optimiser steps (instead of epochs)' })
+        .option('batch-size', { type: 'number', describe: 'Examples per step' })
+        .option('lr', { type: 'number', describe: 'Base learning rate' })
+        .option('seed', { type: 'number', describe: 'Seed for initialisation, batches and dropout' })
+        .option('log-interval', { type: 'number', describe: 'Evaluate train/test accuracy every N steps (0: at the end)' })
+        .option('save', { type: 'string', describe: 'Save the model here after every epoch and at the end' })
+        .conflicts('epochs', 'steps'),
     ) as never,
   handler: async (args) => {
     checkFlag('epochs', args.epochs);
