@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { checkPositiveNumber, checkSeed } from '../../checks';
+import { InvalidArgumentError } from '../../errors';
 import { runTrainJob } from '../../jobs/train-job';
 import { PRESET_IDS, getPreset } from '../../recipes';
 import { stderrProgress } from '../../training/stderr-progress';
@@ -15,7 +16,19 @@ interface TrainArgs extends RunArgs {
   seed?: number;
   'log-interval'?: number;
   save?: string;
+  resume: boolean;
 }
+
+/** The flag behind each option runTrainJob checks, so that its errors name what the user typed. */
+const FLAG_OF: Record<string, string> = {
+  model: '--model',
+  dataset: '--dataset',
+  seed: '--seed',
+  batchSize: '--batch-size',
+  learningRate: '--lr',
+  limit: '--limit',
+  resume: '--resume',
+};
 
 export const trainCommand: CommandModule<object, TrainArgs> = {
   command: 'train',
@@ -30,7 +43,12 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         .option('lr', { type: 'number', describe: 'Base learning rate' })
         .option('seed', { type: 'number', describe: 'Seed for initialisation, batches and dropout' })
         .option('log-interval', { type: 'number', describe: 'Evaluate train/test accuracy every N steps (0: at the end)' })
-        .option('save', { type: 'string', describe: 'Save the model here after every epoch and at the end' })
+        .option('save', { type: 'string', describe: 'Save a checkpoint (model and training state) here after every epoch, on Ctrl-C and at the end' })
+        .option('resume', {
+          type: 'boolean',
+          default: false,
+          describe: "Continue the run checkpointed in --save DIR where it stopped (its recipe, data and seed; --steps/--epochs may extend it)",
+        })
         .conflicts('epochs', 'steps'),
     ) as never,
   handler: async (args) => {
@@ -41,6 +59,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     checkFlag('log-interval', args['log-interval'], { min: 0 });
     if (args.seed !== undefined) checkSeed('--seed', args.seed);
     if (args.lr !== undefined) checkPositiveNumber('--lr', args.lr);
+    if (args.resume && !args.save) throw new InvalidArgumentError('--resume', 'needs --save DIR, the folder of the checkpoint to continue');
     const backend = await selectBackend(args.backend, args.threads, getPreset(args.model).family === 'cnn' ? 'conv' : 'dense');
 
     // Ctrl-C stops after the step in flight; the job then saves the last completed state.
@@ -54,7 +73,9 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     try {
       const { result, model } = await runTrainJob({
         preset: args.model,
-        dataset: args.dataset,
+        // A resumed run reads its dataset from the checkpoint.
+        dataset: args.resume ? undefined : args.dataset,
+        resume: args.resume,
         load: loadOptionsFrom(args),
         epochs: args.epochs,
         steps: args.steps,
@@ -67,13 +88,19 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         backend,
         progress: stderrProgress(),
         signal: controller.signal,
+      }).catch((err: unknown) => {
+        if (err instanceof InvalidArgumentError && FLAG_OF[err.argument]) {
+          throw new InvalidArgumentError(FLAG_OF[err.argument]!, err.message.slice(err.argument.length + 2));
+        }
+        throw err;
       });
       model.dispose();
       if (args.json) printJson(result);
       else
         printText(
           [
-            `${result.model} on ${result.dataset} (${result.backend}): ${result.steps} steps, ${result.epochs.toFixed(2)} epochs in ${result.seconds.toFixed(1)} s`,
+            `${result.model} on ${result.dataset} (${result.backend}): ${result.steps} steps, ${result.epochs.toFixed(2)} epochs in ${result.seconds.toFixed(1)} s` +
+              (result.resumedFrom > 0 ? ` (resumed at step ${result.resumedFrom})` : ''),
             `  ${Math.round(result.samplesPerSec).toLocaleString('en-US')} training samples/s, seed ${result.seed}`,
             `  train accuracy ${(result.trainAccuracy * 100).toFixed(2)}% (${result.trainAccuracySamples} examples)`,
             `  test accuracy ${(result.testAccuracy * 100).toFixed(2)}%, test loss ${result.testLoss.toFixed(4)}`,
