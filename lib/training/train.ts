@@ -5,7 +5,7 @@ import { SeededMathRandom, deriveSeed, randomSeed } from '../random';
 import { checkInt, checkOneOf, checkPositiveInt, checkPositiveNumber, checkSeed } from '../checks';
 import { BatchMaker, modelInputShape } from './batches';
 import { evaluate } from './evaluate';
-import { GradientMethod, createTrainingStep } from './dense-step';
+import { GradientMethod, TrainingStep, createTrainingStep } from './dense-step';
 import { DEFAULT_TARGETS, LOSS_NAMES, LossName, TargetValues } from './losses';
 import { OptimizerConfig, TrainableVariable, UpdateRule, createUpdateRule, learningRateAt } from './optimizers';
 import { ProgressSink, silentProgress } from './progress';
@@ -195,7 +195,7 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
   const syncEvery = o.lossSyncInterval ?? DEFAULT_LOSS_SYNC_INTERVAL;
   const inputShape = modelInputShape(model);
 
-  const rule = { current: undefined as ReturnType<typeof createUpdateRule> | undefined };
+  const runner = { current: undefined as StepRunner | undefined };
   const pending: tf.Scalar[] = [];
   try {
     const batches = new BatchMaker(data.train, inputShape, numClasses, targets, o.trainLimit);
@@ -205,14 +205,8 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
     const budgetMillis = o.maxSeconds === undefined ? Infinity : o.maxSeconds * 1000;
     const evalEveryMillis = o.evalIntervalSeconds === undefined ? Infinity : o.evalIntervalSeconds * 1000;
     let nextTimedEval = evalEveryMillis;
-    const vars: TrainableVariable[] = model.trainableWeights.map((w) => ({
-      variable: w.read() as tf.Variable,
-      isKernel: /kernel$/.test(w.originalName),
-    }));
-    rule.current = createUpdateRule(o.optimizer, vars);
-    const varList = vars.map((v) => v.variable);
-    const trainingStep = createTrainingStep(model, o.loss, varList, o.gradients);
-    const dropoutRandom = new SeededMathRandom(seed);
+    runner.current = createStepRunner(model, batches, o, seed);
+    const { rule, dropoutRandom } = runner.current;
 
     const history: TrainHistory = { loss: [], evals: [], epochs: [] };
     let trainMillis = 0;
@@ -224,7 +218,7 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
       const r = o.resume;
       sampler.setState(r.sampler);
       dropoutRandom.state = r.dropoutRng;
-      restoreSlots(rule.current, r.optimizer);
+      restoreSlots(rule, r.optimizer);
       history.loss.push(...r.history.loss);
       history.evals.push(...r.history.evals);
       history.epochs.push(...r.history.epochs);
@@ -240,7 +234,7 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
       seed,
       sampler: sampler.getState(),
       dropoutRng: dropoutRandom.state,
-      optimizer: await readSlots((rule.current as ReturnType<typeof createUpdateRule>).slots),
+      optimizer: await readSlots(rule.slots),
       history: { loss: [...history.loss], evals: [...history.evals], epochs: [...history.epochs] },
       trainSeconds: trainMillis / 1000,
       epochLossStart,
@@ -294,15 +288,7 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
       }
       const t0 = performance.now();
       const indices = sampler.next();
-      const lossValue = dropoutRandom.run(() =>
-        tf.tidy(() => {
-          const x = batches.images(indices);
-          const y = batches.targetsFor(indices);
-          const { loss, grads } = trainingStep.run(x, y);
-          (rule.current as ReturnType<typeof createUpdateRule>).apply(grads, step);
-          return loss;
-        }),
-      );
+      const lossValue = runner.current.run(indices, step);
       pending.push(lossValue);
       const done = step + 1;
       const epochEnds = done % sampler.stepsPerEpoch === 0 || done === totalSteps;
@@ -374,13 +360,13 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
       trainSeconds,
       samplesPerSec: trainSeconds > 0 ? (step * o.batchSize) / trainSeconds : 0,
       seed,
-      gradients: trainingStep.method,
+      gradients: runner.current.method,
       stopped,
       finalLoss: history.loss[history.loss.length - 1] ?? NaN,
     };
   } finally {
     tf.dispose(pending);
-    rule.current?.dispose();
+    runner.current?.dispose();
   }
 }
 
@@ -406,5 +392,55 @@ function restoreSlots(rule: UpdateRule, saved: Record<string, Float32Array[]>): 
       throw new InvalidArgumentError('resume', `the saved optimiser slot '${name}' does not fit this model's variables`);
     }
     tf.tidy(() => variables.forEach((variable, i) => variable.assign(tf.tensor(values[i]!, variable.shape, 'float32'))));
+  }
+}
+
+/** One training step exactly as train() runs it, for train() and for profiling scripts. */
+export interface StepRunner {
+  /** Uploads the batch of rows `indices`, computes gradients, updates; returns the loss, left on the device. */
+  run(indices: Int32Array, iteration: number): tf.Scalar;
+  method: TrainingStep['method'];
+  rule: UpdateRule;
+  /** Where tf.js draws dropout seeds from during a step. */
+  dropoutRandom: SeededMathRandom;
+  dispose(): void;
+}
+
+/**
+ * The step of `model` under `o`'s loss, optimiser and gradient method, on batches from
+ * `batches`. `composedUpdates` forces the tf.js-op form of the update (measurements only).
+ */
+export function createStepRunner(
+  model: tf.LayersModel,
+  batches: BatchMaker,
+  o: Pick<TrainOptions, 'loss' | 'optimizer' | 'gradients'> & { composedUpdates?: boolean },
+  seed: number,
+): StepRunner {
+  const vars: TrainableVariable[] = model.trainableWeights.map((w) => ({
+    variable: w.read() as tf.Variable,
+    isKernel: /kernel$/.test(w.originalName),
+  }));
+  const rule = createUpdateRule(o.optimizer, vars, { composed: o.composedUpdates });
+  try {
+    const varList = vars.map((v) => v.variable);
+    const step = createTrainingStep(model, o.loss, varList, o.gradients);
+    const dropoutRandom = new SeededMathRandom(seed);
+    return {
+      run: (indices, iteration) =>
+        dropoutRandom.run(() =>
+          tf.tidy(() => {
+            const { loss, grads } = step.run(batches.images(indices), batches.targetsFor(indices));
+            rule.apply(grads, iteration);
+            return loss;
+          }),
+        ),
+      method: step.method,
+      rule,
+      dropoutRandom,
+      dispose: () => rule.dispose(),
+    };
+  } catch (err) {
+    rule.dispose();
+    throw err;
   }
 }
