@@ -10,10 +10,12 @@ import {
   installedWasmTrainingKernels,
   planProduct,
   registerWasmTrainingKernels,
+  useSimdProduct,
   unregisterWasmTrainingKernels,
 } from '../lib/kernels';
 import { BackendUnavailableError, InvalidArgumentError, KernelError } from '../lib/errors';
 import { gatherRows } from '../lib/kernels/gather-rows';
+import { simdGemm } from '../lib/kernels/simd-gemm';
 
 /** Largest |a - b| relative to the largest |b|: the kernels' sums are reordered, not changed. */
 const TOLERANCE = 1e-4;
@@ -247,6 +249,59 @@ describe('BatchMatMul and _FusedMatMul on wasm', () => {
     expect(relativeError(second.dataSync() as Float32Array, first.dataSync() as Float32Array)).toBeLessThan(TOLERANCE);
     tf.dispose([a, b, first, second]);
     expect(counts()).toEqual(before);
+  });
+
+  it('runs products with a fresh, cache-sized right operand as WebAssembly SIMD: every tile edge, bias, ReLU, sigmoid', async () => {
+    expect(useSimdProduct([100, 784], [784, 50], false, false)).toBe(true);
+    expect(useSimdProduct([100, 784], [100, 50], true, false)).toBe(true);
+    expect(useSimdProduct([1, 784], [1, 200], true, false)).toBe(false); // k = 1: XNNPACK
+    expect(useSimdProduct([50, 3136], [3136, 1024], false, false)).toBe(false); // too large to stream
+    expect(useSimdProduct([50, 1024], [3136, 1024], false, true)).toBe(false);
+    for (const [m, k, n] of [[1, 20, 1], [3, 17, 5], [6, 16, 11], [9, 33, 13], [4, 40, 8], [13, 19, 21]] as const) {
+      for (const transposeA of [false, true]) {
+        const a = randomInput([1, ...(transposeA ? [k, m] : [m, k])], m + k);
+        const b = randomInput([1, k, n], n);
+        await expectMatchesCpu(tf.BatchMatMul, { a, b }, { transposeA, transposeB: false });
+        for (const activation of ['linear', 'relu', 'sigmoid']) {
+          const attrs = { transposeA, transposeB: false, activation, leakyreluAlpha: 0.2 };
+          await expectMatchesCpu(tf._FusedMatMul, { a, b, bias: randomInput([n], 3) }, attrs);
+        }
+      }
+    }
+  });
+
+  it('the SIMD product module computes C = op(A) B + bias exactly as a loop would, for all small shapes', () => {
+    const memory = new WebAssembly.Memory({ initial: 2 });
+    const gemm = simdGemm(memory)!;
+    const heap = new Float32Array(memory.buffer);
+    let worst = 0;
+    for (let m = 1; m <= 9; m++) {
+      for (let n = 1; n <= 13; n++) {
+        for (const k of [0, 1, 5]) {
+          for (const transposeA of [false, true]) {
+            const A = randomInput([m * k], m * 31 + n * 7 + k).values;
+            const B = randomInput([k * n], n * 13 + k).values;
+            const bias = randomInput([n], m + n).values;
+            const [aAt, bAt, biasAt, cAt] = [256, 1024, 2048, 4096];
+            for (let i = 0; i < m; i++) for (let kk = 0; kk < k; kk++) heap[aAt / 4 + (transposeA ? kk * m + i : i * k + kk)] = A[i * k + kk]!;
+            heap.set(B, bAt / 4);
+            heap.set(bias, biasAt / 4);
+            heap.fill(7, cAt / 4, cAt / 4 + m * n + 4);
+            gemm.gemmRelu(aAt, bAt, cAt, biasAt, m, n, k, transposeA ? 4 : 4 * k, transposeA ? 4 * m : 4);
+            for (let i = 0; i < m; i++) {
+              for (let j = 0; j < n; j++) {
+                let sum = bias[j]!;
+                for (let kk = 0; kk < k; kk++) sum += A[i * k + kk]! * B[kk * n + j]!;
+                worst = Math.max(worst, Math.abs(heap[cAt / 4 + i * n + j]! - Math.max(0, sum)));
+              }
+            }
+            // Nothing written past C.
+            expect(heap[cAt / 4 + m * n]).toBe(7);
+          }
+        }
+      }
+    }
+    expect(worst).toBeLessThan(1e-5);
   });
 
   it('plans the cnn dense layer products as measured', () => {

@@ -135,6 +135,10 @@ export class FunctionBuilder {
     return this.emit(0x0d, ...uleb(depth));
   }
 
+  br(depth: number): this {
+    return this.emit(0x0c, ...uleb(depth));
+  }
+
   /** The function's type and body, as the type and code sections hold them. */
   encode(): { type: number[]; code: number[] } {
     const groups: number[][] = [];
