@@ -46,7 +46,7 @@ describe('useBackend with wasmThreads', () => {
     // Already initialised single-threaded in this process: the threaded build cannot replace it.
     await expect(useBackend('wasm', { wasmThreads: 2 })).rejects.toThrow(BackendUnavailableError);
     const selection = await useBackend('wasm', { wasmThreads: 2, wasmThreadsFallback: true });
-    expect(selection.statuses[0]!.details).toMatchObject({ threads: 1, threadsReason: expect.stringMatching(/already initialised/) });
+    expect(selection.statuses[0]!.details).toMatchObject({ runningThreads: 1, threadsReason: expect.stringMatching(/already initialised/) });
     expect(tf.getBackend()).toBe('wasm');
     expect(tf.tidy(() => tf.add(1, 2).dataSync()[0])).toBe(3);
   });

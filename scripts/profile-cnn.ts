@@ -241,7 +241,7 @@ async function main(): Promise<void> {
   if (opts.backend === 'wasm') {
     const wanted = opts.threads ?? recommendedWasmThreads(PRESETS[opts.presets[0]!].family === 'cnn' ? 'conv' : 'dense');
     const selection = await useBackend('wasm', { wasmThreads: wanted });
-    threads = Number(selection.statuses[0]!.details?.['threads'] ?? 1);
+    threads = Number(selection.statuses[0]!.details?.['runningThreads'] ?? 1);
     if (opts.kernels.length > 0) registerWasmTrainingKernels({ kernels: opts.kernels });
     else unregisterWasmTrainingKernels();
   } else {

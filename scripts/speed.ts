@@ -99,7 +99,7 @@ async function oursChild(id: PresetId, steps: number, warmup: number, dataDir?: 
   await train(model, data, { ...recipeOptions(preset, { steps: warmup, seed: 1 }), logInterval: 0 });
   const r = await train(model, data, { ...recipeOptions(preset, { steps, seed: 2 }), logInterval: 0 });
   model.dispose();
-  const out: OursRun = { samplesPerSec: r.samplesPerSec, backend: 'wasm', threads: Number(selection.statuses[0]!.details?.['threads'] ?? 1), gradients: r.gradients };
+  const out: OursRun = { samplesPerSec: r.samplesPerSec, backend: 'wasm', threads: Number(selection.statuses[0]!.details?.['runningThreads'] ?? 1), gradients: r.gradients };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 

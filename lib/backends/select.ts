@@ -79,7 +79,7 @@ async function setCpu(): Promise<void> {
 
 async function setWasm(status: BackendStatus, options: UseBackendOptions): Promise<void> {
   const { threads, threadsReason } = await activateWasm({ threads: options.wasmThreads, threadsFallback: options.wasmThreadsFallback });
-  status.details = { ...status.details, trainingKernels: true, threads, ...(threadsReason ? { threadsReason } : {}) };
+  status.details = { ...status.details, trainingKernels: true, runningThreads: threads, ...(threadsReason ? { threadsReason } : {}) };
 }
 
 /** One backend in `auto`'s order: how to find out whether it can run, and how to make it current. */

@@ -46,7 +46,7 @@ export interface UseBackendOptions {
   /**
    * Threads for the wasm backend in Node, if wasm is selected: more than 1 runs tfjs-backend-wasm's
    * threaded build (`recommendedWasmThreads` says what pays for a workload). It must be chosen
-   * before wasm is first initialised; the selected status's `details.threads` says what runs.
+   * before wasm is first initialised; the selected status's `details.runningThreads` says what runs.
    * @default 1
    */
   wasmThreads?: number;

@@ -72,7 +72,7 @@ export async function selectBackend(choice: BackendChoice, threads?: number, wor
   const skipped = selection.statuses.filter((s) => !s.available).map((s) => s.name);
   const why = skipped.length ? ` (skipped: ${[...new Set(skipped)].join(', ')}; \`mnist-nets doctor\` says why)` : '';
   const details = selection.statuses[selection.statuses.length - 1]?.details ?? {};
-  const running = selection.selected === 'wasm' ? Number(details['threads'] ?? 1) : 1;
+  const running = selection.selected === 'wasm' ? Number(details['runningThreads'] ?? 1) : 1;
   const name = running > 1 ? `${selection.selected} (${running} threads)` : selection.selected;
   logLine(`backend: ${name}${why}`);
   if (details['threadsReason']) logLine(`wasm: one thread, the threaded build did not start: ${String(details['threadsReason'])}`);

@@ -18,6 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError } from '../errors';
+import { ACTIVATION_GRAD, LOSS_GRAD, hasDenseGradKernels, registerDenseGradKernels } from '../kernels/dense-grad';
 import { CROSS_ENTROPY_EPSILON, LossName, lossFunction } from './losses';
 
 /** Gradients of one batch; `grads[i]` belongs to the i-th variable the step was made for. */
@@ -33,6 +34,16 @@ export interface StepResult {
  */
 export type GradientMethod = 'auto' | 'tape' | 'dense';
 export const GRADIENT_METHODS: readonly GradientMethod[] = ['auto', 'tape', 'dense'];
+
+/** Options of {@link createTrainingStep}. */
+export interface TrainingStepOptions {
+  /**
+   * On 'wasm' and 'cpu', run the loss with its gradient, and each activation gradient with its
+   * bias gradient, as single kernels (lib/kernels/dense-grad.ts); false composes tf.js ops as on
+   * the other backends (for tests and measurements). @default true
+   */
+  fusedKernels?: boolean;
+}
 
 export interface TrainingStep {
   method: 'tape' | 'dense';
@@ -169,29 +180,46 @@ function lossAndGrad(loss: LossName, unit: DenseUnit, saved: Saved, y: tf.Tensor
   }
 }
 
-function denseStep(units: DenseUnit[], loss: LossName, vars: readonly tf.Variable[]): TrainingStep['run'] {
+function denseStep(units: DenseUnit[], loss: LossName, vars: readonly tf.Variable[], fusedKernels: boolean): TrainingStep['run'] {
   const index = new Map(vars.map((v, i) => [v, i]));
   // createTrainingStep checked that every unit's variable is among `vars`.
   const slot = (v: tf.Variable): number => index.get(v)!;
+  const last = units.length - 1;
   return (x, y) => {
     const saved: Saved[] = [];
     let input = x;
-    for (const unit of units) {
-      const s = forward(unit, input);
+    for (const [i, unit] of units.entries()) {
+      // The fused loss kernel takes the last layer's pre-activation and applies its activation itself.
+      const s = fusedKernels && i === last ? { input, out: fusedProduct(input, unit.kernel, unit.bias, 'linear') } : forward(unit, input);
       saved.push(s);
       input = s.out;
     }
-    const last = units.length - 1;
-    const { value, dz: dzLast } = lossAndGrad(loss, units[last]!, saved[last]!, y);
     const grads: tf.Tensor[] = new Array(vars.length);
-    let dz = dzLast;
+    let value: tf.Scalar;
+    let dz: tf.Tensor;
+    let db: tf.Tensor | undefined;
+    if (fusedKernels) {
+      const unit = units[last]!;
+      const attrs = { loss, activation: unit.activation, bias: Boolean(unit.bias), epsilon: CROSS_ENTROPY_EPSILON };
+      [value, dz, db] = tf.engine().runKernel(LOSS_GRAD, { z: saved[last]!.out, t: y }, attrs as unknown as tf.NamedAttrMap) as [tf.Scalar, tf.Tensor, tf.Tensor?];
+    } else {
+      ({ value, dz } = lossAndGrad(loss, units[last]!, saved[last]!, y));
+    }
     for (let i = last; i >= 0; i--) {
       const unit = units[i]!;
       const s = saved[i]!;
       if (i < last) {
         // dL/dout of this unit is dL/dinput of the next one.
         const dOut = tf.matMul(dz, units[i + 1]!.kernel, false, true);
-        if (unit.alpha && s.z) {
+        db = undefined;
+        if (fusedKernels) {
+          const attrs = { activation: unit.alpha ? 'prelu' : unit.activation, bias: Boolean(unit.bias) };
+          const inputs: tf.NamedTensorMap = unit.alpha ? { dOut, z: s.z!, alpha: unit.alpha } : { dOut, y: s.out };
+          const out = tf.engine().runKernel(ACTIVATION_GRAD, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+          dz = out[0]!;
+          if (unit.bias) db = out[1];
+          if (unit.alpha) grads[slot(unit.alpha)] = tf.reshape(out[out.length - 1]!, unit.alpha.shape);
+        } else if (unit.alpha && s.z) {
           const mask = tf.greater(s.z, 0);
           const perElement = tf.where(mask, tf.zerosLike(dOut), tf.mul(dOut, s.z));
           const axes = tf.backend_util.getReductionAxes(unit.alpha.shape, dOut.shape);
@@ -202,7 +230,7 @@ function denseStep(units: DenseUnit[], loss: LossName, vars: readonly tf.Variabl
         }
       }
       grads[slot(unit.kernel)] = tf.matMul(s.input, dz, true, false);
-      if (unit.bias) grads[slot(unit.bias)] = tf.sum(dz, 0);
+      if (unit.bias) grads[slot(unit.bias)] = db ?? tf.sum(dz, 0);
     }
     return { loss: value, grads };
   };
@@ -228,6 +256,7 @@ export function createTrainingStep(
   loss: LossName,
   vars: readonly tf.Variable[],
   method: GradientMethod = 'auto',
+  options: TrainingStepOptions = {},
 ): TrainingStep {
   if (!GRADIENT_METHODS.includes(method)) {
     throw new InvalidArgumentError('gradients', `must be one of ${GRADIENT_METHODS.join(', ')}, got ${JSON.stringify(method)}`);
@@ -243,7 +272,11 @@ export function createTrainingStep(
       reason = 'softmax cross-entropy needs a linear (logits) last layer';
     }
   }
-  if (reason === undefined && 'units' in plan) return { method: 'dense', run: denseStep(plan.units, loss, vars) };
+  if (reason === undefined && 'units' in plan) {
+    registerDenseGradKernels();
+    const fused = (options.fusedKernels ?? true) && hasDenseGradKernels();
+    return { method: 'dense', run: denseStep(plan.units, loss, vars, fused) };
+  }
   if (method === 'dense') throw new InvalidArgumentError('gradients', `the dense step does not apply: ${reason}`);
   return { method: 'tape', fallbackReason: reason, run: tapeStep(model, loss, vars) };
 }
