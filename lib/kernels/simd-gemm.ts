@@ -33,6 +33,8 @@ export interface SimdGemm {
 const ROWS = 4;
 
 const loadAt = (offset: number) => [0xfd, 0x00, 0x00, offset];
+/** v128.load32_splat: one float from memory into all four lanes. */
+const LOAD32_SPLAT = [0xfd, 0x09, 0x02, 0x00];
 const storeAt = (offset: number) => [0xfd, 0x0b, 0x00, offset];
 
 function gemmFunction(relu: boolean): FunctionBuilder {
@@ -82,7 +84,7 @@ function gemmFunction(relu: boolean): FunctionBuilder {
     overK(() => {
       for (let v = 0; v < vectors; v++) f.get('pb').emit(...loadAt(16 * v)).set(`b${v}`);
       for (let r = 0; r < ROWS; r++) {
-        f.get(`p${r}`).emit(...op.f32Load).emit(...simd.splat).set('av');
+        f.get(`p${r}`).emit(...LOAD32_SPLAT).set('av');
         for (let v = 0; v < vectors; v++) f.get(`acc${r}${v}`).get('av').get(`b${v}`).emit(...simd.mul, ...simd.add).set(`acc${r}${v}`);
       }
     });
