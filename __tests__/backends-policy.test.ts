@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError } from '../lib/errors';
 import * as native from '../lib/backends/native';
 import * as webgpu from '../lib/backends/webgpu';
+import { PROBE_CACHE_ENV } from '../lib/backends/dawn-probe';
 import { useBackend } from '../lib/backends';
 
 /** A Dawn whose only adapter is Mesa's llvmpipe on Vulkan, or which has none. */
@@ -31,7 +32,7 @@ exports.create = () => ({
 
 let dir: string;
 const saved: Record<string, string | undefined> = {};
-const ENV = [webgpu.DAWN_NODE_ENV, webgpu.DAWN_OPTIONS_ENV, webgpu.ALLOW_SOFTWARE_ENV, 'FAKE_DAWN_ADAPTER'];
+const ENV = [webgpu.DAWN_NODE_ENV, webgpu.DAWN_OPTIONS_ENV, webgpu.ALLOW_SOFTWARE_ENV, PROBE_CACHE_ENV, 'FAKE_DAWN_ADAPTER'];
 
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-dawn-'));
@@ -41,6 +42,8 @@ beforeAll(() => {
   delete process.env[webgpu.DAWN_OPTIONS_ENV];
   delete process.env[webgpu.ALLOW_SOFTWARE_ENV];
   process.env.FAKE_DAWN_ADAPTER = 'software';
+  // FAKE_DAWN_ADAPTER changes what the stand-in answers, which the probe's cache key cannot see.
+  process.env[PROBE_CACHE_ENV] = '0';
 });
 afterAll(async () => {
   for (const k of ENV) {

@@ -10,8 +10,13 @@ import {
   formatDuration,
   formatNumber,
   formatPercent,
+  htmlPage,
+  htmlTable,
+  inlineSvg,
   lineChartSvg,
   markdownTable,
+  smoothSeries,
+  svgRow,
   pngSupport,
   pngTextRenders,
   svgToPng,
@@ -205,6 +210,130 @@ describe('lineChartSvg', () => {
     expect(() => lineChartSvg(two, { ...opts, width: 10 })).toThrow(InvalidArgumentError);
     expect(() => lineChartSvg(two, { ...opts, yMin: 1, yMax: 0 })).toThrow(/yMin/);
     expect(() => lineChartSvg(two, { ...opts, logY: true, yMin: 0 })).toThrow(/yMin: must be > 0/);
+  });
+});
+
+describe('lineChartSvg: faint raw curves, log x, subtitle, legend', () => {
+  const raw = curve(300, (i) => 2 * Math.exp(-i / 60) + 0.3 * ((i * 7919) % 13) / 13 + 0.05).map(([x, y]) => [x + 1, y] as [number, number]);
+  const series: Series[] = [
+    { name: 'mlp, every step', points: raw, faint: true, colorIndex: 1 },
+    { name: 'mlp', points: smoothSeries(raw, 10, { logY: true }), colorIndex: 1 },
+  ];
+
+  test('a faint series is drawn first, thin and translucent, in its partner\'s colour, with no legend entry', () => {
+    const svg = lineChartSvg(series, { title: 'Loss', xLabel: 'step', yLabel: 'loss', logY: true, subtitle: 'lines: fit; faint: every step' });
+    expect(xmlProblem(svg)).toBeNull();
+    const paths = [...svg.matchAll(/<path class="(line[^"]*)" data-series="(\d)"[^>]* stroke="(#[0-9A-F]{6})"([^>]*)>/g)];
+    expect(paths.map((m) => [m[1], m[2]])).toEqual([['line faint', '0'], ['line', '1']]);
+    expect(paths[0]![3]).toBe(paths[1]![3]);
+    expect(paths[0]![3]).toBe('#D55E00');
+    expect(paths[0]![4]).toContain('stroke-opacity="0.25"');
+    expect(count(svg, /<g class="legend-entry"/g)).toBe(1);
+    expect(svg).toContain('>mlp</text>');
+    expect(svg).not.toContain('>mlp, every step</text>');
+    expect(texts(svg, 'subtitle')).toEqual(['lines: fit; faint: every step']);
+  });
+
+  test('legend: false leaves the legend out and gives the plot its room', () => {
+    const svg = lineChartSvg(series, { title: 'Loss', xLabel: 'step', yLabel: 'loss', legend: false });
+    expect(count(svg, /class="legend/g)).toBe(0);
+    const frame = /<rect class="frame" x="([\d.]+)" y="[\d.]+" width="([\d.]+)"/.exec(svg)!;
+    expect(Number(frame[1]) + Number(frame[2])).toBeGreaterThan(720 - 25);
+  });
+
+  test('logX: decade ticks, points at x <= 0 dropped', () => {
+    const svg = lineChartSvg([{ name: 's', points: [[0, 1], [50, 1], [500, 2], [1_000_000, 3]] }], { title: 't', xLabel: 'samples', yLabel: 'y', logX: true });
+    const xTicks = [...svg.matchAll(/text-anchor="middle">([\d,]+)</g)].map((m) => m[1]);
+    expect(xTicks).toEqual(['10', '100', '1,000', '10,000', '100,000', '1,000,000']);
+    const d = /<path class="line"[^>]* d="([^"]*)"/.exec(svg)![1]!;
+    expect(count(d, /[ML]/g)).toBe(3);
+  });
+
+  test('rejects a bad colorIndex with the series named', () => {
+    expect(() => lineChartSvg([{ name: 'a', points: [], colorIndex: -1 }], { title: 't', xLabel: 'x', yLabel: 'y' })).toThrow(/series\[0\]\.colorIndex/);
+  });
+});
+
+describe('smoothSeries', () => {
+  test('follows a straight line exactly, ends included (no lag, no flattening)', () => {
+    const line = curve(101, (i) => 3 - 0.02 * i);
+    const out = smoothSeries(line, 10);
+    expect(out).toHaveLength(101);
+    out.forEach(([x, y], i) => {
+      expect(x).toBe(line[i]![0]);
+      expect(y).toBeCloseTo(line[i]![1], 9);
+    });
+  });
+
+  test('removes noise: the residual spread shrinks by about the square root of the window', () => {
+    // Deterministic noise of spread 0.5 around an exponential decay, on a log axis as the loss plot uses.
+    const noise = (i: number) => (((i * 2654435761) % 1000) / 1000 - 0.5) * 1;
+    const truth = (x: number) => 2 * Math.exp(-x / 3000) + 0.1;
+    const pts = curve(10000, (i) => truth(i) * 10 ** (0.2 * noise(i)));
+    const out = smoothSeries(pts, 200, { logY: true });
+    const spread = (ys: number[]) => Math.sqrt(ys.reduce((a, d) => a + d * d, 0) / ys.length);
+    const rawErr = spread(pts.map(([x, y]) => Math.log10(y / truth(x))));
+    const smoothErr = spread(out.map(([x, y]) => Math.log10(y / truth(x))));
+    expect(rawErr).toBeGreaterThan(0.05);
+    expect(smoothErr).toBeLessThan(rawErr / 8);
+  });
+
+  test('the window is in axis units: a sparse and a dense curve of the same data agree', () => {
+    const f = (x: number) => Math.sin(x / 20);
+    const dense = Array.from({ length: 1001 }, (_, i) => [i / 10, f(i / 10)] as [number, number]);
+    const sparse = Array.from({ length: 101 }, (_, i) => [i, f(i)] as [number, number]);
+    const d = smoothSeries(dense, 5);
+    const s = smoothSeries(sparse, 5);
+    for (const k of [0, 25, 50, 100]) expect(s[k]![1]).toBeCloseTo(d[k * 10]![1], 2);
+  });
+
+  test('logX measures the window in decades; drops what a log axis cannot show; checks its input', () => {
+    // 10 and 20 are 0.3 decades apart, inside each other's half-window of 0.5; 1000 is alone.
+    const out = smoothSeries([[0, 1], [1, -1], [10, 2], [20, 8], [100, NaN], [1000, 4]], 0.5, { logX: true, logY: true });
+    expect(out.map(([x]) => x)).toEqual([10, 20, 1000]);
+    expect(out[0]![1]).toBeCloseTo(2, 9);
+    expect(out[1]![1]).toBeCloseTo(8, 9);
+    expect(out[2]![1]).toBeCloseTo(4, 9);
+    // 0.2 decades around 15 hold 10 and 20 (in linear x, a window of 0.2 would hold 15 alone): the spike is fitted down.
+    const mid = smoothSeries([[10, 2], [15, 100], [20, 8]], 0.2, { logX: true, logY: true });
+    expect(mid[1]![1]).not.toBeCloseTo(100, 0);
+    expect(smoothSeries([], 1)).toEqual([]);
+    expect(() => smoothSeries([[2, 1], [1, 1]], 1)).toThrow(/points: must be in increasing x/);
+    expect(() => smoothSeries([[1, 1]], -1)).toThrow(/halfWidth/);
+  });
+});
+
+describe('svgRow and HTML', () => {
+  test('svgRow: charts side by side in one well-formed document', () => {
+    const a = lineChartSvg([{ name: 'a', points: curve(5, (i) => i) }], { title: 'A', xLabel: 'x', yLabel: 'y', width: 400, height: 300 });
+    const b = lineChartSvg([{ name: 'b', points: curve(5, (i) => i) }], { title: 'B', xLabel: 'x', yLabel: 'y', width: 500, height: 320 });
+    const row = svgRow([a, b], 'A and B');
+    expect(xmlProblem(row)).toBeNull();
+    expect(row).toContain('width="900" height="320"');
+    expect(row).toContain('<svg x="0" y="0" xmlns=');
+    expect(row).toContain('<svg x="400" y="0" xmlns=');
+    expect(count(row, /<\?xml/g)).toBe(1);
+    expect(() => svgRow([], 'x')).toThrow(/charts/);
+    expect(() => svgRow(['<svg></svg>'], 'x')).toThrow(/charts\[0\]/);
+  });
+
+  test('htmlTable: escaped cells, alignment by column, shape checked', () => {
+    const t = htmlTable(['model', 'acc'], [['<cnn>', '98.1%'], ['a&b', '9.0%']], ['l', 'r']);
+    expect(t).toContain('<th scope="col">model</th><th scope="col" style="text-align:right">acc</th>');
+    expect(t).toContain('<tr><td>&lt;cnn&gt;</td><td style="text-align:right">98.1%</td></tr>');
+    expect(t).toContain('<td>a&amp;b</td>');
+    expect(() => htmlTable(['a', 'b'], [['1']])).toThrow(/rows: row 0 has 1 cells, expected 2/);
+  });
+
+  test('inlineSvg and htmlPage', () => {
+    const svg = lineChartSvg([], { title: 't', xLabel: 'x', yLabel: 'y' });
+    expect(inlineSvg(svg).startsWith('<svg ')).toBe(true);
+    expect(() => inlineSvg('<html></html>')).toThrow(/svg: must be an SVG document/);
+    const page = htmlPage('A <b> report', '<p>hi</p>');
+    expect(page).toMatch(/^<!DOCTYPE html>\n<html lang="en">/);
+    expect(page).toContain('<title>A &lt;b&gt; report</title>');
+    // Nothing the page would fetch: no external stylesheet, script or image.
+    expect(page).not.toMatch(/<link|<script|src=|url\(/);
   });
 });
 

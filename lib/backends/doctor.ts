@@ -9,7 +9,8 @@ import { adapterName, dawnPackageVersion, softwareAllowedByEnv, webgpuBackendVer
 
 /**
  * Facts about this machine that decide which backend runs and how fast: every backend's status
- * in `auto` order, versions, CPU, GPU (WebGPU adapter, nvidia-smi, CUDA libraries), platform.
+ * in `auto` order, versions, CPU, GPU (WebGPU adapter and what Dawn printed, nvidia-smi, CUDA
+ * libraries), platform. Probes WebGPU afresh, which also refreshes the verdict `auto` caches.
  * Does not switch backends (see probeBackends).
  */
 export async function doctor(options: Pick<UseBackendOptions, 'allowSoftwareWebGPU'> = {}): Promise<DoctorReport> {
@@ -22,6 +23,7 @@ export async function doctor(options: Pick<UseBackendOptions, 'allowSoftwareWebG
     vulkanLoader: visible.has('libvulkan.so.1'),
   };
   if (webgpu.adapter) gpu.webgpuAdapter = webgpu.adapter;
+  if (webgpu.dawn) gpu.dawn = { output: webgpu.dawn.output, seconds: webgpu.dawn.seconds, date: webgpu.dawn.date };
   if (process.platform === 'linux') gpu.cudaLibraries = checkCudaLibraries(visible);
 
   const cpus = os.cpus();
@@ -123,6 +125,12 @@ export function formatDoctor(report: DoctorReport): string {
   if (p.os === 'linux') gpuRows.push(`Vulkan loader libvulkan.so.1: ${g.vulkanLoader ? 'present' : 'missing'}`);
   if (g.webgpuAdapter) gpuRows.push(...formatAdapter(g.webgpuAdapter));
   gpuRows.push(`webgpu: ${g.webgpu}`);
+  if (g.dawn) {
+    // The probe ran in a child process; this is the only place its native output is shown.
+    const n = g.dawn.output.length;
+    gpuRows.push(`Dawn printed ${n === 0 ? 'nothing' : `${n} line${n === 1 ? '' : 's'}`} while probing (child process, ${g.dawn.seconds.toFixed(1)} s)${n ? ':' : ''}`);
+    gpuRows.push(...g.dawn.output.map((l) => `  | ${l}`));
+  }
   section('gpu', gpuRows);
   section('versions', [Object.entries(report.versions).map(([k, v]) => `${k} ${v}`).join(', ')]);
   lines.push('backends, in auto order (the first available one is selected):');

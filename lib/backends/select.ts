@@ -12,7 +12,7 @@ import {
   type UseBackendOptions,
 } from './types';
 import { activateWasm, probeWasm } from './wasm';
-import { activateWebGPU, probeWebGPU, softwareAllowedByEnv, type WebGPUProbe } from './webgpu';
+import { activateWebGPU, describeDawnProbe, probeWebGPU, softwareAllowedByEnv, type ProbeWebGPUOptions, type WebGPUProbe } from './webgpu';
 
 /** The choice `useBackend` makes when given none. */
 export const DEFAULT_BACKEND_CHOICE: BackendChoice = 'auto';
@@ -31,12 +31,19 @@ async function guarded(name: BackendName, pkg: string | undefined, probe: () => 
   }
 }
 
-async function guardedWebGPU(allowSoftware: boolean): Promise<WebGPUProbe> {
+/**
+ * The WebGPU probe, which runs Dawn in a child process (or reads its cached verdict), and says in
+ * `log` what Dawn printed there, so `--verbose` shows it without Dawn writing to our stderr.
+ */
+async function guardedWebGPU(allowSoftware: boolean, cache: ProbeWebGPUOptions['cache'], log: (line: string) => void): Promise<WebGPUProbe> {
+  let probe: WebGPUProbe;
   try {
-    return await probeWebGPU({ allowSoftware });
+    probe = await probeWebGPU(cache === 'use' ? { allowSoftware } : { allowSoftware, cache });
   } catch (err) {
-    return { status: { name: 'webgpu', available: false, reason: `probe failed: ${errorMessage(err)}` } };
+    probe = { status: { name: 'webgpu', available: false, reason: `probe failed: ${errorMessage(err)}` } };
   }
+  for (const line of describeDawnProbe(probe)) log(`webgpu probe: ${line}`);
+  return probe;
 }
 
 function cpuStatus(): BackendStatus {
@@ -75,6 +82,10 @@ async function setTensorflow(): Promise<void> {
 
 async function setCpu(): Promise<void> {
   if (!(await tf.setBackend('cpu'))) throw new Error('failed to initialise: tf.setBackend returned false');
+  // tfjs-backend-cpu console.warns a banner recommending tfjs-node on its first tensor under Node.
+  // Whoever selects cpu here already has the selection line, and doctor, saying what is faster.
+  const backend = tf.backend() as { firstUse?: boolean };
+  if (backend.firstUse === true) backend.firstUse = false;
 }
 
 async function setWasm(status: BackendStatus, options: UseBackendOptions): Promise<void> {
@@ -93,13 +104,18 @@ interface Tier {
  * (tfjs-node-gpu), webgpu, tensorflow on the CPU (tfjs-node), wasm, cpu. `webgpu()` returns the
  * WebGPU probe once its tier has been probed.
  */
-function autoTiers(allowSoftware: boolean, options: UseBackendOptions = {}): { tiers: Tier[]; webgpu: () => WebGPUProbe | undefined } {
+function autoTiers(
+  allowSoftware: boolean,
+  cache: ProbeWebGPUOptions['cache'],
+  log: (line: string) => void,
+  options: UseBackendOptions = {},
+): { tiers: Tier[]; webgpu: () => WebGPUProbe | undefined } {
   let webgpu: WebGPUProbe | undefined;
   const tiers: Tier[] = [
     { probe: () => guarded('tensorflow', TFJS_NODE_GPU, probeTensorflowGpu), run: setTensorflow },
     {
       probe: async () => {
-        webgpu = await guardedWebGPU(allowSoftware);
+        webgpu = await guardedWebGPU(allowSoftware, cache, log);
         return webgpu.status;
       },
       run: () => activateWebGPU(webgpu as WebGPUProbe),
@@ -112,8 +128,8 @@ function autoTiers(allowSoftware: boolean, options: UseBackendOptions = {}): { t
 }
 
 /** Every backend's status in `auto` order, and the WebGPU probe behind its status. */
-async function probeAll(allowSoftware: boolean): Promise<{ statuses: BackendStatus[]; webgpu: WebGPUProbe }> {
-  const { tiers, webgpu } = autoTiers(allowSoftware);
+async function probeAll(allowSoftware: boolean, cache: ProbeWebGPUOptions['cache']): Promise<{ statuses: BackendStatus[]; webgpu: WebGPUProbe }> {
+  const { tiers, webgpu } = autoTiers(allowSoftware, cache, () => undefined);
   const statuses: BackendStatus[] = [];
   for (const tier of tiers) statuses.push(await tier.probe());
   return { statuses, webgpu: webgpu() as WebGPUProbe };
@@ -126,12 +142,12 @@ async function probeAll(allowSoftware: boolean): Promise<{ statuses: BackendStat
  * current. Loading it cannot be undone, so its kernels stay registered.
  */
 export async function probeBackends(options: Pick<UseBackendOptions, 'allowSoftwareWebGPU'> = {}): Promise<BackendStatus[]> {
-  return (await probeAll(options.allowSoftwareWebGPU ?? softwareAllowedByEnv())).statuses;
+  return (await probeAll(options.allowSoftwareWebGPU ?? softwareAllowedByEnv(), 'use')).statuses;
 }
 
-/** Internal to doctor: the statuses plus the WebGPU adapter facts. */
+/** Internal to doctor: the statuses plus the WebGPU adapter facts, from a fresh WebGPU probe (which refreshes the cache). */
 export async function probeForDoctor(allowSoftware: boolean): Promise<{ statuses: BackendStatus[]; webgpu: WebGPUProbe }> {
-  return probeAll(allowSoftware);
+  return probeAll(allowSoftware, 'refresh');
 }
 
 /**
@@ -150,14 +166,20 @@ export async function useBackend(choice: BackendChoice = DEFAULT_BACKEND_CHOICE,
     throw new InvalidArgumentError('backend', `must be one of ${BACKEND_CHOICES.join(', ')}; got '${String(choice)}'`);
   }
   const log = options.log ?? (() => undefined);
+  const probeLog = options.probeLog ?? (() => undefined);
   const allowSoftware = options.allowSoftwareWebGPU ?? softwareAllowedByEnv();
   if (options.wasmThreads !== undefined) checkPositiveInt('wasmThreads', options.wasmThreads);
-  return choice === 'auto' ? selectAuto(allowSoftware, log, options) : selectExplicit(choice, allowSoftware, log, options);
+  return choice === 'auto' ? selectAuto(allowSoftware, log, probeLog, options) : selectExplicit(choice, allowSoftware, log, probeLog, options);
 }
 
-async function selectAuto(allowSoftware: boolean, log: (line: string) => void, options: UseBackendOptions): Promise<BackendSelection> {
+async function selectAuto(
+  allowSoftware: boolean,
+  log: (line: string) => void,
+  probeLog: (line: string) => void,
+  options: UseBackendOptions,
+): Promise<BackendSelection> {
   const statuses: BackendStatus[] = [];
-  for (const tier of autoTiers(allowSoftware, options).tiers) {
+  for (const tier of autoTiers(allowSoftware, 'use', probeLog, options).tiers) {
     const status = await tier.probe();
     statuses.push(status);
     if (status.available) {
@@ -174,7 +196,13 @@ async function selectAuto(allowSoftware: boolean, log: (line: string) => void, o
   throw new BackendUnavailableError('auto', statuses.map((s) => `${statusLabel(s)}: ${s.reason}`).join('; '));
 }
 
-async function selectExplicit(name: BackendName, allowSoftware: boolean, log: (line: string) => void, options: UseBackendOptions): Promise<BackendSelection> {
+async function selectExplicit(
+  name: BackendName,
+  allowSoftware: boolean,
+  log: (line: string) => void,
+  probeLog: (line: string) => void,
+  options: UseBackendOptions,
+): Promise<BackendSelection> {
   let status: BackendStatus;
   let run: (s: BackendStatus) => Promise<void>;
   switch (name) {
@@ -183,7 +211,7 @@ async function selectExplicit(name: BackendName, allowSoftware: boolean, log: (l
       run = setTensorflow;
       break;
     case 'webgpu': {
-      const probe = await guardedWebGPU(allowSoftware);
+      const probe = await guardedWebGPU(allowSoftware, 'use', probeLog);
       status = probe.status;
       run = () => activateWebGPU(probe);
       break;

@@ -38,6 +38,11 @@ export interface UseBackendOptions {
   /** Receives one line per decision (skipped, selected); e.g. `(l) => process.stderr.write(l + '\n')`. @default no logging */
   log?: (line: string) => void;
   /**
+   * Receives what the WebGPU probe saw, which `log` leaves out: whether the verdict was cached or
+   * probed, and each line Dawn printed in the probe's child process. @default not shown
+   */
+  probeLog?: (line: string) => void;
+  /**
    * Whether a software (CPU-type) WebGPU adapter, such as Mesa's llvmpipe, counts as available.
    * It computes correctly but slower than wasm, so it is for testing the WebGPU path only.
    * @default process.env.MNIST_NETS_WEBGPU_ALLOW_SOFTWARE === '1'
@@ -84,6 +89,11 @@ export interface GpuFacts {
   webgpuAdapter?: WebGPUAdapterReport;
   /** The WebGPU backend's status reason (why there is no usable adapter, or which one). */
   webgpu: string;
+  /**
+   * What Dawn printed while the probe (a child process, so none of it reaches the user's stderr)
+   * asked it for adapters, line by line, and how long that took. Absent when there is no dawn.node.
+   */
+  dawn?: { output: string[]; seconds: number; date: string };
   /** GPUs listed by `nvidia-smi`, or why none could be listed. */
   nvidia: { gpus: NvidiaGpu[] } | { reason: string };
   /** Whether the Vulkan loader `libvulkan.so.1` is on the library path (Dawn needs it on Linux). */

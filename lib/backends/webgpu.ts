@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendStatus, WebGPUAdapterReport } from './types';
+import { type DawnAttempt, type DawnProbeOptions, type DawnProbeRun, type RawAdapter, probeDawn } from './dawn-probe';
 import { visibleSharedLibraries } from './native';
 import { bundleDir, resolvePackageDir, runtimeRequire } from '../runtime';
 import { errorMessage } from '../errors';
@@ -37,20 +38,14 @@ const REQUIRED_LIMITS = [
 /** Names under which CPU implementations of Vulkan, OpenGL and D3D describe themselves. */
 const SOFTWARE_NAMES = /llvmpipe|lavapipe|softpipe|swiftshader|microsoft basic render|\bwarp\b|software/i;
 
-type FeatureLevel = 'core' | 'compatibility';
+type FeatureLevel = DawnAttempt['featureLevel'];
 
 interface AdapterRequest {
   powerPreference?: 'high-performance' | 'low-power';
   featureLevel?: FeatureLevel;
 }
 
-interface DawnAdapterInfo {
-  vendor?: string;
-  architecture?: string;
-  device?: string;
-  description?: string;
-  isFallbackAdapter?: boolean;
-}
+type DawnAdapterInfo = RawAdapter['info'];
 
 interface DawnAdapter {
   info?: DawnAdapterInfo;
@@ -71,18 +66,15 @@ interface DawnModule {
 }
 
 /** One way of asking Dawn for an adapter. */
-export interface AdapterAttempt {
-  dawnOptions: string[];
-  featureLevel: FeatureLevel;
-  /** Environment the attempt needs set (when unset) before Dawn initialises its backend. */
-  env?: Record<string, string>;
-}
+export type AdapterAttempt = DawnAttempt;
 
 /** The outcome of probing WebGPU; `attempt` is how the usable adapter was found. */
 export interface WebGPUProbe {
   status: BackendStatus;
   adapter?: WebGPUAdapterReport;
   attempt?: AdapterAttempt;
+  /** The child process's run (or the cached one): outcomes and what Dawn printed. Absent when there is no dawn.node. */
+  dawn?: DawnProbeRun;
 }
 
 /** Whether software adapters are allowed by default, from MNIST_NETS_WEBGPU_ALLOW_SOFTWARE. */
@@ -191,8 +183,8 @@ function dawnInstance(module: DawnModule, attempt: AdapterAttempt): DawnGPU {
   return gpu;
 }
 
-function describeAdapter(adapter: DawnAdapter, attempt: AdapterAttempt): WebGPUAdapterReport {
-  const info = adapter.info ?? {};
+function describeAdapter(adapter: RawAdapter, attempt: AdapterAttempt): WebGPUAdapterReport {
+  const info = adapter.info;
   const limits: Record<string, number> = {};
   for (const key of KEY_LIMITS) {
     const v = adapter.limits[key];
@@ -204,7 +196,7 @@ function describeAdapter(adapter: DawnAdapter, attempt: AdapterAttempt): WebGPUA
     device: info.device ?? '',
     description: info.description ?? '',
     featureLevel: attempt.featureLevel,
-    software: isSoftwareAdapter(info, adapter.isFallbackAdapter === true),
+    software: isSoftwareAdapter(info, adapter.isFallbackAdapter),
     dawnOptions: attempt.dawnOptions,
     limits,
     features: [...adapter.features].sort(),
@@ -219,57 +211,86 @@ function noAdapterHint(): string {
   return ' (libvulkan.so.1 is present but Dawn accepted no Vulkan device; `vulkaninfo --summary` lists what the loader sees)';
 }
 
+/** Options of `probeWebGPU`. */
+export interface ProbeWebGPUOptions extends Pick<DawnProbeOptions, 'cache' | 'timeoutSeconds' | 'cacheDir'> {
+  /** @default process.env.MNIST_NETS_WEBGPU_ALLOW_SOFTWARE === '1' */
+  allowSoftware?: boolean;
+}
+
 /**
- * Looks for a WebGPU adapter without creating a device or importing tfjs-backend-webgpu.
- * Never throws: a broken dawn.node or Dawn error becomes the reason.
+ * Looks for a WebGPU adapter in a child process (Dawn's own stderr lines stay there, in
+ * `probe.dawn.output`), or takes the cached answer for this machine and environment; does not load
+ * dawn.node here, create a device or import tfjs-backend-webgpu. Never throws: a broken dawn.node,
+ * a crash or a Dawn error becomes the reason.
  */
-export async function probeWebGPU(options: { allowSoftware?: boolean } = {}): Promise<WebGPUProbe> {
+export async function probeWebGPU(options: ProbeWebGPUOptions = {}): Promise<WebGPUProbe> {
   const allowSoftware = options.allowSoftware ?? softwareAllowedByEnv();
   const base = { name: 'webgpu' as const, package: '@tensorflow/tfjs-backend-webgpu', version: webgpuBackendVersion() };
-  const loaded = loadDawn();
-  if ('reason' in loaded) {
-    const reason = loaded.reason.startsWith('failed') || loaded.reason.startsWith('not installed') ? loaded.reason : `no Dawn: ${loaded.reason}`;
+  const found = locateDawnNode();
+  if ('reason' in found) {
+    const reason = found.reason.startsWith('not installed') ? found.reason : `no Dawn: ${found.reason}`;
     return { status: { ...base, available: false, reason } };
   }
-  const dawnDetail = { dawn: `webgpu ${loaded.version ?? '(version unknown)'}` };
+  const attempts = adapterAttempts(process.platform, dawnOptionsFromEnv());
+  const run = await probeDawn(found.file, found.version, attempts, KEY_LIMITS, options);
+  const probe = interpretDawnProbe(run, attempts, allowSoftware, found.version);
+  return { ...probe, status: { ...base, ...probe.status } };
+}
+
+/** Turns what the child saw into a status: which adapter, and whether `auto` may use it. */
+function interpretDawnProbe(run: DawnProbeRun, attempts: AdapterAttempt[], allowSoftware: boolean, version: string | undefined): WebGPUProbe {
+  const status = { name: 'webgpu' as const };
+  if (run.failure) return { status: { ...status, available: false, reason: run.failure }, dawn: run };
+  const dawnDetail = { dawn: `webgpu ${version ?? '(version unknown)'}` };
   const failures: string[] = [];
   let coreMissing = false;
-  for (const attempt of adapterAttempts(process.platform, dawnOptionsFromEnv())) {
-    let adapter: DawnAdapter | null;
-    try {
-      adapter = await dawnInstance(loaded.module, attempt).requestAdapter({ powerPreference: 'high-performance', featureLevel: attempt.featureLevel });
-    } catch (err) {
-      failures.push(`${attempt.dawnOptions.join(' ') || 'default'}: ${errorMessage(err)}`);
+  for (const [i, outcome] of run.outcomes.entries()) {
+    const attempt = attempts[i]!;
+    if ('error' in outcome) {
+      failures.push(`${attempt.dawnOptions.join(' ') || 'default'}: ${outcome.error}`);
       continue;
     }
-    if (!adapter) {
+    if (!outcome.adapter) {
       if (attempt.featureLevel === 'core') coreMissing = true;
       continue;
     }
-    const report = describeAdapter(adapter, attempt);
+    const report = describeAdapter(outcome.adapter, attempt);
     const name = adapterName(report);
     const details = { ...dawnDetail, featureLevel: report.featureLevel, software: report.software, ...report.limits };
     const prefix = coreMissing ? `no adapter: requestAdapter returned null${noAdapterHint()}; the only adapter is ` : '';
     const how = report.featureLevel === 'compatibility' ? ` via ${report.dawnOptions.join(' ')} in compatibility mode` : '';
+    const found = { adapter: report, attempt, dawn: run };
     if (report.software && !allowSoftware) {
       return {
-        status: { ...base, available: false, device: name, details, reason: `${prefix}${prefix ? 'a' : 'adapter is a'} CPU (software) device: ${name}${how}; ${ALLOW_SOFTWARE_ENV}=1 allows it for testing` },
-        adapter: report,
-        attempt,
+        status: { ...status, available: false, device: name, details, reason: `${prefix}${prefix ? 'a' : 'adapter is a'} CPU (software) device: ${name}${how}; ${ALLOW_SOFTWARE_ENV}=1 allows it for testing` },
+        ...found,
       };
     }
     if (report.featureLevel === 'compatibility' && !allowSoftware) {
       return {
-        status: { ...base, available: false, device: name, details, reason: `${prefix}${name}${how}, a reduced WebGPU that tfjs-backend-webgpu does not target; ${ALLOW_SOFTWARE_ENV}=1 allows it` },
-        adapter: report,
-        attempt,
+        status: { ...status, available: false, device: name, details, reason: `${prefix}${name}${how}, a reduced WebGPU that tfjs-backend-webgpu does not target; ${ALLOW_SOFTWARE_ENV}=1 allows it` },
+        ...found,
       };
     }
     const note = report.software ? `, a CPU (software) device allowed by ${ALLOW_SOFTWARE_ENV}` : '';
-    return { status: { ...base, available: true, device: name, details, reason: `adapter: ${name}${how}${note}` }, adapter: report, attempt };
+    return { status: { ...status, available: true, device: name, details, reason: `adapter: ${name}${how}${note}` }, ...found };
   }
   const why = failures.length > 0 ? `; ${failures.join('; ')}` : '';
-  return { status: { ...base, available: false, details: dawnDetail, reason: `no adapter: requestAdapter returned null${noAdapterHint()}${why}` } };
+  return { status: { ...status, available: false, details: dawnDetail, reason: `no adapter: requestAdapter returned null${noAdapterHint()}${why}` }, dawn: run };
+}
+
+/**
+ * What the probe saw, for `doctor` and `--verbose`: where the verdict came from and every line Dawn
+ * printed while it was asked for adapters.
+ */
+export function describeDawnProbe(probe: WebGPUProbe): string[] {
+  const run = probe.dawn;
+  if (!run) return [];
+  const when = run.cachedIn
+    ? `cached verdict of ${run.date} (${run.cachedIn}; \`mnist-nets doctor\` probes again)`
+    : `probed in a child process in ${run.seconds.toFixed(1)} s`;
+  const said = run.output.length > 0 ? `; Dawn printed ${run.output.length} line${run.output.length === 1 ? '' : 's'}:` : '; Dawn printed nothing';
+  return [`${when}${said}`, ...run.output.map((l) => `  ${l}`)];
 }
 
 interface WebGPUBackendModule {

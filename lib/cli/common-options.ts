@@ -14,6 +14,7 @@ export interface DataArgs {
 export interface BackendArgs {
   backend: BackendChoice;
   threads?: number;
+  verbose: boolean;
 }
 
 export function withDataOptions<T>(y: Argv<T>): Argv<T & DataArgs> {
@@ -33,6 +34,11 @@ export function withBackendOption<T>(y: Argv<T>): Argv<T & BackendArgs> {
     .option('threads', {
       type: 'number',
       describe: 'wasm only: run its kernels on N threads (default: 2 for the cnn on 2+ cores, 1 for the MLPs, which threads slow down; docs/PERF.md)',
+    })
+    .option('verbose', {
+      type: 'boolean',
+      default: false,
+      describe: 'Say why each backend was skipped or chosen, and what Dawn printed while probing WebGPU',
     }) as never;
 }
 
@@ -58,17 +64,18 @@ export function checkFlag(flag: string, value: number | undefined, { min = 1 } =
 }
 
 /**
- * Selects the backend and says which in one line; `doctor` gives the full reasons. Without
- * `--threads`, wasm runs the threads that pay for `workload` (none given: one thread), and falls
- * back to one thread, saying why, if its threaded build cannot start.
+ * Selects the backend and says which in one line; `doctor` (or `verbose`) gives the full reasons.
+ * Without `--threads`, wasm runs the threads that pay for `workload` (none given: one thread), and
+ * falls back to one thread, saying why, if its threaded build cannot start.
  */
-export async function selectBackend(choice: BackendChoice, threads?: number, workload?: WasmWorkload): Promise<string> {
+export async function selectBackend(choice: BackendChoice, threads?: number, verbose = false, workload?: WasmWorkload): Promise<string> {
   if (threads !== undefined) {
     checkFlag('threads', threads);
     if (choice !== 'wasm') throw new InvalidArgumentError('--threads', 'applies to --backend wasm only');
   }
   const wasmThreads = threads ?? (workload ? recommendedWasmThreads(workload) : 1);
-  const selection = await useBackend(choice, { wasmThreads, wasmThreadsFallback: threads === undefined });
+  const logs = verbose ? { log: logLine, probeLog: logLine } : {};
+  const selection = await useBackend(choice, { ...logs, wasmThreads, wasmThreadsFallback: threads === undefined });
   const skipped = selection.statuses.filter((s) => !s.available).map((s) => s.name);
   const why = skipped.length ? ` (skipped: ${[...new Set(skipped)].join(', ')}; \`mnist-nets doctor\` says why)` : '';
   const details = selection.statuses[selection.statuses.length - 1]?.details ?? {};

@@ -7,7 +7,7 @@ import { infoCommand } from './commands/info';
 import { modelsCommand } from './commands/models';
 import { predictCommand } from './commands/predict';
 import { trainCommand } from './commands/train';
-import { exitCodeFor, formatError } from './output';
+import { exitCodeFor, formatError, logError } from './output';
 import { VERSION } from '../version';
 
 /** Exit code for a command line yargs itself rejects (unknown flag, bad choice, missing value). */
@@ -43,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
     await buildCli(argv).parseAsync();
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    process.stderr.write(`${formatError(err)}\n`);
+    logError(formatError(err));
     return exitCodeFor(err);
   }
 }

@@ -1,4 +1,5 @@
 import { MnistNetsError } from '../errors';
+import { endProgressLine, writeAboveProgress } from '../training/stderr-progress';
 
 /** Machine-readable output: one JSON document, alone on stdout. */
 export function printJson(value: unknown): void {
@@ -15,7 +16,14 @@ export function printText(text: string): void {
   process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
+/** A log line on stderr; on a terminal it goes above a live progress line, not into it. */
 export function logLine(line: string): void {
+  writeAboveProgress(line);
+}
+
+/** An error message on stderr, below a live progress line left as it was. */
+export function logError(line: string): void {
+  endProgressLine();
   process.stderr.write(`${line}\n`);
 }
 

@@ -6,11 +6,19 @@ import { InvalidArgumentError } from '../errors';
 import { trainingFlops } from '../models/summary';
 import { getPreset, recipeOptions } from '../recipes';
 import {
+  type Align,
+  type Series,
   confusionMatrixSvg,
+  escapeHtml,
   formatDuration,
   formatNumber,
+  htmlPage,
+  htmlTable,
+  inlineSvg,
   lineChartSvg,
   markdownTable,
+  smoothSeries,
+  svgRow,
   svgToPng,
   writeFileAtomic,
 } from '../report';
@@ -31,8 +39,11 @@ export const DEFAULT_BENCH_SECONDS = 60;
 export const BENCH_WARMUP_STEPS = 3;
 /** Evaluations per run, for the accuracy-against-time curve. @default 10 */
 export const BENCH_EVALS = 10;
-/** Test examples per intermediate evaluation (the final one uses the whole test set). @default 1000 */
-export const BENCH_EVAL_TEST_LIMIT = 1000;
+/**
+ * Half the smoothing window of the loss curves, as a fraction of the x axis's span (linear time, or
+ * decades of samples seen): 2% each side, so about 1/25 of the axis. @default 0.02
+ */
+export const LOSS_SMOOTHING_HALF_WINDOW = 0.02;
 /** Time to reach this test accuracy is reported. @default 0.9 */
 export const DEFAULT_TARGET_ACCURACY = 0.9;
 
@@ -76,6 +87,8 @@ export interface BenchModelResult {
   peakRssBytes: number;
   peakTensorBytes: number;
   confusion: number[][];
+  /** Test images each intermediate evaluation used (the recipe may limit them); the final one uses all. */
+  intermediateTestExamples: number;
   history: TrainHistory;
 }
 
@@ -88,6 +101,10 @@ export interface BenchResult {
   testExamples: number;
   seed: number;
   targetAccuracy: number;
+  /** How long each model trained: a time budget (capped by its recipe), or steps, or epochs. */
+  budget: { seconds?: number; steps?: number; epochs?: number };
+  /** Untimed steps each model ran on a throwaway copy first. */
+  warmupSteps: number;
   machine: MachineFacts;
   date: string;
   results: BenchModelResult[];
@@ -154,7 +171,11 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       sample();
       // The job's final pass over the test set is the inference measurement: no second pass.
       const inference = result.testSamples / result.testSeconds;
-      results.push(toModelResult(result, model, inference, target, plannedSteps.batchSize, peakRss, peakTensorBytes));
+      const intermediateTestExamples = Math.min(plannedSteps.evalTestLimit ?? Infinity, data.test.count);
+      results.push({
+        ...toModelResult(result, model, inference, target, plannedSteps.batchSize, peakRss, peakTensorBytes),
+        intermediateTestExamples,
+      });
     } finally {
       model.dispose();
     }
@@ -169,6 +190,8 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     testExamples: data.test.count,
     seed,
     targetAccuracy: target,
+    budget: seconds !== undefined ? { seconds } : steps !== undefined ? { steps } : { epochs },
+    warmupSteps: BENCH_WARMUP_STEPS,
     machine: machineFacts(),
     date: new Date().toISOString(),
     results,
@@ -183,7 +206,7 @@ function toModelResult(
   batchSize: number,
   peakRssBytes: number,
   peakTensorBytes: number,
-): BenchModelResult {
+): Omit<BenchModelResult, 'intermediateTestExamples'> {
   const reached = r.history.evals.find((e) => (e.testAccuracy ?? 0) >= target);
   const measuredEpoch = r.history.epochs[0];
   return {
@@ -213,12 +236,12 @@ function toModelResult(
   };
 }
 
-/** The comparison table, as markdown. */
-export function benchTable(bench: BenchResult): string {
+/** The comparison table's columns and rows, formatted, for the markdown and HTML tables. */
+export function benchTableData(bench: BenchResult): { headers: string[]; rows: string[][]; align: Align[] } {
   const mb = (b: number) => `${formatNumber(b / 2 ** 20, 1)} MiB`;
-  return markdownTable(
-    ['model', 'params', 'MFLOP/sample (fwd)', 'train samples/s', 'infer samples/s', 'epoch time', `time to ${(bench.targetAccuracy * 100).toFixed(0)}%`, 'test acc', 'test loss', 'steps', 'peak RSS', 'peak tensors'],
-    bench.results.map((r) => [
+  return {
+    headers: ['model', 'params', 'MFLOP/sample (fwd)', 'train samples/s', 'infer samples/s', 'epoch time', `time to ${(bench.targetAccuracy * 100).toFixed(0)}%`, 'test acc', 'test loss', 'steps', 'peak RSS', 'peak tensors'],
+    rows: bench.results.map((r) => [
       r.model,
       formatNumber(r.params),
       (r.flopsPerSample / 1e6).toFixed(2),
@@ -232,8 +255,14 @@ export function benchTable(bench: BenchResult): string {
       mb(r.peakRssBytes),
       mb(r.peakTensorBytes),
     ]),
-    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
-  );
+    align: ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+  };
+}
+
+/** The comparison table, as markdown. */
+export function benchTable(bench: BenchResult): string {
+  const { headers, rows, align } = benchTableData(bench);
+  return markdownTable(headers, rows, align);
 }
 
 /** One line on what was measured where, for the top of the table. */
@@ -244,12 +273,128 @@ export function benchHeadline(bench: BenchResult): string {
   );
 }
 
+/** "a", "a and b", "a, b and c". */
+function listing(items: string[]): string {
+  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+/**
+ * What the table's numbers mean, from what the runs actually did: the budget, the warm-up, and on
+ * how many test images each model's intermediate accuracy was measured.
+ */
+export function benchNotes(bench: BenchResult): string[] {
+  const b = bench.budget;
+  const length =
+    b.seconds !== undefined
+      ? `Each model trained for ${formatNumber(b.seconds)} s of training time or its recipe, whichever ended first (the steps column says how far it got).`
+      : b.steps !== undefined
+        ? `Each model trained for ${formatNumber(b.steps)} steps.`
+        : `Each model trained for ${formatNumber(b.epochs ?? 0)} epoch${b.epochs === 1 ? '' : 's'}.`;
+  const all = formatNumber(bench.testExamples);
+  const byCount = new Map<number, string[]>();
+  for (const r of bench.results) byCount.set(r.intermediateTestExamples, [...(byCount.get(r.intermediateTestExamples) ?? []), r.model]);
+  const subsets = [...byCount.entries()].filter(([n]) => n < bench.testExamples);
+  const intermediate =
+    subsets.length === 0
+      ? `Intermediate test accuracy (the curves) uses the whole test set (${all} images), as the final figure does.`
+      : `Intermediate test accuracy (the curves) uses ${listing(
+          [...byCount.entries()].map(([n, models]) => `${n < bench.testExamples ? `the first ${formatNumber(n)}` : `all ${all}`} test images for ${listing(models)}`),
+        )}; the final figures use all ${all}.`;
+  return [
+    length,
+    `Samples/s and time to accuracy count training steps only (evaluations excluded), after ${bench.warmupSteps} untimed warm-up steps.`,
+    intermediate,
+  ];
+}
+
+/** Training time at each step count, interpolated between the evaluations' (steps, training time) anchors. */
+function trainSecondsAt(r: BenchModelResult): (steps: number) => number {
+  const anchors: Array<[number, number]> = [[0, 0], ...r.history.evals.map((e) => [e.step + 1, e.trainSeconds] as [number, number]), [r.steps, r.trainSeconds]];
+  anchors.sort((a, b) => a[0] - b[0]);
+  return (steps) => {
+    let k = 1;
+    while (k < anchors.length - 1 && anchors[k]![0] < steps) k++;
+    const [s0, t0] = anchors[k - 1]!;
+    const [s1, t1] = anchors[k]!;
+    return s1 === s0 ? t1 : t0 + ((t1 - t0) * (steps - s0)) / (s1 - s0);
+  };
+}
+
+const PANEL_WIDTH = 620;
+const PANEL_HEIGHT = 420;
+
+/** Curves of every model against training time (left) and samples seen (right, log scale), side by side. */
+function timeAndSamplesPanels(
+  bench: BenchResult,
+  label: string,
+  curves: (r: BenchModelResult) => Array<{ steps: number; y: number }>,
+  options: { title: string; yLabel: string; logY?: boolean; yMin?: number; yMax?: number; smooth: boolean },
+): string {
+  const perModel = bench.results.map((r) => {
+    const time = trainSecondsAt(r);
+    const points = curves(r);
+    return {
+      r,
+      time: points.map((p) => [time(p.steps), p.y] as [number, number]),
+      samples: points.map((p) => [p.steps * r.batchSize, p.y] as [number, number]),
+    };
+  });
+  const maxTime = Math.max(0, ...perModel.flatMap((m) => m.time.map(([x]) => x)));
+  const samples = perModel.flatMap((m) => m.samples.map(([x]) => x)).filter((x) => x > 0);
+  const decades = samples.length ? Math.log10(Math.max(...samples)) - Math.log10(Math.min(...samples)) : 1;
+  const series = (axis: 'time' | 'samples'): Series[] =>
+    perModel.flatMap((m, k) => {
+      const points = m[axis];
+      if (!options.smooth) return [{ name: m.r.model, points, colorIndex: k }];
+      const halfWidth = LOSS_SMOOTHING_HALF_WINDOW * (axis === 'time' ? maxTime : decades);
+      return [
+        { name: `${m.r.model}, every step`, points, faint: true, colorIndex: k },
+        { name: m.r.model, points: smoothSeries(points, halfWidth, { logY: options.logY, logX: axis === 'samples' }), colorIndex: k },
+      ];
+    });
+  const subtitle = options.smooth
+    ? `lines: local linear fit${options.logY ? ' of log loss' : ''} over ${Math.round(LOSS_SMOOTHING_HALF_WINDOW * 200)}% of the axis; faint: every step`
+    : undefined;
+  const common = { width: PANEL_WIDTH, height: PANEL_HEIGHT, yLabel: options.yLabel, logY: options.logY, yMin: options.yMin, yMax: options.yMax, subtitle };
+  return svgRow(
+    [
+      lineChartSvg(series('time'), { ...common, title: `${options.title} against training time (${bench.backend})`, xLabel: 'training time (s), evaluations excluded', legend: false }),
+      lineChartSvg(series('samples'), { ...common, title: `${options.title} against samples seen (${bench.backend})`, xLabel: 'training samples seen (log scale)', logX: true }),
+    ],
+    label,
+  );
+}
+
+/** The recipes' own training losses, smoothed (raw faint), against training time and samples seen. */
+export function benchLossSvg(bench: BenchResult): string {
+  return timeAndSamplesPanels(bench, `Training loss of ${bench.results.map((r) => r.model).join(', ')}`, (r) => r.history.loss.map((y, i) => ({ steps: i + 1, y })), {
+    title: 'Training loss',
+    // Log scale: the CNN starts near 10 and the recipes' losses end two orders of magnitude lower.
+    yLabel: "loss (recipe's own loss, log scale)",
+    logY: true,
+    smooth: true,
+  });
+}
+
+/** Test accuracy at each evaluation against training time and samples seen. */
+export function benchAccuracySvg(bench: BenchResult): string {
+  return timeAndSamplesPanels(
+    bench,
+    `Test accuracy of ${bench.results.map((r) => r.model).join(', ')}`,
+    (r) => r.history.evals.filter((e) => e.testAccuracy !== undefined).map((e) => ({ steps: e.step + 1, y: e.testAccuracy as number })),
+    { title: 'Test accuracy', yLabel: 'test accuracy', yMin: 0, yMax: 1, smooth: false },
+  );
+}
+
 export interface WrittenReport {
   dir: string;
   files: string[];
 }
 
-/** Writes report.md, results.json and the plots (SVG, and PNG where resvg is installed) into `dir`. */
+/**
+ * Writes report.md, report.html (one self-contained page: table, inline plots, machine, backend,
+ * command), results.json and the plots (SVG, and PNG where resvg is installed) into `dir`.
+ */
 export async function writeBenchReport(bench: BenchResult, dir: string, command?: string): Promise<WrittenReport> {
   await fsp.mkdir(dir, { recursive: true });
   const files: string[] = [];
@@ -257,54 +402,68 @@ export async function writeBenchReport(bench: BenchResult, dir: string, command?
     await writeFileAtomic(path.join(dir, name), data);
     files.push(name);
   };
-  const plot = async (name: string, svg: string) => {
-    await write(`${name}.svg`, svg);
-    const png = await svgToPng(svg);
-    if (png) await write(`${name}.png`, png);
-  };
-
-  await plot(
-    'loss',
-    lineChartSvg(
-      bench.results.map((r) => ({ name: r.model, points: r.history.loss.map((l, i) => [i + 1, l] as [number, number]) })),
-      // Log scale: the CNN starts near 10 and the recipes' losses end two orders of magnitude lower.
-      { title: `Training loss per iteration (${bench.backend})`, xLabel: 'iteration', yLabel: 'loss (recipe\'s own loss, log scale)', logY: true },
-    ),
-  );
-  await plot(
-    'accuracy',
-    lineChartSvg(
-      bench.results.map((r) => ({
-        name: r.model,
-        points: r.history.evals.map((e) => [e.trainSeconds, e.testAccuracy ?? NaN] as [number, number]),
-      })),
-      { title: `Test accuracy against training time (${bench.backend})`, xLabel: 'training time (s)', yLabel: 'test accuracy', yMin: 0, yMax: 1 },
-    ),
-  );
-  for (const r of bench.results) {
-    await plot(
-      `confusion-${r.model}`,
-      confusionMatrixSvg(r.confusion, { title: `${r.model}: confusion matrix on ${bench.dataset} test` }),
-    );
+  const charts: Array<{ name: string; svg: string; caption: string; small?: boolean }> = [
+    { name: 'loss', svg: benchLossSvg(bench), caption: 'Training loss against training time and against samples seen' },
+    { name: 'accuracy', svg: benchAccuracySvg(bench), caption: 'Test accuracy against training time and against samples seen' },
+    ...bench.results.map((r) => ({
+      name: `confusion-${r.model}`,
+      svg: confusionMatrixSvg(r.confusion, { title: `${r.model}: confusion matrix on ${bench.dataset} test` }),
+      caption: `${r.model}: confusion matrix on the ${bench.dataset} test set (rows: true digit, columns: predicted)`,
+      small: true,
+    })),
+  ];
+  for (const c of charts) {
+    await write(`${c.name}.svg`, c.svg);
+    const png = await svgToPng(c.svg);
+    if (png) await write(`${c.name}.png`, png);
   }
   await write('results.json', JSON.stringify(bench, null, 2));
+  const title = `MLP versus CNN: ${bench.results.map((r) => r.model).join(', ')}`;
   const images = files.filter((f) => f.endsWith('.png'));
   const shown = images.length ? images : files.filter((f) => f.endsWith('.svg'));
   const md = [
-    `# MLP versus CNN: ${bench.results.map((r) => r.model).join(', ')}`,
+    `# ${title}`,
     '',
     benchHeadline(bench),
     '',
     benchTable(bench),
     '',
-    `Measured ${bench.date}. Each model trained for the budget or its recipe, whichever ended first (the steps column says how far it got).`,
-    `Samples/s and time to accuracy count training steps only (evaluations excluded), after ${BENCH_WARMUP_STEPS} warm-up steps;`,
-    `intermediate test accuracy uses the first ${BENCH_EVAL_TEST_LIMIT} test images, the final figure the whole test set.`,
+    `Measured ${bench.date}. ${benchNotes(bench).join('\n')}`,
     ...(command ? ['', 'Reproduce with:', '', '```', command, '```'] : []),
     '',
     ...shown.map((f) => `![${f}](${f})`),
     '',
   ].join('\n');
   await write('report.md', md);
+  await write('report.html', benchReportHtml(bench, charts, command));
   return { dir, files };
+}
+
+/** report.html: everything in one file, the plots inline as SVG, so it opens offline. */
+export function benchReportHtml(bench: BenchResult, charts: Array<{ svg: string; caption: string; small?: boolean }>, command?: string): string {
+  const { headers, rows, align } = benchTableData(bench);
+  const figure = (c: { svg: string; caption: string }) => `<figure>\n${inlineSvg(c.svg)}\n<figcaption>${escapeHtml(c.caption)}</figcaption>\n</figure>`;
+  const m = bench.machine;
+  const facts: Array<[string, string]> = [
+    ['backend', `${bench.backend}${bench.device ? ` on ${bench.device}` : ''}`],
+    ['machine', `${m.cpu}, ${m.cores} cores, ${formatNumber(m.memoryBytes / 2 ** 30, 1)} GiB, ${m.platform}`],
+    ['software', `Node ${m.node}, TensorFlow.js ${m.tfjs}`],
+    ['data', `${bench.dataset}: ${bench.dataSource}; ${formatNumber(bench.trainExamples)} train / ${formatNumber(bench.testExamples)} test images`],
+    ['seed', String(bench.seed)],
+    ['measured', bench.date],
+  ];
+  const title = `MLP versus CNN: ${bench.results.map((r) => r.model).join(', ')}`;
+  const body = [
+    `<h1>${escapeHtml(title)}</h1>`,
+    `<p>${escapeHtml(benchHeadline(bench))}</p>`,
+    `<div class="scroll">${htmlTable(headers, rows, align)}</div>`,
+    ...benchNotes(bench).map((n) => `<p>${escapeHtml(n)}</p>`),
+    '<h2>Where and how</h2>',
+    `<dl>${facts.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>`,
+    ...(command ? ['<p>Reproduce with:</p>', `<pre><code>${escapeHtml(command)}</code></pre>`] : []),
+    '<h2>Plots</h2>',
+    ...charts.filter((c) => !c.small).map(figure),
+    `<div class="row">${charts.filter((c) => c.small).map(figure).join('\n')}</div>`,
+  ].join('\n');
+  return htmlPage(title, body);
 }

@@ -11,8 +11,11 @@ export { barChartSvg, DEFAULT_BAR_CHART_WIDTH, DEFAULT_BAR_ROW_HEIGHT } from './
 export type { Bar, BarChartOptions } from './barChart';
 export { svgToPng, pngSupport, pngTextRenders, DEFAULT_PNG_BACKGROUND, DEFAULT_PNG_FONT_FAMILY } from './png';
 export type { SvgToPngOptions } from './png';
-export { markdownTable } from './markdown';
+export { markdownTable, tableAligns } from './markdown';
+export { htmlTable, htmlPage, inlineSvg, escapeHtml } from './html';
 export type { Align } from './markdown';
 export { formatNumber, formatPercent, formatDuration, DEFAULT_FRACTION_DIGITS, DEFAULT_PERCENT_DIGITS } from './format';
 export { writeFileAtomic } from '../atomic-write';
-export { escapeXml, PALETTE, FONT_FAMILY } from './svg';
+export { escapeXml, svgRow, PALETTE, FONT_FAMILY } from './svg';
+export { smoothSeries } from './smooth';
+export type { SmoothOptions } from './smooth';

@@ -10,6 +10,13 @@ import {
 export interface Series {
   name: string;
   points: Array<[number, number]>;
+  /**
+   * Drawn thin and translucent under the other curves, without markers or a legend entry: the raw
+   * data behind a smoothed curve of the same colour. @default false
+   */
+  faint?: boolean;
+  /** Which palette colour (and dash and marker) to use, so a faint curve matches its smoothed one. @default the series' index */
+  colorIndex?: number;
 }
 
 export interface LineChartOptions {
@@ -22,6 +29,12 @@ export interface LineChartOptions {
   height?: number;
   /** Logarithmic y axis; points with y <= 0 are left out. @default false */
   logY?: boolean;
+  /** Logarithmic x axis; points with x <= 0 are left out. @default false */
+  logX?: boolean;
+  /** A line under the title, e.g. how the curves were smoothed. */
+  subtitle?: string;
+  /** Draw the legend (right of the plot). @default true */
+  legend?: boolean;
   /** Lower end of the y axis, kept exactly (e.g. 0 for accuracy). Default: the data, widened to a tick. */
   yMin?: number;
   /** Upper end of the y axis, kept exactly (e.g. 1 for accuracy). Default: the data, widened to a tick. */
@@ -38,6 +51,9 @@ export const MAX_POINTS_PER_SERIES = 2000;
 export const MARKER_MAX_POINTS = 40;
 
 const TITLE_SIZE = 16;
+const SUBTITLE_SIZE = 12;
+/** Opacity of faint (raw) curves: visible as a band of noise without hiding the smoothed line. */
+const FAINT_OPACITY = 0.25;
 const LABEL_SIZE = 13;
 const TICK_SIZE = 11;
 const LEGEND_SIZE = 12;
@@ -76,13 +92,13 @@ export function downsampleMinMax(points: Array<[number, number]>, maxPoints: num
   return out;
 }
 
-/** Runs of drawable points between undrawable ones (NaN, infinities, y <= 0 on a log axis). */
-function segments(points: Array<[number, number]>, logY: boolean): Array<Array<[number, number]>> {
+/** Runs of drawable points between undrawable ones (NaN, infinities, values <= 0 on a log axis). */
+function segments(points: Array<[number, number]>, logY: boolean, logX = false): Array<Array<[number, number]>> {
   const out: Array<Array<[number, number]>> = [];
   let run: Array<[number, number]> = [];
   for (const p of points) {
     const [x, y] = p;
-    if (Number.isFinite(x) && Number.isFinite(y) && (!logY || y > 0)) run.push(p);
+    if (Number.isFinite(x) && Number.isFinite(y) && (!logY || y > 0) && (!logX || x > 0)) run.push(p);
     else if (run.length > 0) {
       out.push(run);
       run = [];
@@ -134,6 +150,7 @@ export function lineChartSvg(series: Series[], options: LineChartOptions): strin
   checkSize('width', width, 240);
   checkSize('height', height, 160);
   const logY = options.logY ?? false;
+  const logX = options.logX ?? false;
   checkOptionalBound('yMin', options.yMin, logY);
   checkOptionalBound('yMax', options.yMax, logY);
   if (options.yMin !== undefined && options.yMax !== undefined && options.yMin >= options.yMax) {
@@ -143,9 +160,16 @@ export function lineChartSvg(series: Series[], options: LineChartOptions): strin
     if (typeof s?.name !== 'string' || !Array.isArray(s.points)) {
       throw new InvalidArgumentError(`series[${i}]`, 'must be { name: string, points: [x, y][] }');
     }
+    if (s.colorIndex !== undefined && !(Number.isInteger(s.colorIndex) && s.colorIndex >= 0)) {
+      throw new InvalidArgumentError(`series[${i}].colorIndex`, `must be an integer >= 0, got ${s.colorIndex}`);
+    }
   });
+  const style = (i: number) => series[i]!.colorIndex ?? i;
+  const colorOf = (i: number) => PALETTE[style(i) % PALETTE.length]!;
+  const dashOf = (i: number) => DASHES[Math.floor(style(i) / PALETTE.length) % DASHES.length]!;
+  const legendSeries = options.legend === false ? [] : series.map((s, i) => ({ s, i })).filter(({ s }) => !s.faint);
 
-  const drawn = series.map((s) => reduce(segments(s.points, logY)));
+  const drawn = series.map((s) => reduce(segments(s.points, logY, logX)));
   let xMin = Infinity, xMax = -Infinity, yLo = Infinity, yHi = -Infinity;
   for (const segs of drawn) {
     for (const seg of segs) {
@@ -159,12 +183,12 @@ export function lineChartSvg(series: Series[], options: LineChartOptions): strin
   }
   const hasData = xMin <= xMax;
   if (!hasData) {
-    xMin = 0;
-    xMax = 1;
+    xMin = logX ? 1 : 0;
+    xMax = logX ? 10 : 1;
     yLo = logY ? 0.1 : 0;
     yHi = 1;
   }
-  const xAxis = linearAxis(xMin, xMax);
+  const xAxis = logX ? logAxis(xMin, xMax) : linearAxis(xMin, xMax);
   // A little headroom on free linear bounds so extreme points and their markers are not cut in half
   // by the frame; never across zero, since a loss or accuracy axis that dips below 0 misleads.
   if (!logY && hasData && yHi > yLo) {
@@ -181,11 +205,11 @@ export function lineChartSvg(series: Series[], options: LineChartOptions): strin
   // Layout: everything is sized from estimated text widths so long labels push the plot, not overlap.
   const yTickWidth = Math.max(...yAxis.ticks.map((t) => textWidth(yAxis.format(t), TICK_SIZE)), 0);
   const legendMaxWidth = Math.min(width * 0.32, 240);
-  const legendNames = series.map((s) => truncateText(s.name, LEGEND_SIZE, legendMaxWidth - LEGEND_SWATCH - 8));
-  const legendWidth = series.length > 0 ? Math.max(...legendNames.map((n) => textWidth(n, LEGEND_SIZE))) + LEGEND_SWATCH + 8 : 0;
+  const legendNames = legendSeries.map(({ s }) => truncateText(s.name, LEGEND_SIZE, legendMaxWidth - LEGEND_SWATCH - 8));
+  const legendWidth = legendSeries.length > 0 ? Math.max(...legendNames.map((n) => textWidth(n, LEGEND_SIZE))) + LEGEND_SWATCH + 8 : 0;
   const left = 14 + LABEL_SIZE + 10 + yTickWidth + 8;
-  const right = series.length > 0 ? legendWidth + 28 : 20;
-  const top = 20 + TITLE_SIZE + 14;
+  const right = legendSeries.length > 0 ? legendWidth + 28 : 20;
+  const top = 20 + TITLE_SIZE + 14 + (options.subtitle ? SUBTITLE_SIZE + 6 : 0);
   const bottom = 8 + TICK_SIZE + 10 + LABEL_SIZE + 12;
   const plotW = width - left - right;
   const plotH = height - top - bottom;
@@ -199,6 +223,9 @@ export function lineChartSvg(series: Series[], options: LineChartOptions): strin
   const parts: string[] = [svgOpen(width, height, options.title)];
   parts.push(`<defs><clipPath id="${clipId}"><rect x="${num(left)}" y="${num(top)}" width="${num(plotW)}" height="${num(plotH)}"/></clipPath></defs>`);
   parts.push(text(width / 2, 20 + TITLE_SIZE - 2, options.title, `class="title" font-size="${TITLE_SIZE}" font-weight="bold" text-anchor="middle" fill="#222"`));
+  if (options.subtitle) {
+    parts.push(text(width / 2, 20 + TITLE_SIZE + 6 + SUBTITLE_SIZE - 2, options.subtitle, `class="subtitle" font-size="${SUBTITLE_SIZE}" text-anchor="middle" fill="#555"`));
+  }
 
   // Grid and ticks.
   parts.push('<g class="grid" stroke="#e3e3e3" stroke-width="1">');
@@ -215,41 +242,45 @@ export function lineChartSvg(series: Series[], options: LineChartOptions): strin
   const yLabelY = top + plotH / 2;
   parts.push(text(yLabelX, yLabelY, options.yLabel, `class="y-label" font-size="${LABEL_SIZE}" text-anchor="middle" fill="#222" transform="rotate(-90 ${num(yLabelX)} ${num(yLabelY)})"`));
 
-  // Curves.
+  // Curves: faint (raw) ones first, so the smoothed ones are drawn over them.
   parts.push(`<g class="series" clip-path="url(#${clipId})" fill="none" stroke-width="1.8" stroke-linejoin="round" stroke-linecap="round">`);
-  drawn.forEach((segs, i) => {
-    if (segs.length === 0) return;
-    const color = PALETTE[i % PALETTE.length]!;
-    const dash = DASHES[Math.floor(i / PALETTE.length) % DASHES.length]!;
+  const paintOrder = [...drawn.keys()].sort((a, b) => Number(Boolean(series[b]!.faint)) - Number(Boolean(series[a]!.faint)));
+  for (const i of paintOrder) {
+    const segs = drawn[i]!;
+    if (segs.length === 0) continue;
+    const faint = Boolean(series[i]!.faint);
+    const color = colorOf(i);
+    const dash = dashOf(i);
     const d = segs.map((seg) => seg.map(([x, y], k) => `${k === 0 ? 'M' : 'L'}${num(px(x))} ${num(py(y))}`).join('')).join('');
-    parts.push(`<path class="line" data-series="${i}" d="${d}" stroke="${color}"${dash ? ` stroke-dasharray="${dash}"` : ''}><title>${escapeXml(series[i]!.name)}</title></path>`);
-    const count = segs.reduce((s, r) => s + r.length, 0);
-    if (count <= MARKER_MAX_POINTS) {
+    const look = faint ? ` stroke-width="1" stroke-opacity="${FAINT_OPACITY}"` : dash ? ` stroke-dasharray="${dash}"` : '';
+    parts.push(`<path class="line${faint ? ' faint' : ''}" data-series="${i}" d="${d}" stroke="${color}"${look}><title>${escapeXml(series[i]!.name)}</title></path>`);
+    const count = segs.reduce((n, r) => n + r.length, 0);
+    if (!faint && count <= MARKER_MAX_POINTS) {
       parts.push(`<g class="markers" data-series="${i}" stroke="none">`);
-      for (const seg of segs) for (const [x, y] of seg) parts.push(marker(i, px(x), py(y), color));
+      for (const seg of segs) for (const [x, y] of seg) parts.push(marker(style(i), px(x), py(y), color));
       parts.push('</g>');
     }
-  });
+  }
   parts.push('</g>');
   if (!hasData) {
     parts.push(text(left + plotW / 2, top + plotH / 2, 'no data', `class="no-data" font-size="${LABEL_SIZE}" text-anchor="middle" fill="#888"`));
   }
 
-  // Legend, right of the plot, top-aligned with it.
-  if (series.length > 0) {
+  // Legend, right of the plot, top-aligned with it; faint curves share their smoothed curve's entry.
+  if (legendSeries.length > 0) {
     const lx = left + plotW + 16;
     parts.push(`<g class="legend" font-size="${LEGEND_SIZE}" fill="#222">`);
     // Rows tighten rather than run past the bottom of the plot when there are many series.
-    const row = Math.max(LEGEND_SIZE + 1, Math.min(LEGEND_ROW, (plotH - 6) / series.length));
-    series.forEach((s, i) => {
-      const color = PALETTE[i % PALETTE.length]!;
-      const dash = DASHES[Math.floor(i / PALETTE.length) % DASHES.length]!;
-      const y = top + 6 + i * row;
+    const row = Math.max(LEGEND_SIZE + 1, Math.min(LEGEND_ROW, (plotH - 6) / legendSeries.length));
+    legendSeries.forEach(({ s, i }, k) => {
+      const color = colorOf(i);
+      const dash = dashOf(i);
+      const y = top + 6 + k * row;
       parts.push(`<g class="legend-entry" data-series="${i}">`);
       parts.push(`<line x1="${num(lx)}" y1="${num(y + 6)}" x2="${num(lx + LEGEND_SWATCH - 4)}" y2="${num(y + 6)}" stroke="${color}" stroke-width="2.2"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`);
-      if (drawn[i]!.reduce((n, r) => n + r.length, 0) <= MARKER_MAX_POINTS) parts.push(marker(i, lx + (LEGEND_SWATCH - 4) / 2, y + 6, color));
-      parts.push(text(lx + LEGEND_SWATCH + 2, y + 6 + LEGEND_SIZE * 0.35, legendNames[i]!));
-      if (legendNames[i] !== s.name) parts.push(`<title>${escapeXml(s.name)}</title>`);
+      if (drawn[i]!.reduce((n, r) => n + r.length, 0) <= MARKER_MAX_POINTS) parts.push(marker(style(i), lx + (LEGEND_SWATCH - 4) / 2, y + 6, color));
+      parts.push(text(lx + LEGEND_SWATCH + 2, y + 6 + LEGEND_SIZE * 0.35, legendNames[k]!));
+      if (legendNames[k] !== s.name) parts.push(`<title>${escapeXml(s.name)}</title>`);
       parts.push('</g>');
     });
     parts.push('</g>');

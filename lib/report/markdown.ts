@@ -34,6 +34,26 @@ function pad(s: string, w: number, align: Align): string {
  * ```
  */
 export function markdownTable(headers: string[], rows: Array<Array<string | number>>, align?: Align[]): string {
+  const aligns = tableAligns(headers, rows, align);
+  const head = headers.map(cell);
+  const body = rows.map((r) => r.map(cell));
+  // Three dashes plus the alignment colons is the narrowest separator every renderer accepts.
+  const widths = head.map((h, c) => Math.max(width(h), ...body.map((r) => width(r[c] ?? '')), aligns[c] === 'c' ? 5 : 4));
+  const line = (cells: string[]): string => `| ${cells.map((s, c) => pad(s, widths[c]!, aligns[c]!)).join(' | ')} |`;
+  const rule = widths.map((w, c) => {
+    const a = aligns[c]!;
+    if (a === 'r') return '-'.repeat(w - 1) + ':';
+    if (a === 'c') return ':' + '-'.repeat(w - 2) + ':';
+    return ':' + '-'.repeat(w - 1);
+  });
+  return [line(head), `| ${rule.join(' | ')} |`, ...body.map(line)].join('\n');
+}
+
+/**
+ * Checks a table's shape and returns each column's alignment: `align` when given, else right for
+ * columns whose cells are all numbers and left for the rest. Shared by the markdown and HTML tables.
+ */
+export function tableAligns(headers: string[], rows: Array<Array<string | number>>, align?: Align[]): Align[] {
   if (headers.length === 0) throw new InvalidArgumentError('headers', 'must name at least one column');
   rows.forEach((row, i) => {
     if (row.length !== headers.length) {
@@ -48,18 +68,5 @@ export function markdownTable(headers: string[], rows: Array<Array<string | numb
       if (a !== 'l' && a !== 'r' && a !== 'c') throw new InvalidArgumentError('align', `entry ${i} is '${a}', expected 'l', 'r' or 'c'`);
     });
   }
-  const aligns: Align[] =
-    align ?? headers.map((_, c) => (rows.length > 0 && rows.every((r) => typeof r[c] === 'number') ? 'r' : 'l'));
-  const head = headers.map(cell);
-  const body = rows.map((r) => r.map(cell));
-  // Three dashes plus the alignment colons is the narrowest separator every renderer accepts.
-  const widths = head.map((h, c) => Math.max(width(h), ...body.map((r) => width(r[c] ?? '')), aligns[c] === 'c' ? 5 : 4));
-  const line = (cells: string[]): string => `| ${cells.map((s, c) => pad(s, widths[c]!, aligns[c]!)).join(' | ')} |`;
-  const rule = widths.map((w, c) => {
-    const a = aligns[c]!;
-    if (a === 'r') return '-'.repeat(w - 1) + ':';
-    if (a === 'c') return ':' + '-'.repeat(w - 2) + ':';
-    return ':' + '-'.repeat(w - 1);
-  });
-  return [line(head), `| ${rule.join(' | ')} |`, ...body.map(line)].join('\n');
+  return align ?? headers.map((_, c) => (rows.length > 0 && rows.every((r) => typeof r[c] === 'number') ? 'r' : 'l'));
 }

@@ -198,3 +198,28 @@ export function formatTick(value: number, decimals: number): string {
   const [int = '0', frac] = fixed.split('.');
   return (value < 0 ? '-' : '') + int.replace(/\B(?=(\d{3})+(?!\d))/g, ',') + (frac ? '.' + frac : '');
 }
+
+/**
+ * Standalone SVG charts side by side in one document (nested `<svg>` elements keep each chart's
+ * own coordinates), e.g. one curve against two x axes. Each chart's size is read from its root.
+ */
+export function svgRow(charts: string[], label: string): string {
+  if (charts.length === 0) throw new InvalidArgumentError('charts', 'must hold at least one SVG');
+  const sized = charts.map((svg, i) => {
+    const root = /<svg\b[^>]*>/.exec(svg)?.[0] ?? '';
+    const width = Number(/\swidth="([\d.]+)"/.exec(root)?.[1]);
+    const height = Number(/\sheight="([\d.]+)"/.exec(root)?.[1]);
+    if (!(width > 0 && height > 0)) throw new InvalidArgumentError(`charts[${i}]`, 'must be an SVG document with width and height on its root');
+    return { body: svg.replace(/^<\?xml[^>]*\?>\s*/, ''), width, height };
+  });
+  const width = sized.reduce((w, c) => w + c.width, 0);
+  const height = Math.max(...sized.map((c) => c.height));
+  const parts = [svgOpen(width, height, label)];
+  let x = 0;
+  for (const c of sized) {
+    parts.push(c.body.replace(/^<svg\b/, `<svg x="${num(x)}" y="0"`));
+    x += c.width;
+  }
+  parts.push('</svg>\n');
+  return parts.join('\n');
+}

@@ -8,7 +8,7 @@ import { evaluate } from './evaluate';
 import { GradientMethod, TrainingStep, createTrainingStep } from './dense-step';
 import { DEFAULT_TARGETS, LOSS_NAMES, LossName, TargetValues } from './losses';
 import { OptimizerConfig, TrainableVariable, UpdateRule, createUpdateRule, learningRateAt } from './optimizers';
-import { ProgressSink, silentProgress } from './progress';
+import { ProgressSink, ProgressState, silentProgress } from './progress';
 import { BatchSampler, SAMPLINGS, Sampling, SamplerState } from './sampler';
 
 /** Steps between reading the queued losses back from the device (one host sync per window). @default 50 */
@@ -239,6 +239,7 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
       trainSeconds: trainMillis / 1000,
       epochLossStart,
     });
+    let shown: ProgressState | undefined;
 
     const flushLosses = async (): Promise<void> => {
       if (pending.length === 0) return;
@@ -276,8 +277,11 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
         testLoss: testEval?.loss,
       };
       history.evals.push(entry);
+      // The live progress line shows the latest accuracy, the final evaluation's included.
+      const accuracy = testEval ? { value: testEval.accuracy, split: 'test' as const } : { value: trainEval.accuracy, split: 'train' as const };
+      if (shown) progress.update((shown = { ...shown, accuracy }));
       const testPart = testEval ? `, test acc ${(testEval.accuracy * 100).toFixed(2)}%` : '';
-      progress.log(`step ${atStep}: train acc ${(trainEval.accuracy * 100).toFixed(2)}%${testPart}`);
+      progress.log(`step ${atStep}: train acc ${(trainEval.accuracy * 100).toFixed(2)}%${testPart}`, 'eval');
       await o.onEval?.(entry);
     };
 
@@ -302,7 +306,7 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
       trainMillis += performance.now() - t0;
       const outOfTime = trainMillis >= budgetMillis;
       const epoch = Math.floor(step / sampler.stepsPerEpoch) + 1;
-      progress.update({
+      progress.update((shown = {
         epoch,
         epochs: totalEpochs,
         step: done,
@@ -313,7 +317,8 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
         etaSeconds: Number.isFinite(totalSteps)
           ? Math.min((trainMillis / done) * (totalSteps - done), budgetMillis - trainMillis) / 1000
           : (budgetMillis - trainMillis) / 1000,
-      });
+        accuracy: shown?.accuracy,
+      }));
       await o.onBatchEnd?.({ step, epoch, loss: syncedLoss });
       const timedEval = trainMillis >= nextTimedEval;
       if (timedEval) nextTimedEval = (Math.floor(trainMillis / evalEveryMillis) + 1) * evalEveryMillis;
@@ -333,6 +338,7 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
         history.epochs.push(entry);
         progress.log(
           `epoch ${epoch}${Number.isFinite(totalEpochs) ? `/${totalEpochs}` : ''} done: mean loss ${entry.meanLoss.toFixed(4)}, ${entry.seconds.toFixed(1)} s elapsed`,
+          'epoch',
         );
         await o.onEpochEnd?.(entry);
         // The last one is the final checkpoint below.

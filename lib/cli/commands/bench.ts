@@ -50,7 +50,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
         throw new InvalidArgumentError('--models', `unknown preset '${m}'`);
       }
     });
-    const backend = await selectBackend(args.backend, args.threads);
+    const backend = await selectBackend(args.backend, args.threads, args.verbose);
     const bench = await runBench({
       models,
       steps: args.steps,
@@ -62,7 +62,8 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       seed: args.seed,
       targetAccuracy: target,
       backend,
-      progress: stderrProgress(),
+      // --json output is read by scripts, whose stderr is usually a log: lines, not a live line.
+      progress: stderrProgress({ live: args.json ? false : undefined }),
       log: logLine,
     });
     if (args.out) {

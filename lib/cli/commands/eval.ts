@@ -15,7 +15,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
   builder: (y) => withRunOptions(y.option('model-dir', { type: 'string', demandOption: true, describe: 'Directory written by `train --save`' })) as never,
   handler: async (args) => {
     checkFlag('limit', args.limit);
-    const backend = await selectBackend(args.backend, args.threads);
+    const backend = await selectBackend(args.backend, args.threads, args.verbose);
     const { model, metadata } = await loadModel(args['model-dir']);
     try {
       const data = await loadDataset((metadata.dataset as never) ?? args.dataset, {

@@ -22,7 +22,7 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
       ),
     ) as never,
   handler: async (args) => {
-    await selectBackend(args.backend, args.threads);
+    await selectBackend(args.backend, args.threads, args.verbose);
     const { model, metadata } = await loadModel(args['model-dir']);
     try {
       const out: Array<{ file: string; index: number; digit: number; scores: number[] }> = [];

@@ -60,7 +60,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     if (args.seed !== undefined) checkSeed('--seed', args.seed);
     if (args.lr !== undefined) checkPositiveNumber('--lr', args.lr);
     if (args.resume && !args.save) throw new InvalidArgumentError('--resume', 'needs --save DIR, the folder of the checkpoint to continue');
-    const backend = await selectBackend(args.backend, args.threads, getPreset(args.model).family === 'cnn' ? 'conv' : 'dense');
+    const backend = await selectBackend(args.backend, args.threads, args.verbose, getPreset(args.model).family === 'cnn' ? 'conv' : 'dense');
 
     // Ctrl-C stops after the step in flight; the job then saves the last completed state.
     const controller = new AbortController();
@@ -86,7 +86,8 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         logInterval: args['log-interval'],
         saveDir: args.save,
         backend,
-        progress: stderrProgress(),
+        // --json output is read by scripts, whose stderr is usually a log: lines, not a live line.
+        progress: stderrProgress({ live: args.json ? false : undefined }),
         signal: controller.signal,
       }).catch((err: unknown) => {
         if (err instanceof InvalidArgumentError && FLAG_OF[err.argument]) {

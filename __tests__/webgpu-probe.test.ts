@@ -1,0 +1,252 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { DAWN_PROBE_CACHE_FILE, probeDawn, type DawnAttempt } from '../lib/backends/dawn-probe';
+import { visibleSharedLibraries } from '../lib/backends/native';
+import { KEY_LIMITS, probeWebGPU } from '../lib/backends/webgpu';
+import { MNIST_DIR } from './helpers/mnist';
+
+/** The built CLI, as `npx mnist-nets` runs it (npm test builds first). */
+const CLI = path.resolve(__dirname, '../dist/lib/cli/main.js');
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'mnist-nets-probe-'));
+
+/** What Dawn prints from native code on a machine without Vulkan; any of these on our stderr is noise. */
+const DAWN_NOISE = /Couldn't load Vulkan|artificially reduced|BackendVk\.cpp|^Warning: /m;
+
+/**
+ * A stand-in dawn.node: a CommonJS file (require() takes it as readily as an addon) that writes to
+ * file descriptor 2 directly, as native code does, counts its loads, and answers as FAKE_DAWN_MODE says.
+ */
+const FAKE_DAWN = `
+const fs = require('fs');
+if (process.env.FAKE_DAWN_COUNT) fs.appendFileSync(process.env.FAKE_DAWN_COUNT, 'x');
+fs.writeSync(2, 'Warning: fake native noise from Dawn\\n\\n');
+const mode = process.env.FAKE_DAWN_MODE || 'software';
+if (mode === 'throw') throw new Error('undefined symbol: wgpuFake');
+const software = {
+  info: { vendor: 'mesa', architecture: '', device: 'llvmpipe (LLVM 15.0.6, 256 bits)', description: 'Mesa 22.3.6' },
+  isFallbackAdapter: false,
+  limits: { maxStorageBufferBindingSize: 134217728, maxBufferSize: 268435456, unrelatedLimit: 7 },
+  features: new Set(['timestamp-query', 'shader-f16']),
+};
+module.exports = {
+  globals: {},
+  create(options) {
+    return {
+      async requestAdapter(request) {
+        if (mode === 'crash') process.kill(process.pid, 'SIGKILL');
+        if (mode === 'hang') { setInterval(() => {}, 1000); return new Promise(() => {}); }
+        fs.writeSync(2, 'Warning: asked with [' + options.join(' ') + '] at ' + request.featureLevel + '\\n');
+        return request.featureLevel === 'core' ? null : software;
+      },
+    };
+  },
+};
+`;
+
+function fakeDawn(dir: string): string {
+  const file = path.join(dir, 'dawn.node.js');
+  fs.writeFileSync(file, FAKE_DAWN);
+  return file;
+}
+
+const ATTEMPTS: DawnAttempt[] = [
+  { dawnOptions: [], featureLevel: 'core' },
+  { dawnOptions: ['backend=opengl'], featureLevel: 'compatibility', env: { EGL_PLATFORM: 'surfaceless' } },
+];
+
+/** Sets environment variables for one test and puts the old values back after it. */
+function withEnv(vars: Record<string, string | undefined>): () => void {
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  for (const [k, v] of Object.entries(vars)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+  return () => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+}
+
+const loads = (counter: string) => (fs.existsSync(counter) ? fs.readFileSync(counter, 'utf8').length : 0);
+
+describe('probeDawn: Dawn in a child process, verdict cached', () => {
+  let dir: string;
+  let restore: () => void;
+  beforeEach(() => {
+    dir = tmp();
+    restore = withEnv({ FAKE_DAWN_COUNT: path.join(dir, 'loads'), FAKE_DAWN_MODE: undefined, VK_ICD_FILENAMES: undefined });
+  });
+  afterEach(() => restore());
+
+  test("keeps Dawn's output in the run, reads the adapter, and answers from the cache the second time", async () => {
+    const file = fakeDawn(dir);
+    const counter = path.join(dir, 'loads');
+    const first = await probeDawn(file, '0.0.0-fake', ATTEMPTS, KEY_LIMITS, { cacheDir: dir });
+    expect(first.failure).toBeUndefined();
+    expect(first.cachedIn).toBeUndefined();
+    expect(first.output).toEqual([
+      'Warning: fake native noise from Dawn',
+      'Warning: asked with [] at core',
+      'Warning: asked with [backend=opengl] at compatibility',
+    ]);
+    expect(first.outcomes).toHaveLength(2);
+    expect(first.outcomes[0]).toEqual({ adapter: null });
+    const adapter = (first.outcomes[1] as { adapter: { info: { device: string }; limits: Record<string, number>; features: string[] } }).adapter;
+    expect(adapter.info.device).toBe('llvmpipe (LLVM 15.0.6, 256 bits)');
+    // Only the limits asked for, and the features as a sorted list.
+    expect(adapter.limits).toEqual({ maxStorageBufferBindingSize: 134217728, maxBufferSize: 268435456 });
+    expect(adapter.features).toEqual(['shader-f16', 'timestamp-query']);
+    expect(loads(counter)).toBe(1);
+
+    const second = await probeDawn(file, '0.0.0-fake', ATTEMPTS, KEY_LIMITS, { cacheDir: dir });
+    expect(second.cachedIn).toBe(path.join(dir, DAWN_PROBE_CACHE_FILE));
+    expect(second.outcomes).toEqual(first.outcomes);
+    expect(second.output).toEqual(first.output);
+    expect(loads(counter)).toBe(1);
+  });
+
+  test('a changed key probes again: a VK_ variable, the dawn.node file, the Dawn options; refresh always does', async () => {
+    const file = fakeDawn(dir);
+    const counter = path.join(dir, 'loads');
+    const probe = (attempts = ATTEMPTS, cache: 'use' | 'refresh' = 'use') => probeDawn(file, '0.0.0-fake', attempts, KEY_LIMITS, { cacheDir: dir, cache });
+    await probe();
+    await probe();
+    expect(loads(counter)).toBe(1);
+
+    process.env.VK_ICD_FILENAMES = '/usr/share/vulkan/icd.d/nvidia_icd.json';
+    await probe();
+    expect(loads(counter)).toBe(2);
+    await probe();
+    expect(loads(counter)).toBe(2);
+
+    // A new dawn.node (another size or time) is another Dawn.
+    fs.appendFileSync(file, '\n// rebuilt\n');
+    await probe();
+    expect(loads(counter)).toBe(3);
+
+    await probe([ATTEMPTS[0]!]);
+    expect(loads(counter)).toBe(4);
+
+    // The earlier environment's verdict is still there.
+    delete process.env.VK_ICD_FILENAMES;
+    fs.writeFileSync(file, FAKE_DAWN);
+    fs.utimesSync(file, new Date(2020, 0, 1), new Date(2020, 0, 1));
+    await probe();
+    await probe();
+    expect(loads(counter)).toBe(5);
+
+    const refreshed = await probe(ATTEMPTS, 'refresh');
+    expect(refreshed.cachedIn).toBeUndefined();
+    expect(loads(counter)).toBe(6);
+  });
+
+  test('a crash is a verdict (cached); a timeout is not', async () => {
+    const file = fakeDawn(dir);
+    const counter = path.join(dir, 'loads');
+    process.env.FAKE_DAWN_MODE = 'crash';
+    const crashed = await probeDawn(file, undefined, ATTEMPTS, KEY_LIMITS, { cacheDir: dir });
+    expect(crashed.failure).toMatch(/^probe crashed: the process that loaded dawn\.node was killed by SIGKILL before answering; its last line: Warning: fake native noise from Dawn$/);
+    expect((await probeDawn(file, undefined, ATTEMPTS, KEY_LIMITS, { cacheDir: dir })).failure).toBe(crashed.failure);
+    expect(loads(counter)).toBe(1);
+
+    const hangDir = tmp();
+    process.env.FAKE_DAWN_MODE = 'hang';
+    const hung = await probeDawn(file, undefined, ATTEMPTS, KEY_LIMITS, { cacheDir: hangDir, timeoutSeconds: 1 });
+    expect(hung.failure).toBe('probe timed out: Dawn gave no answer within 1 s');
+    expect(hung.transient).toBe(true);
+    expect(fs.existsSync(path.join(hangDir, DAWN_PROBE_CACHE_FILE))).toBe(false);
+  });
+
+  test('a dawn.node that fails to load is named with its path', async () => {
+    const file = fakeDawn(dir);
+    process.env.FAKE_DAWN_MODE = 'throw';
+    const run = await probeDawn(file, undefined, ATTEMPTS, KEY_LIMITS, { cacheDir: dir, cache: 'off' });
+    expect(run.failure).toBe(`failed to load: undefined symbol: wgpuFake (${file})`);
+    expect(run.output).toContain('Warning: fake native noise from Dawn');
+    expect(fs.existsSync(path.join(dir, DAWN_PROBE_CACHE_FILE))).toBe(false);
+  });
+
+  test('probeWebGPU reads the child\'s answer: a software adapter, refused unless allowed', async () => {
+    const file = fakeDawn(dir);
+    const undo = withEnv({ MNIST_NETS_DAWN_NODE: file, MNIST_NETS_DAWN_OPTIONS: undefined });
+    try {
+      const refused = await probeWebGPU({ allowSoftware: false, cacheDir: dir });
+      expect(refused.status.available).toBe(false);
+      expect(refused.status.reason).toMatch(/the only adapter is a CPU \(software\) device: llvmpipe \(LLVM 15\.0\.6, 256 bits\) \(Mesa 22\.3\.6\)/);
+      expect(refused.adapter?.software).toBe(true);
+      expect(refused.dawn?.output[0]).toBe('Warning: fake native noise from Dawn');
+      const allowed = await probeWebGPU({ allowSoftware: true, cacheDir: dir });
+      expect(allowed.status.available).toBe(true);
+      expect(allowed.attempt?.dawnOptions).toEqual(['backend=opengl']);
+      expect(allowed.dawn?.cachedIn).toBeDefined();
+      expect(loads(path.join(dir, 'loads'))).toBe(1);
+    } finally {
+      undo();
+    }
+  });
+});
+
+describe('the CLI never shows what Dawn prints unless asked', () => {
+  function cli(args: string[], env: Record<string, string>) {
+    const r = spawnSync(process.execPath, [CLI, ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, MNIST_DIR, ...env },
+      timeout: 300_000,
+    });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+  const train = ['train', '--model', 'mlp', '--steps', '3', '--limit', '200', '--data-dir', MNIST_DIR];
+
+  beforeAll(() => {
+    if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\``);
+  });
+
+  test('train --backend auto with the real Dawn: no Dawn lines on stderr; doctor and --verbose show them', () => {
+    const cache = tmp();
+    const env = { MNIST_NETS_CACHE: cache };
+    const first = cli([...train, '--backend', 'auto'], env);
+    expect(first.code).toBe(0);
+    expect(first.stderr).not.toMatch(DAWN_NOISE);
+    const cacheFile = path.join(cache, DAWN_PROBE_CACHE_FILE);
+    const cached = JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as { entries: Array<{ run: { output: string[] } }> };
+    expect(cached.entries).toHaveLength(1);
+    const said = cached.entries[0]!.run.output;
+
+    const second = cli([...train, '--backend', 'auto', '--verbose'], env);
+    expect(second.code).toBe(0);
+    expect(second.stderr).toContain(`webgpu probe: cached verdict of`);
+    for (const line of said) expect(second.stderr).toContain(`webgpu probe:   ${line}`);
+
+    const doctor = cli(['doctor'], env);
+    expect(doctor.code).toBe(0);
+    expect(doctor.stderr).not.toMatch(DAWN_NOISE);
+    expect(doctor.stdout).toMatch(/Dawn printed (nothing|\d+ lines?) while probing \(child process, [\d.]+ s\)/);
+    const fresh = (JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as { entries: Array<{ run: { output: string[] } }> }).entries[0]!.run.output;
+    for (const line of fresh) expect(doctor.stdout).toContain(`| ${line}`);
+    // On this project's machines (no Vulkan loader) Dawn does complain; elsewhere it may not.
+    if (process.platform === 'linux' && !visibleSharedLibraries().has('libvulkan.so.1')) expect(fresh.join('\n')).toMatch(/Vulkan/);
+  });
+
+  test('--backend wasm and cpu never load Dawn', () => {
+    const dir = tmp();
+    const env = { MNIST_NETS_CACHE: dir, MNIST_NETS_DAWN_NODE: fakeDawn(dir), FAKE_DAWN_COUNT: path.join(dir, 'loads') };
+    for (const backend of ['wasm', 'cpu']) {
+      const r = cli([...train, '--backend', backend], env);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain(`backend: ${backend}\n`);
+      // tf.js's "Hi, looks like you are running TensorFlow.js in Node.js" banner is gone too.
+      expect(r.stderr + r.stdout).not.toMatch(/looks like you are running TensorFlow\.js/);
+    }
+    expect(loads(path.join(dir, 'loads'))).toBe(0);
+    expect(fs.existsSync(path.join(dir, DAWN_PROBE_CACHE_FILE))).toBe(false);
+
+    const auto = cli([...train, '--backend', 'auto'], env);
+    expect(auto.code).toBe(0);
+    expect(auto.stderr).not.toMatch(/fake native noise/);
+    expect(loads(path.join(dir, 'loads'))).toBe(1);
+  });
+});
