@@ -12,8 +12,11 @@
  *   --presets LIST     presets to profile (default cnn,two-layer-net)
  *   --steps N          timed steps per round and variant (default: 10 for the cnn, 200 otherwise)
  *   --rounds N         rounds; every variant runs once per round (default 5)
- *   --variants LIST    comma-separated GRADIENTS/UPDATES pairs: gradients auto|dense|tape, updates
- *                      fused|composed (default auto/fused, what train() does)
+ *   --variants LIST    comma-separated variants, each tokens joined by '+': auto|dense|tape (how
+ *                      gradients are computed), composed (the update as tf.js ops instead of one
+ *                      fused kernel), opgrads (the dense step's backward pass as tf.js ops instead
+ *                      of its fused kernels), nosimd (XNNPACK for every matrix product); e.g.
+ *                      auto,tape,auto+nosimd (default auto: what train() does)
  *   --backend NAME     wasm or cpu (default wasm)
  *   --threads N        wasm threads (default: what the CLI picks for the first preset)
  *   --kernels LIST     lib/kernels replacements on wasm: all, none, or names from
@@ -25,7 +28,7 @@ import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import { recommendedWasmThreads, useBackend } from '../lib/backends';
 import type { DataSplit } from '../lib/datasets';
-import { WASM_TRAINING_KERNELS, WasmTrainingKernel, registerWasmTrainingKernels, unregisterWasmTrainingKernels } from '../lib/kernels';
+import { WASM_TRAINING_KERNELS, WasmTrainingKernel, registerWasmTrainingKernels, setSimdProducts, unregisterWasmTrainingKernels } from '../lib/kernels';
 import { PRESETS, PresetId, getPreset } from '../lib/recipes';
 import { BatchMaker, modelInputShape } from '../lib/training/batches';
 import { GradientMethod } from '../lib/training/dense-step';
@@ -37,6 +40,10 @@ interface Variant {
   name: string;
   gradients: GradientMethod;
   composedUpdates: boolean;
+  /** The dense step's tf.js-op backward pass instead of its fused kernels. */
+  opGradients: boolean;
+  /** XNNPACK for every product (no SIMD products). */
+  noSimdProducts: boolean;
 }
 
 interface Options {
@@ -55,7 +62,7 @@ function parseArgs(argv: string[]): Options {
   const opts: Options = {
     presets: ['cnn', 'two-layer-net'],
     rounds: 5,
-    variants: [{ name: 'auto/fused', gradients: 'auto', composedUpdates: false }],
+    variants: [{ name: 'auto', gradients: 'auto', composedUpdates: false, opGradients: false, noSimdProducts: false }],
     backend: 'wasm',
     kernels: [...WASM_TRAINING_KERNELS],
     profileSteps: 2,
@@ -84,11 +91,12 @@ function parseArgs(argv: string[]): Options {
         break;
       case '--variants':
         opts.variants = value.split(',').map((v) => {
-          const [gradients, updates = 'fused'] = v.split('/');
-          if (!['auto', 'dense', 'tape'].includes(gradients!) || !['fused', 'composed'].includes(updates)) {
-            throw new Error(`--variants: expected GRADIENTS/UPDATES (auto|dense|tape / fused|composed), got ${v}`);
-          }
-          return { name: `${gradients}/${updates}`, gradients: gradients as GradientMethod, composedUpdates: updates === 'composed' };
+          const tokens = v.split('+');
+          const known = ['auto', 'dense', 'tape', 'composed', 'opgrads', 'nosimd'];
+          const unknown = tokens.filter((t) => !known.includes(t));
+          if (unknown.length > 0) throw new Error(`--variants: unknown ${unknown.join(', ')} in ${v}; tokens are ${known.join(', ')}`);
+          const gradients = (tokens.find((t) => ['auto', 'dense', 'tape'].includes(t)) ?? 'auto') as GradientMethod;
+          return { name: v, gradients, composedUpdates: tokens.includes('composed'), opGradients: tokens.includes('opgrads'), noSimdProducts: tokens.includes('nosimd') };
         });
         break;
       case '--kernels':
@@ -153,12 +161,20 @@ async function profilePreset(id: PresetId, opts: Options): Promise<PresetResult>
     const model = preset.build({ seed: 1 });
     const batches = new BatchMaker(split, modelInputShape(model), 10, r.targets);
     const sampler = new BatchSampler(batches.count, r.batchSize, 'replacement', 1);
-    const runner = createStepRunner(model, batches, { loss: r.loss, optimizer: r.optimizer, gradients: variant.gradients, composedUpdates: variant.composedUpdates }, 1);
+    const runner = createStepRunner(
+      model,
+      batches,
+      { loss: r.loss, optimizer: r.optimizer, gradients: variant.gradients, composedUpdates: variant.composedUpdates, fusedKernels: !variant.opGradients },
+      1,
+    );
     let iteration = 0;
     return {
       variant,
       method: runner.method,
-      step: () => runner.run(sampler.next(), iteration++).dispose(),
+      step: () => {
+        setSimdProducts(!variant.noSimdProducts);
+        runner.run(sampler.next(), iteration++).dispose();
+      },
       dispose: () => {
         runner.dispose();
         model.dispose();

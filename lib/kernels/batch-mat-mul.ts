@@ -114,7 +114,7 @@ function makeProductKernel(kernelName: string): tf.KernelFunc {
     const fusedExtras = inputs.bias != null || inputs.preluActivationWeights != null;
     const bReused = !transposeB && plainRightOperands.has(b.dataId);
     if (!transposeB) plainRightOperands.add(b.dataId);
-    const gemm = simdGemmFor(backend);
+    const gemm = simdProductsEnabled ? simdGemmFor(backend) : null;
     if (
       gemm &&
       !bReused &&
@@ -185,6 +185,12 @@ interface WasmBackendLike {
 }
 
 const gemmByBackend = new WeakMap<object, SimdGemm | null>();
+let simdProductsEnabled = true;
+
+/** Turns the SIMD products on or off (on by default), for measuring what they buy. */
+export function setSimdProducts(enabled: boolean): void {
+  simdProductsEnabled = enabled;
+}
 
 /** The SIMD product for `backend`, or null on the threaded build (XNNPACK splits products across its pool there). */
 function simdGemmFor(backend: KernelArgs['backend']): SimdGemm | null {

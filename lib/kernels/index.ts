@@ -12,7 +12,7 @@ import { conv2DBackpropFilterWasm, conv2DBackpropInputWasm } from './conv2d-back
 import { maxPoolGradWasm } from './max-pool-grad';
 
 export { MAX_UPSAMPLED_STRIDE_AREA, conv2DBackpropFilterWasm, conv2DBackpropInputWasm } from './conv2d-backprop';
-export { SIMD_MAX_RIGHT_OPERAND, batchMatMulWasm, fusedMatMulWasm, planProduct, useSimdProduct } from './batch-mat-mul';
+export { SIMD_MAX_RIGHT_OPERAND, batchMatMulWasm, fusedMatMulWasm, planProduct, setSimdProducts, useSimdProduct } from './batch-mat-mul';
 export type { PackingState } from './batch-mat-mul';
 export { maxPoolGradWasm } from './max-pool-grad';
 

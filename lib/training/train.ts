@@ -414,12 +414,13 @@ export interface StepRunner {
 
 /**
  * The step of `model` under `o`'s loss, optimiser and gradient method, on batches from
- * `batches`. `composedUpdates` forces the tf.js-op form of the update (measurements only).
+ * `batches`. `composedUpdates` and `fusedKernels: false` force the tf.js-op forms of the update
+ * and of the dense step's backward pass (measurements only).
  */
 export function createStepRunner(
   model: tf.LayersModel,
   batches: BatchMaker,
-  o: Pick<TrainOptions, 'loss' | 'optimizer' | 'gradients'> & { composedUpdates?: boolean },
+  o: Pick<TrainOptions, 'loss' | 'optimizer' | 'gradients'> & { composedUpdates?: boolean; fusedKernels?: boolean },
   seed: number,
 ): StepRunner {
   const vars: TrainableVariable[] = model.trainableWeights.map((w) => ({
@@ -429,7 +430,7 @@ export function createStepRunner(
   const rule = createUpdateRule(o.optimizer, vars, { composed: o.composedUpdates });
   try {
     const varList = vars.map((v) => v.variable);
-    const step = createTrainingStep(model, o.loss, varList, o.gradients);
+    const step = createTrainingStep(model, o.loss, varList, o.gradients, { fusedKernels: o.fusedKernels });
     const dropoutRandom = new SeededMathRandom(seed);
     return {
       run: (indices, iteration) =>
