@@ -9,6 +9,7 @@ import {
   WASM_TRAINING_KERNELS,
   installedWasmTrainingKernels,
   planProduct,
+  reducesAllButLast,
   registerWasmTrainingKernels,
   useSimdProduct,
   unregisterWasmTrainingKernels,
@@ -325,6 +326,10 @@ describe('MaxPoolGrad on wasm', () => {
     { name: '3x3/2 valid, overlapping', x: [2, 9, 9, 4], filterSize: 3, strides: 2, pad: 'valid' },
     { name: '3x3/1 same, overlapping', x: [1, 6, 6, 2], filterSize: 3, strides: 1, pad: 'same' },
     { name: '2x3 strides [1, 2], numeric pad', x: [2, 6, 8, 3], filterSize: [2, 3], strides: [1, 2], pad: 1 },
+    // Non-overlapping windows, channels a multiple of 4: the SIMD loop.
+    { name: 'cnn pool2 (2x2/2 same)', x: [3, 14, 14, 64], filterSize: 2, strides: 2, pad: 'same' },
+    { name: '2x2/2 valid with a row and a column no window covers', x: [2, 9, 11, 8], filterSize: 2, strides: 2, pad: 'valid' },
+    { name: '3x2 windows, strides [3, 2], 12 channels', x: [1, 9, 8, 12], filterSize: [3, 2], strides: [3, 2], pad: 'valid' },
   ];
   for (const integers of [false, true]) {
     it.each(cases)(`matches cpu${integers ? ' with ties and windows <= 0' : ''}: $name`, async (c) => {
@@ -382,6 +387,28 @@ describe('training a small conv net on wasm', () => {
     const cpu = await smallNetGradients('cpu');
     expect(wasm.length).toBe(cpu.length);
     wasm.forEach((g, i) => expect(relativeError(g, cpu[i]!)).toBeLessThan(TOLERANCE));
+  });
+});
+
+describe('Sum on wasm', () => {
+  it('sums over every axis but the last in one pass (bias gradients), and leaves other reductions to the backend', async () => {
+    expect(reducesAllButLast([0, 1, 2], 4)).toBe(true);
+    expect(reducesAllButLast([-4, 1, -2], 4)).toBe(true);
+    expect(reducesAllButLast(0, 2)).toBe(true);
+    expect(reducesAllButLast(1, 2)).toBe(false);
+    expect(reducesAllButLast([0, 1], 4)).toBe(false);
+    const cases: Array<[number[], number | number[], boolean]> = [
+      [[3, 5, 7, 6], [0, 1, 2], false],
+      [[2, 4, 4, 9], [0, 1, 2], true],
+      [[10, 13], 0, false],
+      [[1, 4], [0], true],
+      [[10, 13], 1, false],
+      [[6, 7, 3], [0, 1, 2], false],
+      [[6, 7, 3], [1, 2], true],
+    ];
+    for (const [shape, axis, keepDims] of cases) {
+      await expectMatchesCpu(tf.Sum, { x: randomInput(shape, shape.length) }, { axis, keepDims });
+    }
   });
 });
 

@@ -12,7 +12,11 @@ export const SIMD_ACTIVATIONS: readonly SimdActivation[] = ['linear', 'sigmoid',
 
 /** Byte offsets into the backend's memory. `db` 0: no bias gradient. */
 export type ActivationGrad = (dOut: number, y: number, dz: number, db: number, rows: number, cols: number) => void;
-export type SimdActivationGrads = Record<SimdActivation, ActivationGrad>;
+/**
+ * `columnSums(x, 0, 0, out, rows, cols)`: out[c] = the sum over r of x[r, c], rows in order (the
+ * bias gradient alone; lib/kernels/reduce-sum.ts serves tf.sum over all axes but the last with it).
+ */
+export type SimdActivationGrads = Record<SimdActivation | 'columnSums', ActivationGrad>;
 
 const F32X4_GT = [0xfd, 0x44];
 const V128_AND = [0xfd, 0x4e];
@@ -21,7 +25,7 @@ const V128_AND = [0xfd, 0x4e];
  * dz[r, c] = g(dOut[r, c], y[r, c]) for all r, c, and db[c] = sum over r of dz[r, c] when db != 0.
  * Whole groups of 4 columns as SIMD, the last cols mod 4 as scalars.
  */
-function activationGrad(kind: SimdActivation): FunctionBuilder {
+function activationGrad(kind: SimdActivation, storeDz = true): FunctionBuilder {
   const f = new FunctionBuilder([['d', I32], ['y', I32], ['dz', I32], ['db', I32], ['rows', I32], ['cols', I32]]);
   for (const n of ['r', 'c', 'off', 'vecEnd', 'rowBytes']) f.local(n, I32);
   for (const n of ['D', 'Y', 'Z', 'one', 'zero']) f.local(n, V128);
@@ -89,10 +93,10 @@ function activationGrad(kind: SimdActivation): FunctionBuilder {
         f.loop(() => {
           f.get('c').get('vecEnd').emit(op.i32GeS).brIf(1);
           f.get('d').get('off').emit(op.i32Add).get('c').emit(op.i32Add).emit(...simd.load).set('D');
-          f.get('y').get('off').emit(op.i32Add).get('c').emit(op.i32Add).emit(...simd.load).set('Y');
+          if (kind !== 'linear') f.get('y').get('off').emit(op.i32Add).get('c').emit(op.i32Add).emit(...simd.load).set('Y');
           vectorGrad();
           f.set('Z');
-          f.get('dz').get('off').emit(op.i32Add).get('c').emit(op.i32Add).get('Z').emit(...simd.store);
+          if (storeDz) f.get('dz').get('off').emit(op.i32Add).get('c').emit(op.i32Add).get('Z').emit(...simd.store);
           f.get('db').if(() => {
             f.get('db').get('c').emit(op.i32Add);
             f.get('db').get('c').emit(op.i32Add).emit(...simd.load).get('Z').emit(...simd.add);
@@ -107,10 +111,10 @@ function activationGrad(kind: SimdActivation): FunctionBuilder {
         f.loop(() => {
           f.get('c').get('rowBytes').emit(op.i32GeS).brIf(1);
           f.get('d').get('off').emit(op.i32Add).get('c').emit(op.i32Add).emit(...op.f32Load).set('ds');
-          f.get('y').get('off').emit(op.i32Add).get('c').emit(op.i32Add).emit(...op.f32Load).set('ys');
+          if (kind !== 'linear') f.get('y').get('off').emit(op.i32Add).get('c').emit(op.i32Add).emit(...op.f32Load).set('ys');
           scalarGrad();
           f.set('zs');
-          f.get('dz').get('off').emit(op.i32Add).get('c').emit(op.i32Add).get('zs').emit(...op.f32Store);
+          if (storeDz) f.get('dz').get('off').emit(op.i32Add).get('c').emit(op.i32Add).get('zs').emit(...op.f32Store);
           f.get('db').if(() => {
             f.get('db').get('c').emit(op.i32Add);
             f.get('db').get('c').emit(op.i32Add).emit(...op.f32Load).get('zs').emit(op.f32Add);
@@ -127,7 +131,7 @@ function activationGrad(kind: SimdActivation): FunctionBuilder {
 }
 
 export function simdActivationModuleBytes(sharedMemory: boolean): Uint8Array<ArrayBuffer> {
-  return assembleModule(SIMD_ACTIVATIONS.map((kind) => [kind, activationGrad(kind)] as const), sharedMemory);
+  return assembleModule([...SIMD_ACTIVATIONS.map((kind) => [kind, activationGrad(kind)] as const), ['columnSums', activationGrad('linear', false)]], sharedMemory);
 }
 
 const instances = new WeakMap<WebAssembly.Memory, SimdActivationGrads | null>();
