@@ -10,6 +10,7 @@ import { GradientMethod, createTrainingStep } from '../lib/training/dense-step';
 import { LossName } from '../lib/training/losses';
 import { train } from '../lib/training/train';
 import { smallMnist } from './helpers/mnist';
+import { relativeError } from './helpers/compare';
 
 /** Largest |a - b| over the largest |b|, per variable: float32 sums reordered, nothing else. */
 const TOLERANCE = 1e-5;
@@ -22,15 +23,6 @@ afterAll(async () => {
   await tf.setBackend('wasm');
 });
 
-function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let maxDiff = 0;
-  let maxRef = 0;
-  for (let i = 0; i < expected.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(actual[i]! - expected[i]!));
-    maxRef = Math.max(maxRef, Math.abs(expected[i]!));
-  }
-  return maxDiff / Math.max(maxRef, 1e-30);
-}
 
 /** A batch of real digits with the recipe's targets. */
 async function batch(model: tf.LayersModel, size: number, targets = { off: 0, on: 1 }, normalization: 'unit' | 'offset' = 'unit') {

@@ -17,6 +17,7 @@ import {
 import { BackendUnavailableError, InvalidArgumentError, KernelError } from '../lib/errors';
 import { gatherRows } from '../lib/kernels/gather-rows';
 import { simdGemm } from '../lib/kernels/simd-gemm';
+import { relativeError } from './helpers/compare';
 
 /** Largest |a - b| relative to the largest |b|: the kernels' sums are reordered, not changed. */
 const TOLERANCE = 1e-4;
@@ -70,15 +71,6 @@ async function runKernel(
   return result;
 }
 
-function relativeError(actual: Float32Array, expected: Float32Array): number {
-  let maxDiff = 0;
-  let maxRef = 0;
-  for (let i = 0; i < expected.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(actual[i]! - expected[i]!));
-    maxRef = Math.max(maxRef, Math.abs(expected[i]!));
-  }
-  return maxDiff / Math.max(maxRef, 1e-30);
-}
 
 /** Runs the kernel on wasm (checking that nothing leaks) and on cpu, and compares. */
 async function expectMatchesCpu(kernel: string, inputs: Record<string, Input | null>, attrs: Attrs): Promise<void> {

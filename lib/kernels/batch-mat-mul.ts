@@ -20,6 +20,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { KernelError } from '../errors';
 import { Scratch, callWasmKernel, originalKernels, requireInput, swapLastTwo } from './compose';
+import { WasmBackendLike, wasmMemoryOf } from './host-memory';
 import { SimdGemm, simdGemm } from './simd-gemm';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
@@ -177,13 +178,6 @@ export function useSimdProduct(aShape: number[], bShape: number[], transposeA: b
   return !transposeA || k >= SIMD_MIN_K_TRANSPOSED;
 }
 
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  getMemoryOffset(dataId: object): number;
-  disposeData(dataId: object): boolean;
-  wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory }; tfjs: { getThreadsCount(): number } };
-}
-
 const gemmByBackend = new WeakMap<object, SimdGemm | null>();
 let simdProductsEnabled = true;
 
@@ -196,9 +190,8 @@ export function setSimdProducts(enabled: boolean): void {
 function simdGemmFor(backend: KernelArgs['backend']): SimdGemm | null {
   const cached = gemmByBackend.get(backend);
   if (cached !== undefined) return cached;
-  const wasm = backend as unknown as WasmBackendLike;
-  const memory = wasm.wasm.wasmMemory ?? wasm.wasm.asm?.memory;
-  const gemm = memory instanceof WebAssembly.Memory && wasm.wasm.tfjs.getThreadsCount() <= 1 ? simdGemm(memory) : null;
+  const memory = wasmMemoryOf(backend);
+  const gemm = memory && (backend as unknown as WasmBackendLike).wasm.tfjs.getThreadsCount() <= 1 ? simdGemm(memory) : null;
   gemmByBackend.set(backend, gemm);
   return gemm;
 }

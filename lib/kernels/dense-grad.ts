@@ -18,6 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KernelError } from '../errors';
+import { hostMemory } from './host-memory';
 import { SIMD_ACTIVATIONS, SimdActivation, simdActivationGrads } from './simd-activation';
 
 /** Inputs `z`, `t`; attrs `loss`, `activation` (the last layer's), `bias`, `epsilon`. Outputs: loss (scalar), dz, then db if `bias`. */
@@ -29,50 +30,6 @@ export const DENSE_GRAD_KERNELS = [LOSS_GRAD, ACTIVATION_GRAD] as const;
 export type DenseLoss = 'softmax-cross-entropy' | 'cross-entropy' | 'quadratic';
 export type DenseActivation = 'linear' | 'sigmoid' | 'tanh' | 'relu' | 'softmax' | 'prelu';
 
-type KernelArgs = Parameters<tf.KernelFunc>[0];
-
-interface Memory {
-  /** Call before `view`: an allocation can move the wasm heap. */
-  allocate(shape: number[]): tf.TensorInfo;
-  view(t: tf.TensorInfo): Float32Array;
-  /** wasm only: the byte offset of a tensor and the heap's WebAssembly.Memory. */
-  offset?(t: tf.TensorInfo): number;
-  memory?: WebAssembly.Memory;
-}
-
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
-  getMemoryOffset(dataId: object): number;
-  wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
-}
-
-interface CpuBackendLike {
-  data: { get(dataId: object): { values?: unknown } };
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
-}
-
-function memoryOf(kernel: string, backendName: string, backend: KernelArgs['backend']): Memory {
-  if (backendName === 'wasm') {
-    const wasm = backend as unknown as WasmBackendLike;
-    const memory = wasm.wasm.wasmMemory ?? wasm.wasm.asm?.memory;
-    return {
-      allocate: (shape) => wasm.makeOutput(shape, 'float32'),
-      view: (t) => wasm.typedArrayFromHeap(t),
-      offset: (t) => wasm.getMemoryOffset(t.dataId),
-      memory: memory instanceof WebAssembly.Memory ? memory : undefined,
-    };
-  }
-  const cpu = backend as unknown as CpuBackendLike;
-  return {
-    allocate: (shape) => cpu.makeTensorInfo(shape, 'float32', new Float32Array(shape.reduce((a, b) => a * b, 1))),
-    view: (t) => {
-      const values = cpu.data.get(t.dataId).values;
-      if (!(values instanceof Float32Array)) throw new KernelError(kernel, 'expected float32 values on the cpu backend');
-      return values;
-    },
-  };
-}
 
 function input2d(kernel: string, inputs: tf.NamedTensorInfoMap, name: string): tf.TensorInfo {
   const t = inputs[name];
@@ -125,7 +82,7 @@ function lossGradKernel(backendName: string): tf.KernelFunc {
       throw new KernelError(LOSS_GRAD, 'softmax cross-entropy takes logits (a linear last layer)');
     }
     const [batch, n] = z.shape as [number, number];
-    const mem = memoryOf(LOSS_GRAD, backendName, args.backend);
+    const mem = hostMemory(LOSS_GRAD, backendName, args.backend);
     const lossOut = mem.allocate([]);
     const dzOut = mem.allocate([batch, n]);
     const dbOut = bias ? mem.allocate([n]) : undefined;
@@ -203,7 +160,7 @@ function activationGradKernel(backendName: string): tf.KernelFunc {
     if (!prelu && !(SIMD_ACTIVATIONS as readonly string[]).includes(activation)) {
       throw new KernelError(ACTIVATION_GRAD, `activation '${activation}' has no fused gradient here`);
     }
-    const mem = memoryOf(ACTIVATION_GRAD, backendName, args.backend);
+    const mem = hostMemory(ACTIVATION_GRAD, backendName, args.backend);
     const dz = mem.allocate([rows, cols]);
     const db = bias ? mem.allocate([cols]) : undefined;
     const dAlpha = alpha ? mem.allocate(alpha.shape) : undefined;

@@ -9,14 +9,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KernelError } from '../errors';
+import { WasmBackendLike } from './host-memory';
 
 /** Attrs: `source` (Float32Array), `rowSize`, `indices` (row numbers), `shape` of the result. */
 export const GATHER_ROWS = 'MnistNetsGatherRows';
-
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
-}
 
 function gatherRowsWasm(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   const { source, rowSize, indices, shape } = args.attrs as unknown as { source: Float32Array; rowSize: number; indices: ArrayLike<number>; shape: number[] };
@@ -25,7 +21,7 @@ function gatherRowsWasm(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo {
   }
   const backend = args.backend as unknown as WasmBackendLike;
   const out = backend.makeOutput(shape, 'float32');
-  const view = backend.typedArrayFromHeap(out);
+  const view = backend.typedArrayFromHeap(out) as Float32Array;
   for (let i = 0; i < indices.length; i++) {
     const row = indices[i]! * rowSize;
     view.set(source.subarray(row, row + rowSize), i * rowSize);

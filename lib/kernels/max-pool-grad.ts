@@ -15,17 +15,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { KernelError } from '../errors';
 import { originalKernels, requireInput } from './compose';
+import { WasmBackendLike, wasmMemoryOf } from './host-memory';
 import { simdPool } from './simd-pool';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
-
-/** The parts of tfjs-backend-wasm's BackendWasm this kernel uses. */
-interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-  getMemoryOffset(dataId: object): number;
-  wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
-}
 
 /** Heap offsets of one window's valid positions, reused across windows and calls. */
 let windowOffsets = new Int32Array(0);
@@ -54,7 +47,7 @@ export function maxPoolGradWasm(args: KernelArgs): tf.TensorInfo {
   const padTop = info.padInfo.top;
   const padLeft = info.padInfo.left;
 
-  const backend = args.backend as WasmHeapBackend;
+  const backend = args.backend as unknown as WasmBackendLike;
   // Allocate before taking views: an allocation can grow the wasm memory, which detaches
   // every view made earlier.
   const dx = backend.makeOutput(x.shape, 'float32');
@@ -62,8 +55,8 @@ export function maxPoolGradWasm(args: KernelArgs): tf.TensorInfo {
   const dyv = backend.typedArrayFromHeap(dy) as Float32Array;
   const dxv = backend.typedArrayFromHeap(dx) as Float32Array;
   // Non-overlapping windows inside the input, 4 channels at a time: the SIMD loop (simd-pool.ts).
-  const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
-  const pool = memory instanceof WebAssembly.Memory ? simdPool(memory) : null;
+  const memory = wasmMemoryOf(args.backend);
+  const pool = memory ? simdPool(memory) : null;
   if (
     pool &&
     channels % 4 === 0 &&

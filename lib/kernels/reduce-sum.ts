@@ -10,15 +10,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { KernelError } from '../errors';
 import { originalKernels, requireInput } from './compose';
+import { WasmBackendLike, wasmMemoryOf } from './host-memory';
 import { simdActivationGrads } from './simd-activation';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
-
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  getMemoryOffset(dataId: object): number;
-  wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
-}
 
 /** Whether `axis` (as Sum's attr) names exactly the axes 0 .. rank-2. */
 export function reducesAllButLast(axis: number | number[], rank: number): boolean {
@@ -31,8 +26,8 @@ export function sumWasm(args: KernelArgs): tf.TensorInfo {
   const x = requireInput(tf.Sum, args.inputs, 'x');
   const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;
   const backend = args.backend as unknown as WasmBackendLike;
-  const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
-  const fns = memory instanceof WebAssembly.Memory ? simdActivationGrads(memory) : null;
+  const memory = wasmMemoryOf(args.backend);
+  const fns = memory ? simdActivationGrads(memory) : null;
   const rank = x.shape.length;
   if (!fns || x.dtype !== 'float32' || !reducesAllButLast(axis, rank) || x.shape.some((d) => d === 0)) {
     const original = originalKernels.get(tf.Sum);

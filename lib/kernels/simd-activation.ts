@@ -70,6 +70,30 @@ function activationGrad(kind: SimdActivation, storeDz = true): FunctionBuilder {
     }
   };
 
+  /** for (; c < end; c += step): dz = grad(d, y) at column c of row r, db[c] += dz. */
+  const columns = (
+    end: string,
+    step: number,
+    w: { load: readonly number[]; store: readonly number[]; add: readonly number[]; d: string; y: string; z: string; grad: () => void },
+  ) =>
+    f.block(() => {
+      f.loop(() => {
+        f.get('c').get(end).emit(op.i32GeS).brIf(1);
+        f.get('d').get('off').emit(op.i32Add).get('c').emit(op.i32Add).emit(...w.load).set(w.d);
+        if (kind !== 'linear') f.get('y').get('off').emit(op.i32Add).get('c').emit(op.i32Add).emit(...w.load).set(w.y);
+        w.grad();
+        f.set(w.z);
+        if (storeDz) f.get('dz').get('off').emit(op.i32Add).get('c').emit(op.i32Add).get(w.z).emit(...w.store);
+        f.get('db').if(() => {
+          f.get('db').get('c').emit(op.i32Add);
+          f.get('db').get('c').emit(op.i32Add).emit(...w.load).get(w.z).emit(...w.add);
+          f.emit(...w.store);
+        });
+        f.get('c').i32(step).emit(op.i32Add).set('c');
+        f.br(0);
+      });
+    });
+
   // db starts at zero.
   f.get('db').if(() => {
     f.i32(0).set('c');
@@ -88,42 +112,9 @@ function activationGrad(kind: SimdActivation, storeDz = true): FunctionBuilder {
     f.loop(() => {
       f.get('r').get('rowBytes').emit(op.i32Mul).set('off');
       f.i32(0).set('c');
-      // Vector part.
-      f.block(() => {
-        f.loop(() => {
-          f.get('c').get('vecEnd').emit(op.i32GeS).brIf(1);
-          f.get('d').get('off').emit(op.i32Add).get('c').emit(op.i32Add).emit(...simd.load).set('D');
-          if (kind !== 'linear') f.get('y').get('off').emit(op.i32Add).get('c').emit(op.i32Add).emit(...simd.load).set('Y');
-          vectorGrad();
-          f.set('Z');
-          if (storeDz) f.get('dz').get('off').emit(op.i32Add).get('c').emit(op.i32Add).get('Z').emit(...simd.store);
-          f.get('db').if(() => {
-            f.get('db').get('c').emit(op.i32Add);
-            f.get('db').get('c').emit(op.i32Add).emit(...simd.load).get('Z').emit(...simd.add);
-            f.emit(...simd.store);
-          });
-          f.get('c').i32(16).emit(op.i32Add).set('c');
-          f.br(0);
-        });
-      });
-      // Scalar tail.
-      f.block(() => {
-        f.loop(() => {
-          f.get('c').get('rowBytes').emit(op.i32GeS).brIf(1);
-          f.get('d').get('off').emit(op.i32Add).get('c').emit(op.i32Add).emit(...op.f32Load).set('ds');
-          if (kind !== 'linear') f.get('y').get('off').emit(op.i32Add).get('c').emit(op.i32Add).emit(...op.f32Load).set('ys');
-          scalarGrad();
-          f.set('zs');
-          if (storeDz) f.get('dz').get('off').emit(op.i32Add).get('c').emit(op.i32Add).get('zs').emit(...op.f32Store);
-          f.get('db').if(() => {
-            f.get('db').get('c').emit(op.i32Add);
-            f.get('db').get('c').emit(op.i32Add).emit(...op.f32Load).get('zs').emit(op.f32Add);
-            f.emit(...op.f32Store);
-          });
-          f.get('c').i32(4).emit(op.i32Add).set('c');
-          f.br(0);
-        });
-      });
+      // Whole vectors of 4 columns, then the last cols mod 4 one by one.
+      columns('vecEnd', 16, { load: simd.load, store: simd.store, add: simd.add, d: 'D', y: 'Y', z: 'Z', grad: vectorGrad });
+      columns('rowBytes', 4, { load: op.f32Load, store: op.f32Store, add: [op.f32Add], d: 'ds', y: 'ys', z: 'zs', grad: scalarGrad });
       f.get('r').i32(1).emit(op.i32Add).tee('r').get('rows').emit(op.i32LtS).brIf(0);
     });
   });

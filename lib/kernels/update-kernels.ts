@@ -20,6 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KernelError } from '../errors';
+import { hostMemory } from './host-memory';
 import { SimdUpdates, simdUpdates } from './simd-update';
 
 /** w' = w - lr g. Attrs: `count`, `learningRate`. Outputs: w'. */
@@ -44,51 +45,6 @@ export type UpdateKernelName = (typeof UPDATE_KERNELS)[number];
 export const UPDATE_KERNEL_BACKENDS = ['wasm', 'cpu'] as const;
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
-
-/** How a kernel reaches a backend's float32 memory. */
-interface HostMemory {
-  /** Allocates an output; call all of these before {@link view}: an allocation can move memory. */
-  allocate(shape: number[]): tf.TensorInfo;
-  view(t: tf.TensorInfo): Float32Array;
-  /** Byte offset and the SIMD loops, on the wasm backend only. */
-  offset?(t: tf.TensorInfo): number;
-  simd?: SimdUpdates | null;
-}
-
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
-  getMemoryOffset(dataId: object): number;
-  wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
-}
-
-interface CpuBackendLike {
-  data: { get(dataId: object): { values?: unknown } };
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
-}
-
-function hostMemory(kernel: string, backendName: string, backend: KernelArgs['backend']): HostMemory {
-  if (backendName === 'wasm') {
-    const wasm = backend as unknown as WasmBackendLike;
-    // The single-threaded build exports its memory; the threaded one imports a shared memory.
-    const memory = wasm.wasm.wasmMemory ?? wasm.wasm.asm?.memory;
-    return {
-      allocate: (shape) => wasm.makeOutput(shape, 'float32'),
-      view: (t) => wasm.typedArrayFromHeap(t),
-      offset: (t) => wasm.getMemoryOffset(t.dataId),
-      simd: memory instanceof WebAssembly.Memory ? simdUpdates(memory) : null,
-    };
-  }
-  const cpu = backend as unknown as CpuBackendLike;
-  return {
-    allocate: (shape) => cpu.makeTensorInfo(shape, 'float32', new Float32Array(sizeOf(shape))),
-    view: (t) => {
-      const values = cpu.data.get(t.dataId).values;
-      if (!(values instanceof Float32Array)) throw new KernelError(kernel, 'expected float32 values on the cpu backend');
-      return values;
-    },
-  };
-}
 
 function sizeOf(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
@@ -133,13 +89,14 @@ function runUpdate(
   const count = Number((args.attrs as Record<string, unknown>)['count']);
   const ins = groups(kernel, args.inputs, count, inputNames);
   const memory = hostMemory(kernel, backendName, args.backend);
+  const fns = memory.memory ? simdUpdates(memory.memory) : null;
   const outs = Array.from({ length: outputGroups }, () => ins[0]!.map((x) => memory.allocate(x.shape)));
   for (let i = 0; i < count; i++) {
     let from = 0;
-    if (memory.simd && memory.offset) {
+    if (fns && memory.offset) {
       const offset = memory.offset;
       from = sizeOf(ins[0]![i]!.shape) & ~3;
-      body.simd(memory.simd, i, ins.map((group) => offset(group[i]!)), outs.map((group) => offset(group[i]!)), from * 4);
+      body.simd(fns, i, ins.map((group) => offset(group[i]!)), outs.map((group) => offset(group[i]!)), from * 4);
     }
     body.js(i, ins.map((group) => memory.view(group[i]!)), outs.map((group) => memory.view(group[i]!)), from);
   }
