@@ -191,13 +191,37 @@ export function peersTable(result: PeerResult): string {
   ].join('\n');
 }
 
-/** Replaces the text between the speed-vs-peers markers of `file` with `table`. */
+/**
+ * Puts `table` between the speed-vs-peers markers of `file`; a file without them gets a section
+ * with the markers appended.
+ */
 async function updateSection(file: string, table: string): Promise<void> {
   const text = fs.readFileSync(file, 'utf8');
   const start = text.indexOf(MARK_START);
   const end = text.indexOf(MARK_END);
-  if (start < 0 || end < start) throw new Error(`${file}: no ${MARK_START} ... ${MARK_END} section to update`);
-  await writeFileAtomic(file, `${text.slice(0, start + MARK_START.length)}\n${table}\n${text.slice(end)}`);
+  if (start >= 0 && end > start) {
+    await writeFileAtomic(file, `${text.slice(0, start + MARK_START.length)}\n${table}\n${text.slice(end)}`);
+    return;
+  }
+  const section = [
+    '## Every preset beside PyTorch (issue: CPU speed, second round)',
+    '',
+    "Each preset's recipe, ours as `train` runs it and the PyTorch peer's (scripts/peers/torch_recipes.py),",
+    'and two-layer-net also as the source\'s NumPy code, on the same two cores, back to back. Raw JSON:',
+    '[docs/results/speed-vs-peers.json](results/speed-vs-peers.json). Reproduce with',
+    '',
+    '```sh',
+    'npm run build',
+    'node dist/scripts/speed.js --peers torch,numpy --rounds 3 --data-dir ../shared/datasets/mnist \\',
+    '  --out docs/results/speed-vs-peers.json --update docs/RESULTS.md',
+    '```',
+    '',
+    MARK_START,
+    table,
+    MARK_END,
+    '',
+  ].join('\n');
+  await writeFileAtomic(file, `${text.replace(/\n*$/, '\n\n')}${section}`);
 }
 
 interface SpeedRow {
