@@ -12,7 +12,9 @@ import {
   idxElementSize,
   idxTypeCode,
   idxTypeFromCode,
+  encodeIdxAsync,
   parseIdx,
+  parseIdxAsync,
   readIdxFile,
   writeIdxFile,
 } from '../lib/idx';
@@ -58,6 +60,18 @@ function expectIdxError(fn: () => unknown, expected: { file?: string; offset: nu
   expect(err.problem).toMatch(expected.problem);
   expect(err.message).toBe(`${err.file}: at byte ${err.offset}: ${err.problem}`);
   return err;
+}
+
+async function expectAsyncIdxError(promise: Promise<unknown>, expected: { file?: string; offset: number; problem: RegExp }): Promise<IdxFormatError> {
+  let caught: unknown;
+  try {
+    await promise;
+  } catch (err) {
+    caught = err;
+  }
+  return expectIdxError(() => {
+    throw caught ?? new Error('resolved, expected an IdxFormatError');
+  }, expected);
 }
 
 /** Header bytes: magic 00 00 type rank, then big-endian dims. */
@@ -298,6 +312,98 @@ describe('malformed input', () => {
       problem: /^file holds more than \d+ data bytes but the header announces 16 \(16 u8\) \(in the gunzipped data\)$/,
     });
     expect(Date.now() - start).toBeLessThan(2000);
+  });
+});
+
+describe('parseIdxAsync / encodeIdxAsync (DecompressionStream, CompressionStream: the browser path)', () => {
+  it('round-trips every type, plain and gzipped, and agrees with the zlib path both ways', async () => {
+    for (const type of IDX_TYPES) {
+      for (const dims of [[7], [2, 3, 4], [0], [40, 40]]) {
+        const n = dims.reduce((a, b) => a * b, 1);
+        const arr: IdxArray = { type, dims, data: sampleData(type, n) };
+        for (const gzip of [false, true]) {
+          const webEncoded = await encodeIdxAsync(arr, { gzip });
+          expect(webEncoded[0] === 0x1f && webEncoded[1] === 0x8b).toBe(gzip);
+          for (const encoded of [webEncoded, encodeIdx(arr, { gzip })]) {
+            const viaWeb = await parseIdxAsync(encoded);
+            const viaZlib = parseIdx(encoded);
+            for (const back of [viaWeb, viaZlib]) {
+              expect(back.type).toBe(type);
+              expect(back.dims).toEqual(dims);
+              expect(back.data).toBeInstanceOf(CTORS[type]);
+              expect(Array.from(back.data)).toEqual(Array.from(arr.data));
+            }
+          }
+        }
+      }
+    }
+  });
+
+  it('reads the real MNIST test labels and images, gzipped', async () => {
+    const labels = await parseIdxAsync(await fsp.readFile(path.join(MNIST_DIR, 't10k-labels-idx1-ubyte.gz')), 'labels.gz');
+    expect(labels.dims).toEqual([10000]);
+    expect(Array.from(labels.data.subarray(0, 10))).toEqual([7, 2, 1, 0, 4, 1, 4, 9, 5, 9]);
+    const file = path.join(MNIST_DIR, 't10k-images-idx3-ubyte.gz');
+    const bytes = await fsp.readFile(file);
+    const images = await parseIdxAsync(bytes, file);
+    expect(images.dims).toEqual([10000, 28, 28]);
+    expect(Buffer.from(images.data.buffer, images.data.byteOffset, images.data.byteLength).equals(Buffer.from(parseIdx(bytes).data))).toBe(true);
+  });
+
+  it('gives the errors of the zlib path for problems inside the gunzipped data', async () => {
+    const gz = zlib.gzipSync(bytes(header(0x08, [2, 5]), [1, 2, 3]));
+    await expectAsyncIdxError(parseIdxAsync(gz, 'short.gz'), {
+      file: 'short.gz',
+      offset: 15,
+      problem: /^header announces 10 data bytes \(2 x 5 u8\) but the file holds 3 \(in the gunzipped data\)$/,
+    });
+    await expectAsyncIdxError(parseIdxAsync(zlib.gzipSync(bytes(header(0x08, [3]), [1, 2, 3, 4, 5]))), {
+      offset: 11,
+      problem: /^file holds 5 data bytes but the header announces 3 \(3 u8\) \(in the gunzipped data\)$/,
+    });
+    await expectAsyncIdxError(parseIdxAsync(zlib.gzipSync(bytes([0, 0, 8]))), { offset: 3, problem: /only 3 bytes.*\(in the gunzipped data\)/ });
+    await expectAsyncIdxError(parseIdxAsync(zlib.gzipSync(bytes([0, 0, 0x42, 1, 0, 0, 0, 0]))), { offset: 2, problem: /unknown element type code 0x42/ });
+    await expectAsyncIdxError(parseIdxAsync(zlib.gzipSync(new Uint8Array(0))), { offset: 0, problem: /empty file/ });
+    await expectAsyncIdxError(parseIdxAsync(bytes([1, 0, 8, 1]), 'plain.idx'), { file: 'plain.idx', offset: 0, problem: /two zero bytes/ });
+  });
+
+  it('names the file and the problem for a truncated or corrupt gzip stream', async () => {
+    const gz = encodeIdx({ type: 'i32', dims: [1000], data: sampleData('i32', 1000) }, { gzip: true });
+    const cut = gz.subarray(0, gz.length - 20);
+    await expectAsyncIdxError(parseIdxAsync(cut, 'cut.gz'), {
+      file: 'cut.gz',
+      offset: cut.length,
+      problem: new RegExp(`^truncated gzip stream: it ends after ${cut.length} bytes \\(DecompressionStream: .+\\)$`),
+    });
+    // Cut inside the header's own deflate block: nothing decodes, and it is still a truncation.
+    await expectAsyncIdxError(parseIdxAsync(gz.subarray(0, 12), 'cut-early.gz'), { file: 'cut-early.gz', offset: 12, problem: /^truncated gzip stream/ });
+    const bad = Buffer.from(encodeIdx({ type: 'u8', dims: [4000], data: sampleData('u8', 4000) }, { gzip: true }));
+    for (let i = 12; i < bad.length - 8; i++) bad[i] ^= 0x5a;
+    await expectAsyncIdxError(parseIdxAsync(bad, 'bad.gz'), { file: 'bad.gz', offset: 0, problem: /^corrupt gzip stream \(DecompressionStream: .+\)$/ });
+    const crc = Buffer.from(encodeIdx({ type: 'u8', dims: [100], data: sampleData('u8', 100) }, { gzip: true }));
+    crc[crc.length - 6] ^= 1;
+    await expectAsyncIdxError(parseIdxAsync(crc), { offset: 0, problem: /corrupt gzip stream \(DecompressionStream: incorrect data check\)/ });
+  });
+
+  it('refuses an impossible header before gunzipping and stops a gzip bomb soon after the announced size', async () => {
+    const gz = zlib.gzipSync(bytes(header(0x08, [1e9]), [1, 2, 3]));
+    await expectAsyncIdxError(parseIdxAsync(gz), {
+      offset: gz.length,
+      problem: /^header announces 1000000000 data bytes \(1000000000 u8\) but \d+ gzipped bytes cannot hold more than \d+ \(in the gunzipped data\)$/,
+    });
+    const bomb = zlib.gzipSync(Buffer.concat([Buffer.from(header(0x08, [16])), Buffer.alloc(64 * 1024 * 1024)]));
+    const before = process.memoryUsage().arrayBuffers;
+    await expectAsyncIdxError(parseIdxAsync(bomb, 'bomb.gz'), {
+      file: 'bomb.gz',
+      offset: 24,
+      problem: /^file holds more than \d+ data bytes but the header announces 16 \(16 u8\) \(in the gunzipped data\)$/,
+    });
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(40e6);
+  });
+
+  it('checks its arguments', async () => {
+    await expect(parseIdxAsync([0, 0, 8, 1] as unknown as Uint8Array)).rejects.toThrow(InvalidArgumentError);
+    await expect(encodeIdxAsync({ type: 'u8', dims: [3], data: new Uint8Array(2) })).rejects.toMatchObject({ argument: 'arr.data' });
   });
 });
 

@@ -5,21 +5,11 @@
  * training -> metrics (evaluate) -> report. Each stage is exported from here.
  */
 
-// Errors
-export {
-  MnistNetsError,
-  IdxFormatError,
-  FileError,
-  DatasetError,
-  BackendUnavailableError,
-  InvalidArgumentError,
-  KernelError,
-  ModelIOError,
-  TrainingError,
-} from './errors';
+// Errors, models, recipes, training and evaluation: the platform-neutral core (the browser entry's too)
+export * from './portable';
 
 // IDX files
-export { parseIdx, encodeIdx, readIdxFile, writeIdxFile, IDX_TYPES } from './idx';
+export { parseIdx, encodeIdx, readIdxFile, writeIdxFile, parseIdxAsync, encodeIdxAsync, IDX_TYPES } from './idx';
 export type { IdxArray, IdxData, IdxType, IdxEncodeOptions } from './idx';
 
 // Datasets
@@ -42,6 +32,8 @@ export {
   DATASET_NAMES,
   NORMALIZATIONS,
 } from './datasets';
+export { loadDatasetFromUrl, loadMnistFromUrl } from './datasets/url';
+export type { UrlLoadOptions } from './datasets/url';
 export type {
   Dataset,
   DataSplit,
@@ -59,36 +51,8 @@ export type { BackendChoice, BackendName, BackendSelection, BackendStatus, Docto
 export { registerWasmTrainingKernels, unregisterWasmTrainingKernels } from './kernels';
 export { enableWasmThreads } from './kernels/threads';
 
-// Models
-export { buildMlp } from './models/mlp';
-export type { MlpOptions } from './models/mlp';
-export { buildTwoLayerNet } from './models/two-layer-net';
-export type { TwoLayerNetOptions } from './models/two-layer-net';
-export { buildCnn } from './models/cnn';
-export type { CnnOptions } from './models/cnn';
-export type { InitializerSpec } from './models/initializers';
-export type { HiddenActivation, OutputActivation } from './models/common';
-export { forwardFlops, trainingFlops, layerSummary } from './models/summary';
-
-// Recipes: preset = builder + training options + what the source reports
-export { PRESETS, PRESET_IDS, getPreset, recipeOptions } from './recipes';
-export type { Preset, PresetId, Recipe, Family, RecipeOverrides } from './recipes';
-
-// Training and evaluation
-export { train } from './training/train';
-export type { TrainOptions, TrainResult, TrainHistory, TrainData, EvalEntry, EpochEntry, BatchInfo } from './training/train';
-export { evaluate } from './training/evaluate';
-export type { Evaluation, EvaluateOptions } from './training/evaluate';
-export { gradientCheck } from './training/gradcheck';
-export type { GradientCheckOptions, GradientCheckResult } from './training/gradcheck';
-export { lossFunction, LOSS_NAMES } from './training/losses';
-export type { LossName, TargetValues } from './training/losses';
-export { learningRateAt, describeOptimizer } from './training/optimizers';
-export type { OptimizerConfig, LrPolicy } from './training/optimizers';
-export type { Sampling } from './training/sampler';
-export { silentProgress, formatProgress } from './training/progress';
+// Progress on stderr (the rest of training is in the core above)
 export { stderrProgress } from './training/stderr-progress';
-export type { ProgressSink, ProgressState } from './training/progress';
 
 // Jobs: a preset end to end, and the benchmark
 export { runTrainJob } from './jobs/train-job';
@@ -100,6 +64,7 @@ export type { BenchOptions, BenchResult, BenchModelResult } from './jobs/bench-j
 export { saveModel, loadModel, fileSystemHandler } from './io/model-io';
 export type { ModelMetadata, SavedModel } from './io/model-io';
 export { readDigitImages, predictDigits, digitToPng } from './io/images';
+export { centerDigit, drawingToDigit } from './io/digits';
 export type { Prediction } from './io/images';
 
 // Reports

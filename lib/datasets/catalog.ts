@@ -112,3 +112,16 @@ export function datasetInfo(name: DatasetName, argument = 'name'): DatasetInfo {
   }
   return DATASETS[name];
 }
+
+/**
+ * Names a file is accepted under, canonical first: `x-idx3-ubyte.gz`, `x-idx3-ubyte`, and the
+ * dotted `x.idx3-ubyte` (+ `.gz`) that some archives and Kaggle copies use. Whether a file is
+ * gzipped is decided from its bytes when it is read, so a misnamed file still loads.
+ */
+export function fileNameVariants(name: string): string[] {
+  const base = name.endsWith('.gz') ? name.slice(0, -3) : name;
+  const dotted = base.replace(/-(idx\d+-ubyte)$/, '.$1');
+  const names = [`${base}.gz`, base];
+  if (dotted !== base) names.push(dotted, `${dotted}.gz`);
+  return names;
+}

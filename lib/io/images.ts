@@ -1,12 +1,12 @@
-import * as tf from '@tensorflow/tfjs';
+/** Digit images from files under Node (PNG, IDX); the pixel work itself is in digits.ts. */
 import { promises as fsp } from 'fs';
 import { PNG } from 'pngjs';
-import { Normalization, normalizePixels } from '../datasets';
 import { FileError, InvalidArgumentError } from '../errors';
 import { parseIdx } from '../idx';
+import { DIGIT_SIZE, rgbaToInk, scaleDigit } from './digits';
 
-/** MNIST's image side. @default 28 */
-export const DIGIT_SIZE = 28;
+export { DIGIT_SIZE, predictDigits } from './digits';
+export type { Prediction } from './digits';
 
 /**
  * Reads digit images from a PNG (any size, colour or grey; scaled to 28x28 by area averaging and
@@ -41,30 +41,7 @@ function pngToDigit(bytes: Uint8Array, file: string): Uint8Array {
   } catch (err) {
     throw new FileError(file, `not a readable PNG: ${(err as Error).message}`);
   }
-  const { width, height, data } = png;
-  // Luma over a white background: transparent areas read as paper.
-  const grey = new Float32Array(width * height);
-  for (let i = 0; i < width * height; i++) {
-    const a = data[4 * i + 3] / 255;
-    const luma = 0.299 * data[4 * i] + 0.587 * data[4 * i + 1] + 0.114 * data[4 * i + 2];
-    grey[i] = luma * a + 255 * (1 - a);
-  }
-  let border = 0;
-  for (let x = 0; x < width; x++) border += grey[x] + grey[(height - 1) * width + x];
-  for (let y = 0; y < height; y++) border += grey[y * width] + grey[y * width + width - 1];
-  const invert = border / (2 * (width + height)) > 127;
-  const out = new Uint8Array(DIGIT_SIZE * DIGIT_SIZE);
-  for (let oy = 0; oy < DIGIT_SIZE; oy++) {
-    for (let ox = 0; ox < DIGIT_SIZE; ox++) {
-      const [y0, y1] = [Math.floor((oy * height) / DIGIT_SIZE), Math.max(Math.floor(((oy + 1) * height) / DIGIT_SIZE), Math.floor((oy * height) / DIGIT_SIZE) + 1)];
-      const [x0, x1] = [Math.floor((ox * width) / DIGIT_SIZE), Math.max(Math.floor(((ox + 1) * width) / DIGIT_SIZE), Math.floor((ox * width) / DIGIT_SIZE) + 1)];
-      let sum = 0;
-      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) sum += grey[y * width + x];
-      const mean = sum / ((y1 - y0) * (x1 - x0));
-      out[oy * DIGIT_SIZE + ox] = Math.round(invert ? 255 - mean : mean);
-    }
-  }
-  return out;
+  return scaleDigit(rgbaToInk(png.data, png.width, png.height), png.width, png.height);
 }
 
 /** Writes 784 bytes as an 8-bit greyscale 28x28 PNG (tests and examples make inputs with it). */
@@ -76,33 +53,4 @@ export function digitToPng(pixels: Uint8Array): Buffer {
     png.data[4 * i + 3] = 255;
   }
   return PNG.sync.write(png);
-}
-
-export interface Prediction {
-  digit: number;
-  /** Class scores: softmax of logits, or the output activations as they are. */
-  scores: number[];
-}
-
-/**
- * Predicts the digit in each 784-byte image with the model's own normalisation and layout.
- * `options` is what a saved model's metadata holds: its normalisation, and its loss, which says
- * whether the output is logits (softmax-cross-entropy) or already activations.
- */
-export function predictDigits(
-  model: tf.LayersModel,
-  images: readonly Uint8Array[],
-  options: { normalization: string; loss: string },
-): Prediction[] {
-  const outputIsLogits = options.loss === 'softmax-cross-entropy';
-  if (images.length === 0) return [];
-  const flat = new Uint8Array(images.length * 784);
-  images.forEach((img, i) => flat.set(img, i * 784));
-  const inputShape = model.inputs[0].shape.slice(1) as number[];
-  const scores = tf.tidy(() => {
-    const x = tf.tensor(normalizePixels(flat, options.normalization as Normalization), [images.length, ...inputShape]);
-    const out = model.apply(x, { training: false }) as tf.Tensor;
-    return (outputIsLogits ? tf.softmax(out) : out).arraySync() as number[][];
-  });
-  return scores.map((s) => ({ digit: s.indexOf(Math.max(...s)), scores: s }));
 }

