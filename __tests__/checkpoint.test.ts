@@ -139,6 +139,8 @@ describe('runTrainJob with a save folder', () => {
     expect(stepsAtSave).toEqual([23]);
     // One checkpoint's files, the earlier epochs' removed.
     expect(fs.readdirSync(dir).filter((f) => f.startsWith('train-state.')).length).toBe(2);
+    // One weights file, which a loader finding weights by their .bin extension takes.
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith('.bin'))).toEqual([expect.stringMatching(/^weights\./)]);
 
     const resumed = await runTrainJob({ preset: 'two-layer-net', data, saveDir: dir, resume: true });
     expect(resumed.result).toMatchObject({ resumedFrom: 23, steps: 45, seed: 3, stopped: 'completed', gradients: 'dense' });
@@ -206,7 +208,7 @@ describe('runTrainJob with a save folder', () => {
     await saveModel(m, plain, { normalization: 'unit', layout: 'flat', loss: 'cross-entropy', hyperparameters: {} });
     m.dispose();
     await expect(loadCheckpoint(plain)).rejects.toThrow(/no training state to resume from/);
-    const bin = fs.readdirSync(dir).find((f) => /^train-state\..*\.bin$/.test(f))!;
+    const bin = fs.readdirSync(dir).find((f) => /^train-state\..*\.data$/.test(f))!;
     fs.writeFileSync(path.join(dir, bin), Buffer.alloc(12));
     await expect(loadCheckpoint(dir)).rejects.toThrow(ModelIOError);
     await expect(loadCheckpoint(dir)).rejects.toThrow(/holds 12 bytes, .* describes \d+: the checkpoint is corrupt/);

@@ -4,12 +4,13 @@
  * generators, optimiser slots, history).
  *
  * Layout of a checkpoint folder: the model's own files (model.json, weights) and two state files,
- * `train-state.<id>.json` (the small parts and a manifest) and `train-state.<id>.bin` (the
+ * `train-state.<id>.json` (the small parts and a manifest) and `train-state.<id>.data` (the
  * sampler's permutation as int32, then every optimiser slot as float32, in manifest order). The
  * state files are written first, each atomically, then the model with a metadata entry naming the
  * state file: model.json is renamed into place last, so whatever model.json a reader finds
  * names a complete state of the same step. State files no model.json names are removed after.
- * One writer per folder (train's saves are sequential).
+ * One writer per folder (train's saves are sequential). The binary is not named `.bin`, so that
+ * what looks for a model's weights by that extension does not take it for them.
  */
 import * as tf from '@tensorflow/tfjs';
 import { randomBytes } from 'crypto';
@@ -25,7 +26,7 @@ import { MODEL_FILE, ModelMetadata, modelMetadata, parseModelJson } from './mode
 export const TRAIN_STATE_KEY = 'trainState';
 /** Format version of the state files. */
 export const TRAIN_STATE_FORMAT = 1;
-const STATE_FILE = /^train-state\.[0-9a-f]{16}\.(json|bin)$/;
+const STATE_FILE = /^train-state\.[0-9a-f]{16}\.(json|data)$/;
 
 /** A checkpoint read back: the model with its metadata, and the state to resume with. */
 export interface Checkpoint {
@@ -57,7 +58,7 @@ interface StateJson {
 export async function saveCheckpoint(dir: string, model: tf.LayersModel, metadata: ModelMetadata, state: TrainState): Promise<void> {
   await fsp.mkdir(dir, { recursive: true });
   const id = randomBytes(8).toString('hex');
-  const binary = `train-state.${id}.bin`;
+  const binary = `train-state.${id}.data`;
   const jsonName = `train-state.${id}.json`;
   const slots = Object.entries(state.optimizer);
   const arrays: ArrayBufferView[] = [state.sampler.order, ...slots.flatMap(([, values]) => values)];
@@ -96,7 +97,7 @@ async function removeUnreferencedState(dir: string): Promise<void> {
   } catch {
     return;
   }
-  const keepBinary = keep.replace(/\.json$/, '.bin');
+  const keepBinary = keep.replace(/\.json$/, '.data');
   for (const name of await fsp.readdir(dir)) {
     if (STATE_FILE.test(name) && name !== keep && name !== keepBinary) await fsp.rm(path.join(dir, name), { force: true });
   }
