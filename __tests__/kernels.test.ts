@@ -9,10 +9,15 @@ import {
   WASM_TRAINING_KERNELS,
   installedWasmTrainingKernels,
   planProduct,
+  reducesAllButLast,
   registerWasmTrainingKernels,
+  useSimdProduct,
   unregisterWasmTrainingKernels,
 } from '../lib/kernels';
 import { BackendUnavailableError, InvalidArgumentError, KernelError } from '../lib/errors';
+import { gatherRows } from '../lib/kernels/gather-rows';
+import { simdGemm } from '../lib/kernels/simd-gemm';
+import { relativeError } from './helpers/compare';
 
 /** Largest |a - b| relative to the largest |b|: the kernels' sums are reordered, not changed. */
 const TOLERANCE = 1e-4;
@@ -66,15 +71,6 @@ async function runKernel(
   return result;
 }
 
-function relativeError(actual: Float32Array, expected: Float32Array): number {
-  let maxDiff = 0;
-  let maxRef = 0;
-  for (let i = 0; i < expected.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(actual[i]! - expected[i]!));
-    maxRef = Math.max(maxRef, Math.abs(expected[i]!));
-  }
-  return maxDiff / Math.max(maxRef, 1e-30);
-}
 
 /** Runs the kernel on wasm (checking that nothing leaks) and on cpu, and compares. */
 async function expectMatchesCpu(kernel: string, inputs: Record<string, Input | null>, attrs: Attrs): Promise<void> {
@@ -248,6 +244,59 @@ describe('BatchMatMul and _FusedMatMul on wasm', () => {
     expect(counts()).toEqual(before);
   });
 
+  it('runs products with a fresh, cache-sized right operand as WebAssembly SIMD: every tile edge, bias, ReLU, sigmoid', async () => {
+    expect(useSimdProduct([100, 784], [784, 50], false, false)).toBe(true);
+    expect(useSimdProduct([100, 784], [100, 50], true, false)).toBe(true);
+    expect(useSimdProduct([1, 784], [1, 200], true, false)).toBe(false); // k = 1: XNNPACK
+    expect(useSimdProduct([50, 3136], [3136, 1024], false, false)).toBe(false); // too large to stream
+    expect(useSimdProduct([50, 1024], [3136, 1024], false, true)).toBe(false);
+    for (const [m, k, n] of [[1, 20, 1], [3, 17, 5], [6, 16, 11], [9, 33, 13], [4, 40, 8], [13, 19, 21]] as const) {
+      for (const transposeA of [false, true]) {
+        const a = randomInput([1, ...(transposeA ? [k, m] : [m, k])], m + k);
+        const b = randomInput([1, k, n], n);
+        await expectMatchesCpu(tf.BatchMatMul, { a, b }, { transposeA, transposeB: false });
+        for (const activation of ['linear', 'relu', 'sigmoid']) {
+          const attrs = { transposeA, transposeB: false, activation, leakyreluAlpha: 0.2 };
+          await expectMatchesCpu(tf._FusedMatMul, { a, b, bias: randomInput([n], 3) }, attrs);
+        }
+      }
+    }
+  });
+
+  it('the SIMD product module computes C = op(A) B + bias exactly as a loop would, for all small shapes', () => {
+    const memory = new WebAssembly.Memory({ initial: 2 });
+    const gemm = simdGemm(memory)!;
+    const heap = new Float32Array(memory.buffer);
+    let worst = 0;
+    for (let m = 1; m <= 9; m++) {
+      for (let n = 1; n <= 13; n++) {
+        for (const k of [0, 1, 5]) {
+          for (const transposeA of [false, true]) {
+            const A = randomInput([m * k], m * 31 + n * 7 + k).values;
+            const B = randomInput([k * n], n * 13 + k).values;
+            const bias = randomInput([n], m + n).values;
+            const [aAt, bAt, biasAt, cAt] = [256, 1024, 2048, 4096];
+            for (let i = 0; i < m; i++) for (let kk = 0; kk < k; kk++) heap[aAt / 4 + (transposeA ? kk * m + i : i * k + kk)] = A[i * k + kk]!;
+            heap.set(B, bAt / 4);
+            heap.set(bias, biasAt / 4);
+            heap.fill(7, cAt / 4, cAt / 4 + m * n + 4);
+            gemm.gemmRelu(aAt, bAt, cAt, biasAt, m, n, k, transposeA ? 4 : 4 * k, transposeA ? 4 * m : 4);
+            for (let i = 0; i < m; i++) {
+              for (let j = 0; j < n; j++) {
+                let sum = bias[j]!;
+                for (let kk = 0; kk < k; kk++) sum += A[i * k + kk]! * B[kk * n + j]!;
+                worst = Math.max(worst, Math.abs(heap[cAt / 4 + i * n + j]! - Math.max(0, sum)));
+              }
+            }
+            // Nothing written past C.
+            expect(heap[cAt / 4 + m * n]).toBe(7);
+          }
+        }
+      }
+    }
+    expect(worst).toBeLessThan(1e-5);
+  });
+
   it('plans the cnn dense layer products as measured', () => {
     // Forward with a weight matrix updated every step: transposing beats XNNPACK's packing.
     expect(planProduct([50, 3136], [3136, 1024], false, false)).toBe('swapped');
@@ -269,6 +318,10 @@ describe('MaxPoolGrad on wasm', () => {
     { name: '3x3/2 valid, overlapping', x: [2, 9, 9, 4], filterSize: 3, strides: 2, pad: 'valid' },
     { name: '3x3/1 same, overlapping', x: [1, 6, 6, 2], filterSize: 3, strides: 1, pad: 'same' },
     { name: '2x3 strides [1, 2], numeric pad', x: [2, 6, 8, 3], filterSize: [2, 3], strides: [1, 2], pad: 1 },
+    // Non-overlapping windows, channels a multiple of 4: the SIMD loop.
+    { name: 'cnn pool2 (2x2/2 same)', x: [3, 14, 14, 64], filterSize: 2, strides: 2, pad: 'same' },
+    { name: '2x2/2 valid with a row and a column no window covers', x: [2, 9, 11, 8], filterSize: 2, strides: 2, pad: 'valid' },
+    { name: '3x2 windows, strides [3, 2], 12 channels', x: [1, 9, 8, 12], filterSize: [3, 2], strides: [3, 2], pad: 'valid' },
   ];
   for (const integers of [false, true]) {
     it.each(cases)(`matches cpu${integers ? ' with ties and windows <= 0' : ''}: $name`, async (c) => {
@@ -326,6 +379,47 @@ describe('training a small conv net on wasm', () => {
     const cpu = await smallNetGradients('cpu');
     expect(wasm.length).toBe(cpu.length);
     wasm.forEach((g, i) => expect(relativeError(g, cpu[i]!)).toBeLessThan(TOLERANCE));
+  });
+});
+
+describe('Sum on wasm', () => {
+  it('sums over every axis but the last in one pass (bias gradients), and leaves other reductions to the backend', async () => {
+    expect(reducesAllButLast([0, 1, 2], 4)).toBe(true);
+    expect(reducesAllButLast([-4, 1, -2], 4)).toBe(true);
+    expect(reducesAllButLast(0, 2)).toBe(true);
+    expect(reducesAllButLast(1, 2)).toBe(false);
+    expect(reducesAllButLast([0, 1], 4)).toBe(false);
+    const cases: Array<[number[], number | number[], boolean]> = [
+      [[3, 5, 7, 6], [0, 1, 2], false],
+      [[2, 4, 4, 9], [0, 1, 2], true],
+      [[10, 13], 0, false],
+      [[1, 4], [0], true],
+      [[10, 13], 1, false],
+      [[6, 7, 3], [0, 1, 2], false],
+      [[6, 7, 3], [1, 2], true],
+    ];
+    for (const [shape, axis, keepDims] of cases) {
+      await expectMatchesCpu(tf.Sum, { x: randomInput(shape, shape.length) }, { axis, keepDims });
+    }
+  });
+});
+
+describe('gatherRows (training batches into the wasm heap)', () => {
+  it('gives the rows asked for, on wasm and cpu, without leaking', async () => {
+    const source = Float32Array.from({ length: 6 * 4 }, (_, i) => i);
+    const rows = Int32Array.from([5, 0, 5, 2]);
+    const expected = Array.from(rows).flatMap((r) => Array.from(source.subarray(r * 4, r * 4 + 4)));
+    for (const backend of ['wasm', 'cpu']) {
+      await tf.setBackend(backend);
+      const start = tf.memory().numTensors;
+      const t = gatherRows(source, 4, rows, [4, 2, 2]);
+      expect(t.shape).toEqual([4, 2, 2]);
+      expect(Array.from(t.dataSync())).toEqual(expected);
+      t.dispose();
+      expect(tf.memory().numTensors).toBe(start);
+    }
+    await tf.setBackend('wasm');
+    expect(() => gatherRows(source, 4, rows, [4, 3])).toThrow(KernelError);
   });
 });
 

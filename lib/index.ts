@@ -46,8 +46,8 @@ export type {
 } from './datasets';
 
 // Backends
-export { useBackend, probeBackends, doctor, formatDoctor, explainNativeLoadError, BACKEND_CHOICES } from './backends';
-export type { BackendChoice, BackendName, BackendSelection, BackendStatus, DoctorReport } from './backends';
+export { useBackend, probeBackends, doctor, formatDoctor, explainNativeLoadError, BACKEND_CHOICES, recommendedWasmThreads } from './backends';
+export type { BackendChoice, BackendName, BackendSelection, BackendStatus, DoctorReport, UseBackendOptions, WasmWorkload } from './backends';
 export { registerWasmTrainingKernels, unregisterWasmTrainingKernels } from './kernels';
 export { enableWasmThreads } from './kernels/threads';
 

@@ -4,16 +4,31 @@
  * every seed from the run's one `--seed`.
  */
 
-/** A small, fast 32-bit PRNG (mulberry32). Returns floats in [0, 1). */
-export function createRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
+/**
+ * A small, fast 32-bit PRNG (mulberry32) whose whole state is one 32-bit word, readable and
+ * settable so that a checkpointed training run continues with the same draws.
+ */
+export class Mulberry32 {
+  /** The generator's state; set it to one read earlier to replay from there. */
+  state: number;
+
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+
+  /** A float in [0, 1). */
+  readonly next = (): number => {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** mulberry32 as a function returning floats in [0, 1). */
+export function createRng(seed: number): () => number {
+  return new Mulberry32(seed).next;
 }
 
 /** Derives a well-spread child seed, so layer i of a seeded model differs from layer j. */
@@ -48,16 +63,25 @@ export function randomSeed(): number {
  * is synchronous, so the swap covers exactly that step: nothing else can run while it is in place.
  */
 export class SeededMathRandom {
-  private readonly rng: () => number;
+  private readonly rng: Mulberry32;
 
   constructor(seed: number) {
-    this.rng = createRng(deriveSeed(seed, 0x5eed));
+    this.rng = new Mulberry32(deriveSeed(seed, 0x5eed));
+  }
+
+  /** The generator's position, for checkpoints. */
+  get state(): number {
+    return this.rng.state;
+  }
+
+  set state(value: number) {
+    this.rng.state = value >>> 0;
   }
 
   /** Runs `fn` with `Math.random` drawing from this generator; restored even when `fn` throws. */
   run<T>(fn: () => T): T {
     const original = Math.random;
-    Math.random = this.rng;
+    Math.random = this.rng.next;
     try {
       return fn();
     } finally {

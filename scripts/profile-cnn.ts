@@ -1,75 +1,106 @@
 /**
- * Training-step profile of the `cnn` recipe (batch 50, Adam 1e-4) and of the 784-50-10 net
- * (batch 100, sigmoid hidden layer, softmax output, SGD 0.1) on the wasm backend, with the
- * kernels of lib/kernels, and on the cpu backend for comparison. Prints samples/s and a
- * per-kernel time table (tf.profile) for each run. Data are random tensors of the real shapes:
- * the step's cost does not depend on the values.
+ * Training-step profile of the presets' recipes on the wasm (or cpu) backend: the library's own
+ * step (lib/training/train.ts `createStepRunner`, what train() runs: batch upload, gradients,
+ * fused update), its speed and a per-kernel time table (tf.profile). Variants of the step run
+ * interleaved, round by round, in one process, so that a comparison shares the machine's load;
+ * CPU time per step is reported beside wall time, because on a shared machine it is the steadier
+ * of the two. Data are random values of the real shapes: a step's cost does not depend on them.
  *
  *   npx tsc -p tsconfig.build.json --outDir build/tsc && node build/tsc/scripts/profile-cnn.js [options]
  *
  * Options (all optional):
- *   --cnn-steps N        timed cnn steps on wasm (default 20)
- *   --mlp-steps N        timed 784-50-10 steps on each backend (default 300)
- *   --cpu-cnn-steps N    timed cnn steps on cpu, ~140 s each here (default 1; 0 skips)
- *   --backends LIST      comma-separated, from wasm,cpu (default wasm,cpu)
- *   --kernels LIST       lib/kernels replacements to install on wasm: all, none, or names from
- *                        Conv2DBackpropFilter,Conv2DBackpropInput,BatchMatMul,_FusedMatMul,
- *                        MaxPoolGrad (default all)
- *   --threads N          wasm threads through enableWasmThreads (lib/kernels/threads.ts);
- *                        default 1: tfjs-backend-wasm's own single-threaded build
- *   --json FILE          also write the results as JSON
+ *   --presets LIST     presets to profile (default cnn,two-layer-net)
+ *   --steps N          timed steps per round and variant (default: 10 for the cnn, 200 otherwise)
+ *   --rounds N         rounds; every variant runs once per round (default 5)
+ *   --variants LIST    comma-separated variants, each tokens joined by '+': auto|dense|tape (how
+ *                      gradients are computed), composed (the update as tf.js ops instead of one
+ *                      fused kernel), opgrads (the dense step's backward pass as tf.js ops instead
+ *                      of its fused kernels), nosimd (XNNPACK for every matrix product); e.g.
+ *                      auto,tape,auto+nosimd (default auto: what train() does)
+ *   --backend NAME     wasm or cpu (default wasm)
+ *   --threads N        wasm threads (default: what the CLI picks for the first preset)
+ *   --kernels LIST     lib/kernels replacements on wasm: all, none, or names from
+ *                      Conv2DBackpropFilter,Conv2DBackpropInput,BatchMatMul,_FusedMatMul,MaxPoolGrad
+ *   --profile-steps N  steps under tf.profile for the kernel table (default 2; 0 skips it)
+ *   --json FILE        also write every number as JSON
  */
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
-import {
-  WASM_TRAINING_KERNELS,
-  WasmTrainingKernel,
-  registerWasmTrainingKernels,
-  unregisterWasmTrainingKernels,
-} from '../lib/kernels';
-import { enableWasmThreads } from '../lib/kernels/threads';
+import { recommendedWasmThreads, useBackend } from '../lib/backends';
+import type { DataSplit } from '../lib/datasets';
+import { WASM_TRAINING_KERNELS, WasmTrainingKernel, registerWasmTrainingKernels, setSimdProducts, unregisterWasmTrainingKernels } from '../lib/kernels';
+import { PRESETS, PresetId, getPreset } from '../lib/recipes';
+import { BatchMaker, modelInputShape } from '../lib/training/batches';
+import { GradientMethod } from '../lib/training/dense-step';
+import { BatchSampler } from '../lib/training/sampler';
+import { createStepRunner } from '../lib/training/train';
+import { machineFacts } from '../lib/jobs/machine';
+
+interface Variant {
+  name: string;
+  gradients: GradientMethod;
+  composedUpdates: boolean;
+  /** The dense step's tf.js-op backward pass instead of its fused kernels. */
+  opGradients: boolean;
+  /** XNNPACK for every product (no SIMD products). */
+  noSimdProducts: boolean;
+}
 
 interface Options {
-  cnnSteps: number;
-  mlpSteps: number;
-  cpuCnnSteps: number;
-  backends: string[];
+  presets: PresetId[];
+  steps?: number;
+  rounds: number;
+  variants: Variant[];
+  backend: 'wasm' | 'cpu';
+  threads?: number;
   kernels: WasmTrainingKernel[];
-  threads: number;
+  profileSteps: number;
   json?: string;
 }
 
 function parseArgs(argv: string[]): Options {
   const opts: Options = {
-    cnnSteps: 20,
-    mlpSteps: 300,
-    cpuCnnSteps: 1,
-    backends: ['wasm', 'cpu'],
+    presets: ['cnn', 'two-layer-net'],
+    rounds: 5,
+    variants: [{ name: 'auto', gradients: 'auto', composedUpdates: false, opGradients: false, noSimdProducts: false }],
+    backend: 'wasm',
     kernels: [...WASM_TRAINING_KERNELS],
-    threads: 1,
+    profileSteps: 2,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
+  for (let i = 0; i < argv.length; i += 2) {
+    const flag = argv[i]!;
     const value = argv[i + 1];
     if (value == null) throw new Error(`${flag}: missing value`);
-    i++;
-    const int = (): number => {
+    const int = (min = 0): number => {
       const n = Number(value);
-      if (!Number.isInteger(n) || n < 0) throw new Error(`${flag}: expected a non-negative integer, got ${value}`);
+      if (!Number.isInteger(n) || n < min) throw new Error(`${flag}: expected an integer >= ${min}, got ${value}`);
       return n;
     };
     switch (flag) {
-      case '--cnn-steps': opts.cnnSteps = int(); break;
-      case '--mlp-steps': opts.mlpSteps = int(); break;
-      case '--cpu-cnn-steps': opts.cpuCnnSteps = int(); break;
-      case '--threads': opts.threads = int(); break;
+      case '--presets':
+        opts.presets = value.split(',').map((p) => getPreset(p).id);
+        break;
+      case '--steps': opts.steps = int(1); break;
+      case '--rounds': opts.rounds = int(1); break;
+      case '--threads': opts.threads = int(1); break;
+      case '--profile-steps': opts.profileSteps = int(0); break;
       case '--json': opts.json = value; break;
-      case '--backends': opts.backends = value.split(',').filter(Boolean); break;
+      case '--backend':
+        if (value !== 'wasm' && value !== 'cpu') throw new Error(`--backend: wasm or cpu, got ${value}`);
+        opts.backend = value;
+        break;
+      case '--variants':
+        opts.variants = value.split(',').map((v) => {
+          const tokens = v.split('+');
+          const known = ['auto', 'dense', 'tape', 'composed', 'opgrads', 'nosimd'];
+          const unknown = tokens.filter((t) => !known.includes(t));
+          if (unknown.length > 0) throw new Error(`--variants: unknown ${unknown.join(', ')} in ${v}; tokens are ${known.join(', ')}`);
+          const gradients = (tokens.find((t) => ['auto', 'dense', 'tape'].includes(t)) ?? 'auto') as GradientMethod;
+          return { name: v, gradients, composedUpdates: tokens.includes('composed'), opGradients: tokens.includes('opgrads'), noSimdProducts: tokens.includes('nosimd') };
+        });
+        break;
       case '--kernels':
-        if (value === 'all') opts.kernels = [...WASM_TRAINING_KERNELS];
-        else if (value === 'none') opts.kernels = [];
-        else opts.kernels = value.split(',').filter(Boolean) as WasmTrainingKernel[];
+        opts.kernels = value === 'all' ? [...WASM_TRAINING_KERNELS] : value === 'none' ? [] : (value.split(',') as WasmTrainingKernel[]);
         break;
       default:
         throw new Error(`unknown option ${flag}`);
@@ -78,91 +109,11 @@ function parseArgs(argv: string[]): Options {
   return opts;
 }
 
-/** One network with its optimizer and a few batches of random data, ready to step. */
-interface Net {
-  name: string;
-  batchSize: number;
-  /** One training step; returns the loss, left on the device. */
-  step(i: number): tf.Scalar;
-  dispose(): void;
-}
-
-const DATA_BATCHES = 4;
-
-function randomBatches(batchSize: number, inputShape: number[], classes: number): { xs: tf.Tensor[]; ys: tf.Tensor[] } {
-  const xs: tf.Tensor[] = [];
-  const ys: tf.Tensor[] = [];
-  for (let i = 0; i < DATA_BATCHES; i++) {
-    xs.push(tf.randomUniform([batchSize, ...inputShape], 0, 1, 'float32', 1000 + i));
-    ys.push(tf.tidy(() => tf.oneHot(tf.randomUniform([batchSize], 0, classes, 'int32', 2000 + i), classes).toFloat()));
-  }
-  return { xs, ys };
-}
-
-function makeStepper(
-  name: string,
-  batchSize: number,
-  model: tf.LayersModel,
-  optimizer: tf.Optimizer,
-  inputShape: number[],
-): Net {
-  const { xs, ys } = randomBatches(batchSize, inputShape, 10);
-  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  return {
-    name,
-    batchSize,
-    step(i: number): tf.Scalar {
-      const x = xs[i % DATA_BATCHES]!;
-      const y = ys[i % DATA_BATCHES]!;
-      return tf.tidy(() => {
-        const loss = optimizer.minimize(
-          () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor),
-          true,
-          vars,
-        );
-        if (loss == null) throw new Error('optimizer.minimize returned no loss');
-        return loss;
-      });
-    },
-    dispose(): void {
-      tf.dispose([...xs, ...ys]);
-      optimizer.dispose();
-      model.dispose();
-    },
-  };
-}
-
-/** The `cnn` recipe (TensorFlow "Deep MNIST"): the layers lib/models/cnn.ts builds. */
-function buildCnnNet(): Net {
-  const init = tf.initializers.truncatedNormal({ stddev: 0.1, seed: 1 });
-  const bias = tf.initializers.constant({ value: 0.1 });
-  const model = tf.sequential({
-    layers: [
-      tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 5, padding: 'same', activation: 'relu', kernelInitializer: init, biasInitializer: bias }),
-      tf.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: 'same' }),
-      tf.layers.conv2d({ filters: 64, kernelSize: 5, padding: 'same', activation: 'relu', kernelInitializer: init, biasInitializer: bias }),
-      tf.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: 'same' }),
-      tf.layers.flatten(),
-      tf.layers.dense({ units: 1024, activation: 'relu', kernelInitializer: init, biasInitializer: bias }),
-      tf.layers.dropout({ rate: 0.5 }),
-      tf.layers.dense({ units: 10, kernelInitializer: init, biasInitializer: bias }),
-    ],
-  });
-  return makeStepper('cnn (batch 50, Adam)', 50, model, tf.train.adam(1e-4), [28, 28, 1]);
-}
-
-/**
- * 784-50-10 with sigmoid hidden units. The softmax of the output layer is folded into the
- * loss (softmaxCrossEntropy on logits), which is the same function with one kernel less.
- */
-function buildMlpNet(): Net {
-  const model = tf.sequential({
-    layers: [
-      tf.layers.dense({ inputShape: [784], units: 50, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
-      tf.layers.dense({ units: 10, kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }),
-    ],
-  });
-  return makeStepper('784-50-10 (batch 100, SGD)', 100, model, tf.train.sgd(0.1), [784]);
+/** Random images and labels, enough for a few distinct batches. */
+function syntheticSplit(count: number): DataSplit {
+  let s = 12345;
+  const next = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  return { images: Float32Array.from({ length: count * 784 }, next), labels: Uint8Array.from({ length: count }, () => Math.floor(next() * 10)), count };
 }
 
 interface KernelRow {
@@ -171,141 +122,160 @@ interface KernelRow {
   ms: number;
 }
 
-interface RunResult {
-  net: string;
-  backend: string;
-  kernels: string[];
-  threads: number;
-  steps: number;
-  /** Mean over the timed steps (what samples/s is computed from). */
-  msPerStep: number;
-  /** Median and fastest step: the machine is shared, and these show how much noise it added. */
-  medianMsPerStep: number;
-  minMsPerStep: number;
-  samplesPerSecond: number;
-  profiledMsPerStep: number;
-  kernelMsPerStep: number;
-  table: KernelRow[];
-  finalLoss: number;
+interface VariantResult {
+  variant: string;
+  method: string;
+  /** Per round: mean wall and CPU milliseconds per step. */
+  wallMs: number[];
+  cpuMs: number[];
+  medianWallMs: number;
+  medianCpuMs: number;
+  samplesPerSecWall: number;
+  samplesPerSecCpu: number;
+  kernels?: { calls: number; ms: number; table: KernelRow[] };
 }
+
+interface PresetResult {
+  preset: string;
+  batchSize: number;
+  steps: number;
+  rounds: number;
+  variants: VariantResult[];
+}
+
+const median = (a: number[]): number => {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
 
 function log(message: string): void {
   process.stderr.write(`${message}\n`);
 }
 
-async function profileSteps(net: Net, first: number, count: number): Promise<{ rows: KernelRow[]; wallMs: number }> {
-  const t0 = performance.now();
-  const info = await tf.profile(() => {
-    for (let i = 0; i < count; i++) net.step(first + i).dispose();
-  });
-  const wallMs = performance.now() - t0;
-  const byName = new Map<string, KernelRow>();
-  for (const k of info.kernels) {
-    const ms = Number(await k.kernelTimeMs);
-    const row = byName.get(k.name) ?? { kernel: k.name, calls: 0, ms: 0 };
-    row.calls += 1 / count;
-    row.ms += ms / count;
-    byName.set(k.name, row);
-  }
-  return { rows: [...byName.values()].sort((a, b) => b.ms - a.ms), wallMs: wallMs / count };
-}
-
-async function runNet(build: () => Net, backend: string, steps: number, opts: Options): Promise<RunResult> {
-  const net = build();
-  try {
-    const warmup = backend === 'cpu' && steps <= 2 ? 0 : 2;
-    log(`${net.name} on ${backend}: ${warmup} warm-up step(s), ${steps} timed`);
-    for (let i = 0; i < warmup; i++) net.step(i).dispose();
-    // The wasm backend computes synchronously, so the clock stops with the last kernel; the
-    // single read at the end only fetches the loss.
-    const stepMs: number[] = [];
-    let loss: tf.Scalar | null = null;
-    for (let i = 0; i < steps; i++) {
-      loss?.dispose();
-      const t0 = performance.now();
-      loss = net.step(warmup + i);
-      stepMs.push(performance.now() - t0);
-    }
-    const elapsed = stepMs.reduce((a, b) => a + b, 0);
-    const sorted = [...stepMs].sort((a, b) => a - b);
-    const finalLoss = loss == null ? NaN : (await loss.data())[0]!;
-    loss?.dispose();
-    const msPerStep = elapsed / Math.max(steps, 1);
-    const profileCount = backend === 'cpu' ? 1 : 2;
-    const { rows, wallMs } = await profileSteps(net, warmup + steps, profileCount);
+async function profilePreset(id: PresetId, opts: Options): Promise<PresetResult> {
+  const preset = PRESETS[id];
+  const r = preset.recipe;
+  const steps = opts.steps ?? (id === 'cnn' ? 10 : 200);
+  const split = syntheticSplit(Math.max(4 * r.batchSize, 400));
+  const runners = opts.variants.map((variant) => {
+    const model = preset.build({ seed: 1 });
+    const batches = new BatchMaker(split, modelInputShape(model), 10, r.targets);
+    const sampler = new BatchSampler(batches.count, r.batchSize, 'replacement', 1);
+    const runner = createStepRunner(
+      model,
+      batches,
+      { loss: r.loss, optimizer: r.optimizer, gradients: variant.gradients, composedUpdates: variant.composedUpdates, fusedKernels: !variant.opGradients },
+      1,
+    );
+    let iteration = 0;
     return {
-      net: net.name,
-      backend,
-      kernels: backend === 'wasm' ? [...opts.kernels] : [],
-      threads: backend === 'wasm' ? opts.threads : 1,
-      steps,
-      msPerStep,
-      medianMsPerStep: sorted[sorted.length >> 1] ?? NaN,
-      minMsPerStep: sorted[0] ?? NaN,
-      samplesPerSecond: (1000 * net.batchSize) / msPerStep,
-      profiledMsPerStep: wallMs,
-      kernelMsPerStep: rows.reduce((s, r) => s + r.ms, 0),
-      table: rows,
-      finalLoss,
+      variant,
+      method: runner.method,
+      step: () => {
+        setSimdProducts(!variant.noSimdProducts);
+        runner.run(sampler.next(), iteration++).dispose();
+      },
+      dispose: () => {
+        runner.dispose();
+        model.dispose();
+      },
     };
+  });
+  try {
+    const warmup = id === 'cnn' ? 2 : 20;
+    for (const v of runners) for (let i = 0; i < warmup; i++) v.step();
+    const wall = runners.map(() => [] as number[]);
+    const cpu = runners.map(() => [] as number[]);
+    for (let round = 0; round < opts.rounds; round++) {
+      runners.forEach((v, k) => {
+        const c0 = process.cpuUsage();
+        const t0 = performance.now();
+        for (let i = 0; i < steps; i++) v.step();
+        // The wasm and cpu backends compute synchronously: the clock stops with the last kernel.
+        const c = process.cpuUsage(c0);
+        wall[k]!.push((performance.now() - t0) / steps);
+        cpu[k]!.push((c.user + c.system) / 1000 / steps);
+      });
+      log(`${id}: round ${round + 1}/${opts.rounds}: ${runners.map((v, k) => `${v.variant.name} ${wall[k]!.at(-1)!.toFixed(2)} ms wall, ${cpu[k]!.at(-1)!.toFixed(2)} ms CPU`).join('; ')}`);
+    }
+    const results: VariantResult[] = [];
+    for (const [k, v] of runners.entries()) {
+      const medianWallMs = median(wall[k]!);
+      const medianCpuMs = median(cpu[k]!);
+      const result: VariantResult = {
+        variant: v.variant.name,
+        method: v.method,
+        wallMs: wall[k]!,
+        cpuMs: cpu[k]!,
+        medianWallMs,
+        medianCpuMs,
+        samplesPerSecWall: (1000 * r.batchSize) / medianWallMs,
+        samplesPerSecCpu: (1000 * r.batchSize) / medianCpuMs,
+      };
+      if (opts.profileSteps > 0) {
+        const info = await tf.profile(() => {
+          for (let i = 0; i < opts.profileSteps; i++) v.step();
+        });
+        const byName = new Map<string, KernelRow>();
+        for (const kernel of info.kernels) {
+          const row = byName.get(kernel.name) ?? { kernel: kernel.name, calls: 0, ms: 0 };
+          row.calls += 1 / opts.profileSteps;
+          row.ms += Number(await kernel.kernelTimeMs) / opts.profileSteps;
+          byName.set(kernel.name, row);
+        }
+        const table = [...byName.values()].sort((a, b) => b.ms - a.ms);
+        result.kernels = { calls: info.kernels.length / opts.profileSteps, ms: table.reduce((s, row) => s + row.ms, 0), table };
+      }
+      results.push(result);
+    }
+    return { preset: id, batchSize: r.batchSize, steps, rounds: opts.rounds, variants: results };
   } finally {
-    net.dispose();
+    runners.forEach((v) => v.dispose());
   }
 }
 
-function printResult(r: RunResult): void {
-  const lines = [
-    '',
-    `## ${r.net} on ${r.backend}` +
-      (r.backend === 'wasm' ? ` (kernels: ${r.kernels.length ? r.kernels.join(', ') : 'none'}; threads: ${r.threads})` : ''),
-    '',
-    `${r.steps} steps: ${r.msPerStep.toFixed(1)} ms/step (median ${r.medianMsPerStep.toFixed(1)}, ` +
-      `fastest ${r.minMsPerStep.toFixed(1)}), ${r.samplesPerSecond.toFixed(1)} samples/s ` +
-      `(loss after: ${r.finalLoss.toFixed(4)})`,
-    `profiled step: ${r.profiledMsPerStep.toFixed(1)} ms wall, ${r.kernelMsPerStep.toFixed(1)} ms inside kernels`,
-    '',
-    '| kernel | calls/step | ms/step | % of kernel time |',
-    '|---|---:|---:|---:|',
-    ...r.table
-      .filter((row) => row.ms >= 0.05 || r.table.length <= 25)
-      .map(
-        (row) =>
-          `| ${row.kernel} | ${row.calls.toFixed(0)} | ${row.ms.toFixed(2)} | ${((100 * row.ms) / r.kernelMsPerStep).toFixed(1)} |`,
-      ),
-  ];
+function printResult(p: PresetResult, threads: number, backend: string): void {
+  const lines = ['', `## ${p.preset} (batch ${p.batchSize}) on ${backend}${backend === 'wasm' ? `, ${threads} thread(s)` : ''}: ${p.rounds} rounds of ${p.steps} steps`, ''];
+  lines.push('| variant | step | ms/step wall (median) | ms/step CPU (median) | samples/s (wall) |', '|---|---|---:|---:|---:|');
+  for (const v of p.variants) {
+    lines.push(`| ${v.variant} | ${v.method} | ${v.medianWallMs.toFixed(2)} | ${v.medianCpuMs.toFixed(2)} | ${v.samplesPerSecWall.toFixed(0)} |`);
+  }
+  for (const v of p.variants) {
+    if (!v.kernels) continue;
+    lines.push('', `${v.variant}: ${v.kernels.calls.toFixed(0)} kernel calls, ${v.kernels.ms.toFixed(2)} ms in kernels per profiled step`, '');
+    lines.push('| kernel | calls/step | ms/step | % |', '|---|---:|---:|---:|');
+    for (const row of v.kernels.table.filter((row) => row.ms >= 0.01)) {
+      lines.push(`| ${row.kernel} | ${row.calls.toFixed(0)} | ${row.ms.toFixed(2)} | ${((100 * row.ms) / v.kernels.ms).toFixed(1)} |`);
+    }
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
-  const results: RunResult[] = [];
-  for (const backend of opts.backends) {
-    if (backend === 'wasm') {
-      if (opts.threads > 1) await enableWasmThreads(opts.threads);
-      if (opts.kernels.length > 0) registerWasmTrainingKernels({ kernels: opts.kernels });
-      else unregisterWasmTrainingKernels();
-    }
-    if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} could not be initialised`);
-    const start = tf.memory().numTensors;
-    const cnnSteps = backend === 'cpu' ? opts.cpuCnnSteps : opts.cnnSteps;
-    if (cnnSteps > 0) {
-      if (backend === 'wasm' && tf.getKernel(tf.Conv2DBackpropFilter, 'wasm') == null) {
-        log('cnn on wasm skipped: no Conv2DBackpropFilter kernel (tfjs-backend-wasm has none; see --kernels)');
-      } else {
-        results.push(await runNet(buildCnnNet, backend, cnnSteps, opts));
-        printResult(results[results.length - 1]!);
-      }
-    }
-    if (opts.mlpSteps > 0) {
-      results.push(await runNet(buildMlpNet, backend, opts.mlpSteps, opts));
-      printResult(results[results.length - 1]!);
-    }
-    const leaked = tf.memory().numTensors - start;
-    if (leaked !== 0) log(`warning: ${leaked} tensors left on ${backend}`);
+  let threads = 1;
+  if (opts.backend === 'wasm') {
+    const wanted = opts.threads ?? recommendedWasmThreads(PRESETS[opts.presets[0]!].family === 'cnn' ? 'conv' : 'dense');
+    const selection = await useBackend('wasm', { wasmThreads: wanted });
+    threads = Number(selection.statuses[0]!.details?.['runningThreads'] ?? 1);
+    if (opts.kernels.length > 0) registerWasmTrainingKernels({ kernels: opts.kernels });
+    else unregisterWasmTrainingKernels();
+  } else {
+    await useBackend('cpu');
   }
+  const start = tf.memory().numTensors;
+  const results: PresetResult[] = [];
+  for (const id of opts.presets) {
+    const result = await profilePreset(id, opts);
+    results.push(result);
+    printResult(result, threads, opts.backend);
+  }
+  const leaked = tf.memory().numTensors - start;
+  if (leaked !== 0) log(`warning: ${leaked} tensors left`);
   if (opts.json != null) {
     const tmp = `${opts.json}.tmp-${process.pid}`;
-    fs.writeFileSync(tmp, JSON.stringify({ date: new Date().toISOString(), node: process.version, results }, null, 2));
+    const doc = { date: new Date().toISOString(), machine: machineFacts(), backend: opts.backend, threads, kernels: opts.kernels, load: fs.readFileSync('/proc/loadavg', 'utf8').trim(), results };
+    fs.writeFileSync(tmp, JSON.stringify(doc, null, 2));
     fs.renameSync(tmp, opts.json);
   }
 }

@@ -1,22 +1,228 @@
 /**
- * Training speed of every preset on every CPU backend present, plus the time to prepare MNIST.
- * Prints a markdown table (and JSON with --json) for docs/RESULTS.md.
+ * Training speed of the presets, two ways.
  *
- *   node dist/scripts/speed.js [--backends wasm,cpu] [--presets ...] [--steps 50] [--json]
+ * 1. Beside the peers (`--peers torch,numpy`): each preset ours and PyTorch's (and two-layer-net
+ *    as the source's NumPy code) on the same cores, back to back, for a fixed number of steps
+ *    after untimed warm-up steps, in rounds that alternate ours and the peer's so that both share
+ *    the machine's load. Ours runs as `train` does: wasm with the threads the CLI picks for the
+ *    preset (2 for the cnn on 2+ cores, else 1), the hand-written dense step where it applies, in
+ *    a process of its own per preset (threads are chosen when the backend starts). The peer is
+ *    scripts/peers/torch_recipes.py on Debian's /usr/bin/python3 (python3-torch), all cores.
+ *    Writes the raw JSON (--out) and a markdown table, which --update FILE puts between the
+ *    markers `<!-- speed-vs-peers:start -->` and `<!-- speed-vs-peers:end -->` of FILE.
  *
- * Each preset runs its own recipe (batch size, loss, optimiser) for --steps steps after 3 untimed
- * warm-up steps; the cnn on the plain cpu backend takes ~136 s a step (docs/PERF.md), so it gets
- * one step there and no warm-up.
+ *      node dist/scripts/speed.js --peers torch,numpy [--presets all] [--rounds 3] [--steps N]
+ *          [--warmup N] [--data-dir DIR] [--out docs/results/speed-vs-peers.json] [--update docs/RESULTS.md]
+ *      node dist/scripts/speed.js --peers-from docs/results/speed-vs-peers.json   # the table again
+ *
+ * 2. Every preset on every CPU backend in this process (wasm on one thread, cpu), plus the time
+ *    to prepare MNIST:
+ *
+ *      node dist/scripts/speed.js [--backends wasm,cpu] [--presets ...] [--steps 50] [--json]
+ *
+ *    Each preset runs its own recipe (batch size, loss, optimiser) for --steps steps after 3
+ *    untimed warm-up steps; the cnn on the plain cpu backend takes minutes a step (docs/PERF.md),
+ *    so it gets one step there and no warm-up.
  */
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import yargs from 'yargs';
-import { BackendChoice, useBackend } from '../lib/backends';
+import { BackendChoice, recommendedWasmThreads, useBackend } from '../lib/backends';
 import { Dataset, loadMnist } from '../lib/datasets';
-import { PRESET_IDS, PRESETS, recipeOptions } from '../lib/recipes';
+import { PRESET_IDS, PRESETS, PresetId, getPreset, recipeOptions } from '../lib/recipes';
 import { machineFacts } from '../lib/jobs/machine';
 import { train } from '../lib/training/train';
 import { formatDuration, formatNumber, markdownTable } from '../lib/report';
+import { writeFileAtomic } from '../lib/atomic-write';
+
+/** Timed steps per preset beside the peers: a few seconds to a minute each on 2 cores. */
+export const PEER_STEPS: Readonly<Record<PresetId, number>> = {
+  mlp: 600,
+  'deep-mlp': 100,
+  'tanh-mlp': 600,
+  'mse-mlp': 5000,
+  'two-layer-net': 600,
+  'prelu-mlp': 600,
+  cnn: 100,
+};
+/** Untimed steps before the timed ones, on both sides. */
+export const PEER_WARMUP: Readonly<Record<PresetId, number>> = {
+  mlp: 50,
+  'deep-mlp': 10,
+  'tanh-mlp': 50,
+  'mse-mlp': 500,
+  'two-layer-net': 50,
+  'prelu-mlp': 50,
+  cnn: 5,
+};
+const PEER_SCRIPT = process.env['MNIST_NETS_PEER_SCRIPT'] ?? path.resolve(__dirname, '../../scripts/peers/torch_recipes.py');
+/** Debian's python3 with python3-torch; the pyenv python3 first on PATH has no torch. */
+const PEER_PYTHON = process.env['MNIST_NETS_PEER_PYTHON'] ?? '/usr/bin/python3';
+const MARK_START = '<!-- speed-vs-peers:start -->';
+const MARK_END = '<!-- speed-vs-peers:end -->';
+
+/** What one of our child runs prints. */
+interface OursRun {
+  samplesPerSec: number;
+  backend: string;
+  threads: number;
+  gradients: string;
+}
+
+interface PeerRow {
+  preset: PresetId;
+  batchSize: number;
+  steps: number;
+  warmup: number;
+  ours: OursRun[];
+  torch?: number[];
+  numpy?: number[];
+}
+
+interface PeerResult {
+  date: string;
+  machine: ReturnType<typeof machineFacts>;
+  load: string[];
+  rounds: number;
+  peerEnvironment?: Record<string, unknown>;
+  rows: PeerRow[];
+}
+
+/** Child mode: one preset, ours, as `train` runs it; prints an {@link OursRun} as JSON. */
+async function oursChild(id: PresetId, steps: number, warmup: number, dataDir?: string): Promise<void> {
+  const preset = getPreset(id);
+  const selection = await useBackend('wasm', { wasmThreads: recommendedWasmThreads(preset.family === 'cnn' ? 'conv' : 'dense') });
+  const data = await loadMnist({ dataDir, normalization: preset.recipe.normalization, log: () => undefined });
+  const model = preset.build({ seed: 1 });
+  await train(model, data, { ...recipeOptions(preset, { steps: warmup, seed: 1 }), logInterval: 0 });
+  const r = await train(model, data, { ...recipeOptions(preset, { steps, seed: 2 }), logInterval: 0 });
+  model.dispose();
+  const out: OursRun = { samplesPerSec: r.samplesPerSec, backend: 'wasm', threads: Number(selection.statuses[0]!.details?.['runningThreads'] ?? 1), gradients: r.gradients };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+function runJson(command: string, args: string[], what: string): unknown {
+  const r = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 256 * 2 ** 20, timeout: 20 * 60_000 });
+  if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status ?? r.signal}): ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-3).join(' | ')}`);
+  return JSON.parse(r.stdout);
+}
+
+const median = (a: number[]): number => {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+async function comparePeers(args: { presets: string; peers: string; rounds: number; steps?: number; warmup?: number; dataDir?: string; out?: string; update?: string }): Promise<void> {
+  const ids = (args.presets === 'all' ? PRESET_IDS : args.presets.split(',').map((p) => getPreset(p).id)) as PresetId[];
+  const peers = args.peers.split(',').filter(Boolean);
+  for (const peer of peers) if (peer !== 'torch' && peer !== 'numpy') throw new Error(`--peers: torch or numpy, got ${peer}`);
+  if (!fs.existsSync(PEER_SCRIPT)) throw new Error(`${PEER_SCRIPT} is missing: the peer script comes with the peer issue's branch`);
+  const dataDir = args.dataDir ?? process.env['MNIST_DIR'];
+  if (!dataDir) throw new Error('--data-dir (or MNIST_DIR): the folder with the four MNIST files, which the peer reads too');
+  const result: PeerResult = { date: new Date().toISOString(), machine: machineFacts(), load: [], rounds: args.rounds, rows: [] };
+  const load = () => (fs.existsSync('/proc/loadavg') ? fs.readFileSync('/proc/loadavg', 'utf8').trim() : 'unknown');
+  for (const id of ids) {
+    const steps = args.steps ?? PEER_STEPS[id];
+    const warmup = args.warmup ?? PEER_WARMUP[id];
+    const row: PeerRow = { preset: id, batchSize: PRESETS[id].recipe.batchSize, steps, warmup, ours: [] };
+    const peerRuns = peers.filter((p) => p === 'torch' || id === 'two-layer-net');
+    for (let round = 0; round < args.rounds; round++) {
+      result.load.push(load());
+      const ours = runJson(process.execPath, [__filename, '--child', id, '--steps', String(steps), '--warmup', String(warmup), '--data-dir', dataDir], `ours (${id})`) as OursRun;
+      row.ours.push(ours);
+      for (const peer of peerRuns) {
+        const doc = runJson(
+          PEER_PYTHON,
+          [PEER_SCRIPT, '--recipe', id, '--impl', peer, '--steps', String(steps + warmup), '--warmup', String(warmup), '--seed', '1', '--data-dir', dataDir, '--json'],
+          `${peer} (${id})`,
+        ) as { environment: Record<string, unknown>; results: Array<{ samples_per_sec: number }> };
+        result.peerEnvironment ??= doc.environment;
+        (row[peer as 'torch' | 'numpy'] ??= []).push(doc.results[0]!.samples_per_sec);
+      }
+      process.stderr.write(
+        `${id} round ${round + 1}/${args.rounds}: ours ${ours.samplesPerSec.toFixed(0)}` +
+          peerRuns.map((p) => `, ${p} ${row[p as 'torch' | 'numpy']!.at(-1)!.toFixed(0)}`).join('') +
+          ` samples/s (load ${result.load.at(-1)})\n`,
+      );
+    }
+    result.rows.push(row);
+  }
+  const table = peersTable(result);
+  if (args.out) await writeFileAtomic(args.out, `${JSON.stringify(result, null, 2)}\n`);
+  if (args.update) await updateSection(args.update, table);
+  process.stdout.write(`${table}\n`);
+}
+
+/** The markdown of a {@link PeerResult}: medians over the rounds, ratios ours / peer. */
+export function peersTable(result: PeerResult): string {
+  const rows = result.rows.map((r) => {
+    const ours = median(r.ours.map((o) => o.samplesPerSec));
+    const torch = r.torch ? median(r.torch) : undefined;
+    const numpy = r.numpy ? median(r.numpy) : undefined;
+    const o = r.ours[0]!;
+    const digits = (v: number) => (v < 10 ? 2 : 0);
+    return [
+      r.preset,
+      String(r.batchSize),
+      String(r.steps),
+      `${formatNumber(ours, digits(ours))} (${o.backend}, ${o.threads} thread${o.threads > 1 ? 's' : ''}, ${o.gradients})`,
+      torch === undefined ? '-' : formatNumber(torch, digits(torch)),
+      torch === undefined ? '-' : `${(ours / torch).toFixed(2)}x`,
+      numpy === undefined ? '-' : formatNumber(numpy, digits(numpy)),
+      numpy === undefined ? '-' : `${(ours / numpy).toFixed(2)}x`,
+    ];
+  });
+  const env = result.peerEnvironment ?? {};
+  const table = markdownTable(
+    ['preset', 'batch', 'timed steps', 'ours: samples/s (backend, threads, step)', 'PyTorch CPU', 'ours / PyTorch', "source's NumPy", 'ours / NumPy'],
+    rows,
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+  );
+  const m = result.machine;
+  return [
+    table,
+    '',
+    `Medians of ${result.rounds} rounds, each round ours then the peer(s), back to back; warm-up steps excluded on both sides. ` +
+      `Machine: ${m.cpu}, ${m.cores} cores, Node ${m.node}, tf.js ${m.tfjs}; peer: PyTorch ${String(env['torch'] ?? '?')}, NumPy ${String(env['numpy'] ?? '?')} ` +
+      `(${String(env['blas'] ?? 'BLAS ?')}), Python ${String(env['python'] ?? '?')}, ${String(env['threads'] ?? '?')} threads. ` +
+      `${result.date.slice(0, 10)}; load average at the start of each round: ${[...new Set(result.load.map((l) => l.split(' ')[0]))].join(', ')}.`,
+  ].join('\n');
+}
+
+/**
+ * Puts `table` between the speed-vs-peers markers of `file`; a file without them gets a section
+ * with the markers appended.
+ */
+async function updateSection(file: string, table: string): Promise<void> {
+  const text = fs.readFileSync(file, 'utf8');
+  const start = text.indexOf(MARK_START);
+  const end = text.indexOf(MARK_END);
+  if (start >= 0 && end > start) {
+    await writeFileAtomic(file, `${text.slice(0, start + MARK_START.length)}\n${table}\n${text.slice(end)}`);
+    return;
+  }
+  const section = [
+    '## Every preset beside PyTorch (issue: CPU speed, second round)',
+    '',
+    "Each preset's recipe, ours as `train` runs it and the PyTorch peer's (scripts/peers/torch_recipes.py),",
+    'and two-layer-net also as the source\'s NumPy code, on the same two cores, back to back. Raw JSON:',
+    '[docs/results/speed-vs-peers.json](results/speed-vs-peers.json). Reproduce with',
+    '',
+    '```sh',
+    'npm run build',
+    'node dist/scripts/speed.js --peers torch,numpy --rounds 3 --data-dir ../shared/datasets/mnist \\',
+    '  --out docs/results/speed-vs-peers.json --update docs/RESULTS.md',
+    '```',
+    '',
+    MARK_START,
+    table,
+    MARK_END,
+    '',
+  ].join('\n');
+  await writeFileAtomic(file, `${text.replace(/\n*$/, '\n\n')}${section}`);
+}
 
 interface SpeedRow {
   preset: string;
@@ -31,12 +237,27 @@ async function main(): Promise<void> {
   const args = await yargs(process.argv.slice(2))
     .option('backends', { type: 'string', default: 'wasm,cpu' })
     .option('presets', { type: 'string', default: PRESET_IDS.join(',') })
-    .option('steps', { type: 'number', default: 50 })
+    .option('steps', { type: 'number' })
+    .option('warmup', { type: 'number' })
     .option('data-dir', { type: 'string' })
     .option('json', { type: 'boolean', default: false })
     .option('from', { type: 'string', describe: 'Print the table of a saved --json result instead of measuring' })
+    .option('peers', { type: 'string', describe: 'torch,numpy: compare each preset with the peer script instead' })
+    .option('peers-from', { type: 'string', describe: 'Print the table of a saved --peers result' })
+    .option('rounds', { type: 'number', default: 3 })
+    .option('out', { type: 'string', describe: 'Write the --peers result as JSON here' })
+    .option('update', { type: 'string', describe: 'Put the --peers table into this markdown file, between its markers' })
+    .option('child', { type: 'string', hidden: true })
     .strict()
     .parseAsync();
+  if (args.child) return oursChild(getPreset(args.child).id, args.steps ?? PEER_STEPS[getPreset(args.child).id], args.warmup ?? 0, args['data-dir']);
+  if (args['peers-from']) {
+    process.stdout.write(`${peersTable(JSON.parse(fs.readFileSync(args['peers-from'], 'utf8')) as PeerResult)}\n`);
+    return;
+  }
+  if (args.peers) {
+    return comparePeers({ presets: args.presets === PRESET_IDS.join(',') ? 'all' : args.presets, peers: args.peers, rounds: args.rounds, steps: args.steps, warmup: args.warmup, dataDir: args['data-dir'], out: args.out, update: args.update });
+  }
   if (args.from) {
     process.stdout.write(`${speedTable(JSON.parse(fs.readFileSync(args.from, 'utf8')) as SpeedResult)}\n`);
     return;
@@ -59,7 +280,7 @@ async function main(): Promise<void> {
       const preset = PRESETS[id as keyof typeof PRESETS];
       const data: Dataset = preset.recipe.normalization === 'offset' ? offset : unit;
       const slow = id === 'cnn' && backend === 'cpu';
-      const steps = slow ? 1 : args.steps;
+      const steps = slow ? 1 : (args.steps ?? 50);
       const model = preset.build({ seed: 1 });
       if (!slow) await train(model, data, { ...recipeOptions(preset, { steps: 3, seed: 1 }), logInterval: 0 });
       const r = await train(model, data, { ...recipeOptions(preset, { steps, seed: 2 }), logInterval: 0 });

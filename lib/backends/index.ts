@@ -27,4 +27,4 @@ export {
   type NativeLoadExplanation,
 } from './native';
 export { ALLOW_SOFTWARE_ENV, DAWN_NODE_ENV, DAWN_OPTIONS_ENV, adapterAttempts, isSoftwareAdapter } from './webgpu';
-export { WASM_DIR_ENV } from './wasm';
+export { WASM_DIR_ENV, recommendedWasmThreads, type WasmWorkload } from './wasm';

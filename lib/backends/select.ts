@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { checkPositiveInt } from '../checks';
 import { BackendUnavailableError, InvalidArgumentError } from '../errors';
 import { probeTensorflowCpu, probeTensorflowExplicit, probeTensorflowGpu, TFJS_NODE, TFJS_NODE_GPU } from './native';
 import { errorMessage } from '../errors';
@@ -87,9 +88,9 @@ async function setCpu(): Promise<void> {
   if (backend.firstUse === true) backend.firstUse = false;
 }
 
-async function setWasm(status: BackendStatus): Promise<void> {
-  await activateWasm();
-  status.details = { ...status.details, trainingKernels: true };
+async function setWasm(status: BackendStatus, options: UseBackendOptions): Promise<void> {
+  const { threads, threadsReason } = await activateWasm({ threads: options.wasmThreads, threadsFallback: options.wasmThreadsFallback });
+  status.details = { ...status.details, trainingKernels: true, runningThreads: threads, ...(threadsReason ? { threadsReason } : {}) };
 }
 
 /** One backend in `auto`'s order: how to find out whether it can run, and how to make it current. */
@@ -107,6 +108,7 @@ function autoTiers(
   allowSoftware: boolean,
   cache: ProbeWebGPUOptions['cache'],
   log: (line: string) => void,
+  options: UseBackendOptions = {},
 ): { tiers: Tier[]; webgpu: () => WebGPUProbe | undefined } {
   let webgpu: WebGPUProbe | undefined;
   const tiers: Tier[] = [
@@ -119,7 +121,7 @@ function autoTiers(
       run: () => activateWebGPU(webgpu as WebGPUProbe),
     },
     { probe: () => guarded('tensorflow', TFJS_NODE, probeTensorflowCpu), run: setTensorflow },
-    { probe: () => guarded('wasm', '@tensorflow/tfjs-backend-wasm', probeWasm), run: setWasm },
+    { probe: () => guarded('wasm', '@tensorflow/tfjs-backend-wasm', probeWasm), run: (s) => setWasm(s, options) },
     { probe: async () => cpuStatus(), run: setCpu },
   ];
   return { tiers, webgpu: () => webgpu };
@@ -166,12 +168,18 @@ export async function useBackend(choice: BackendChoice = DEFAULT_BACKEND_CHOICE,
   const log = options.log ?? (() => undefined);
   const probeLog = options.probeLog ?? (() => undefined);
   const allowSoftware = options.allowSoftwareWebGPU ?? softwareAllowedByEnv();
-  return choice === 'auto' ? selectAuto(allowSoftware, log, probeLog) : selectExplicit(choice, allowSoftware, log, probeLog);
+  if (options.wasmThreads !== undefined) checkPositiveInt('wasmThreads', options.wasmThreads);
+  return choice === 'auto' ? selectAuto(allowSoftware, log, probeLog, options) : selectExplicit(choice, allowSoftware, log, probeLog, options);
 }
 
-async function selectAuto(allowSoftware: boolean, log: (line: string) => void, probeLog: (line: string) => void): Promise<BackendSelection> {
+async function selectAuto(
+  allowSoftware: boolean,
+  log: (line: string) => void,
+  probeLog: (line: string) => void,
+  options: UseBackendOptions,
+): Promise<BackendSelection> {
   const statuses: BackendStatus[] = [];
-  for (const tier of autoTiers(allowSoftware, 'use', probeLog).tiers) {
+  for (const tier of autoTiers(allowSoftware, 'use', probeLog, options).tiers) {
     const status = await tier.probe();
     statuses.push(status);
     if (status.available) {
@@ -193,6 +201,7 @@ async function selectExplicit(
   allowSoftware: boolean,
   log: (line: string) => void,
   probeLog: (line: string) => void,
+  options: UseBackendOptions,
 ): Promise<BackendSelection> {
   let status: BackendStatus;
   let run: (s: BackendStatus) => Promise<void>;
@@ -209,7 +218,7 @@ async function selectExplicit(
     }
     case 'wasm':
       status = await guarded('wasm', '@tensorflow/tfjs-backend-wasm', probeWasm);
-      run = setWasm;
+      run = (s) => setWasm(s, options);
       break;
     case 'cpu':
       status = cpuStatus();

@@ -48,6 +48,15 @@ export interface UseBackendOptions {
    * @default process.env.MNIST_NETS_WEBGPU_ALLOW_SOFTWARE === '1'
    */
   allowSoftwareWebGPU?: boolean;
+  /**
+   * Threads for the wasm backend in Node, if wasm is selected: more than 1 runs tfjs-backend-wasm's
+   * threaded build (`recommendedWasmThreads` says what pays for a workload). It must be chosen
+   * before wasm is first initialised; the selected status's `details.runningThreads` says what runs.
+   * @default 1
+   */
+  wasmThreads?: number;
+  /** Run one thread, and say why in `details.threadsReason`, when the threaded build cannot start, instead of failing. @default false */
+  wasmThreadsFallback?: boolean;
 }
 
 /** A WebGPU adapter as `doctor` shows it. */

@@ -1,7 +1,9 @@
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels } from '../kernels';
+import { enableWasmThreads } from '../kernels/threads';
 import { wasmBackendPackage } from '../kernels/compose';
 import type { BackendStatus } from './types';
 import { bundleDir, resolvePackageDir } from '../runtime';
@@ -101,19 +103,56 @@ export async function probeWasm(): Promise<BackendStatus> {
     return { ...base, version: loaded.version_wasm, details, available: false, reason: `${path.basename(binary)} is missing from ${path.dirname(binary)}` };
   }
   // tfjs-backend-wasm turns threads off under Node (tensorflow/tfjs#3830), so 'no' is expected here.
-  const reason = `SIMD ${simd ? 'yes' : 'no'}, threads ${threads ? 'yes' : 'no (tfjs-backend-wasm turns them off under Node; `--threads N` opts in, see docs/PERF.md)'}`;
+  const reason = `SIMD ${simd ? 'yes' : 'no'}, threads ${threads ? 'yes' : 'no (tfjs-backend-wasm turns them off under Node; this library starts its threaded build for conv nets, `--threads N` chooses, see docs/PERF.md)'}`;
   return { ...base, version: loaded.version_wasm, details, device: 'CPU', available: true, reason };
+}
+
+/** What dominates a training step: convolutions (the cnn), or small dense products (the MLPs). */
+export type WasmWorkload = 'conv' | 'dense';
+
+/**
+ * Threads the wasm backend should run for `workload` on a machine with `cores` cores, from
+ * measurements on 2 cores (docs/PERF.md): the cnn's step went from 287 to 198 ms with 2 threads,
+ * while 784-50-10 went from 2.5 to 5.1 ms (waking the pool costs more than its small kernels).
+ * More than 2 was not measured, so this never asks for more.
+ */
+export function recommendedWasmThreads(workload: WasmWorkload, cores: number = os.availableParallelism()): number {
+  return workload === 'conv' && cores >= 2 ? 2 : 1;
+}
+
+/** Options of {@link activateWasm}. */
+export interface WasmActivation {
+  /** More than 1 starts tfjs-backend-wasm's threaded build (lib/kernels/threads.ts). @default 1 */
+  threads?: number;
+  /**
+   * When the threaded build cannot start (wasm already initialised single-threaded, a bundle
+   * without the threaded files), run one thread and return why, instead of throwing.
+   * @default false
+   */
+  threadsFallback?: boolean;
 }
 
 /**
  * Makes wasm the current backend, with the training kernels lib/kernels adds to it (conv backprop
  * and faster matMuls, which CNN training on wasm needs); throws an Error whose message is the
- * reason when it cannot.
+ * reason when it cannot. Returns the threads it runs, and why it runs fewer than asked for.
  */
-export async function activateWasm(): Promise<void> {
+export async function activateWasm(options: WasmActivation = {}): Promise<{ threads: number; threadsReason?: string }> {
   const loaded = loadWasm();
   if ('reason' in loaded) throw new Error(loaded.reason);
+  const wanted = options.threads ?? 1;
+  let threads = 1;
+  let threadsReason: string | undefined;
+  if (wanted > 1) {
+    try {
+      threads = await enableWasmThreads(wanted);
+    } catch (err) {
+      if (!options.threadsFallback) throw err;
+      threadsReason = errorMessage(err);
+    }
+  }
   lastInitError = undefined;
   if (!(await tf.setBackend('wasm'))) throw new Error(`failed to initialise: ${lastInitError ?? 'tf.setBackend returned false'}`);
   registerWasmTrainingKernels();
+  return { threads, threadsReason };
 }

@@ -1,9 +1,8 @@
 import type { Argv } from 'yargs';
-import { BACKEND_CHOICES, useBackend, BackendChoice } from '../backends';
+import { BACKEND_CHOICES, useBackend, BackendChoice, WasmWorkload, recommendedWasmThreads } from '../backends';
 import { DATASET_NAMES, DatasetName, LoadOptions } from '../datasets';
 import { checkInt } from '../checks';
 import { InvalidArgumentError } from '../errors';
-import { enableWasmThreads } from '../kernels/threads';
 import { logLine } from './output';
 
 export interface DataArgs {
@@ -34,7 +33,7 @@ export function withBackendOption<T>(y: Argv<T>): Argv<T & BackendArgs> {
     })
     .option('threads', {
       type: 'number',
-      describe: 'wasm only: run its kernels on N threads (opt-in; pays for the CNN on idle cores, slows small MLPs; docs/PERF.md)',
+      describe: 'wasm only: run its kernels on N threads (default: 2 for the cnn on 2+ cores, 1 for the MLPs, which threads slow down; docs/PERF.md)',
     })
     .option('verbose', {
       type: 'boolean',
@@ -64,18 +63,25 @@ export function checkFlag(flag: string, value: number | undefined, { min = 1 } =
   return value === undefined ? undefined : checkInt(`--${flag}`, value, { min });
 }
 
-/** Selects the backend and says which in one line; `doctor` (or `verbose`) gives the full reasons. */
-export async function selectBackend(choice: BackendChoice, threads?: number, verbose = false): Promise<string> {
+/**
+ * Selects the backend and says which in one line; `doctor` (or `verbose`) gives the full reasons.
+ * Without `--threads`, wasm runs the threads that pay for `workload` (none given: one thread), and
+ * falls back to one thread, saying why, if its threaded build cannot start.
+ */
+export async function selectBackend(choice: BackendChoice, threads?: number, verbose = false, workload?: WasmWorkload): Promise<string> {
   if (threads !== undefined) {
     checkFlag('threads', threads);
     if (choice !== 'wasm') throw new InvalidArgumentError('--threads', 'applies to --backend wasm only');
-    // Must come before the wasm backend is first initialised.
-    if (threads > 1) await enableWasmThreads(threads);
   }
-  const selection = await useBackend(choice, verbose ? { log: logLine, probeLog: logLine } : {});
+  const wasmThreads = threads ?? (workload ? recommendedWasmThreads(workload) : 1);
+  const logs = verbose ? { log: logLine, probeLog: logLine } : {};
+  const selection = await useBackend(choice, { ...logs, wasmThreads, wasmThreadsFallback: threads === undefined });
   const skipped = selection.statuses.filter((s) => !s.available).map((s) => s.name);
   const why = skipped.length ? ` (skipped: ${[...new Set(skipped)].join(', ')}; \`mnist-nets doctor\` says why)` : '';
-  const name = threads !== undefined && threads > 1 ? `${selection.selected} (${threads} threads)` : selection.selected;
+  const details = selection.statuses[selection.statuses.length - 1]?.details ?? {};
+  const running = selection.selected === 'wasm' ? Number(details['runningThreads'] ?? 1) : 1;
+  const name = running > 1 ? `${selection.selected} (${running} threads)` : selection.selected;
   logLine(`backend: ${name}${why}`);
+  if (details['threadsReason']) logLine(`wasm: one thread, the threaded build did not start: ${String(details['threadsReason'])}`);
   return name;
 }

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { Dataset, DatasetName, LoadOptions } from '../datasets';
 import { loadDataset } from '../datasets';
 import { InvalidArgumentError } from '../errors';
-import { ModelMetadata, saveModel } from '../io/model-io';
+import { Checkpoint, loadCheckpoint, saveCheckpoint } from '../io/checkpoint';
+import type { ModelMetadata } from '../io/model-io';
 import { forwardFlops } from '../models/summary';
 import { Preset, RecipeOverrides, getPreset, recipeOptions } from '../recipes';
 import { randomSeed } from '../random';
@@ -10,7 +11,7 @@ import { MachineFacts, machineFacts } from './machine';
 import { Evaluation, evaluate } from '../training/evaluate';
 import { describeOptimizer } from '../training/optimizers';
 import { ProgressSink, silentProgress } from '../training/progress';
-import { EpochEntry, EvalEntry, TrainHistory, TrainResult, train } from '../training/train';
+import { EpochEntry, EvalEntry, TrainHistory, TrainResult, TrainState, train } from '../training/train';
 
 /** Training accuracy at the end is measured on at most this many examples when the recipe limits its logged evaluations (the CNN on a CPU). @default 10000 */
 export const FINAL_TRAIN_EVAL_LIMIT = 10_000;
@@ -22,8 +23,15 @@ export interface TrainJobOptions extends RecipeOverrides {
   data?: Dataset;
   dataset?: DatasetName;
   load?: LoadOptions;
-  /** Save the model here after every epoch and at the end. */
+  /** Save a checkpoint here (the model and the training state, lib/io/checkpoint.ts) after every epoch, on abort, and at the end. */
   saveDir?: string;
+  /**
+   * Continue the run checkpointed in `saveDir` from where it stopped: its preset, dataset, recipe
+   * overrides and seed, with the same result as if it had never stopped (on the same backend).
+   * `steps`/`epochs` may be given to train further than the original run; other overrides that
+   * differ from the checkpoint's are an error.
+   */
+  resume?: boolean;
   /** Backend name, recorded in the result and the saved metadata. */
   backend?: string;
   progress?: ProgressSink;
@@ -42,6 +50,10 @@ export interface TrainJobResult {
   seed: number;
   hyperparameters: Record<string, unknown>;
   steps: number;
+  /** The step this run resumed from (0 for a fresh run). */
+  resumedFrom: number;
+  /** Which training step computed the gradients (lib/training/dense-step.ts). */
+  gradients: TrainResult['gradients'];
   epochs: number;
   seconds: number;
   trainSeconds: number;
@@ -94,12 +106,20 @@ export async function loadPresetData(preset: Preset, o: Pick<TrainJobOptions, 'd
  */
 export async function runTrainJob(options: TrainJobOptions): Promise<TrainJob> {
   const preset = getPreset(options.preset);
-  const trainOptions = recipeOptions(preset, options);
-  const seed = options.seed ?? randomSeed();
+  const checkpoint = options.resume ? await openCheckpoint(preset, options) : undefined;
+  const overrides: RecipeOverrides = checkpoint ? resumedOverrides(checkpoint, options) : options;
+  const trainOptions = recipeOptions(preset, overrides);
+  const seed = checkpoint?.state.seed ?? options.seed ?? randomSeed();
   trainOptions.seed = seed;
-  const data = await loadPresetData(preset, options);
+  let data: Dataset;
+  try {
+    data = await loadPresetData(preset, { ...options, limit: overrides.limit, dataset: (checkpoint?.metadata.dataset as DatasetName | undefined) ?? options.dataset });
+  } catch (err) {
+    checkpoint?.model.dispose();
+    throw err;
+  }
   const progress = options.progress ?? silentProgress;
-  const model = preset.build({ seed });
+  const model = checkpoint?.model ?? preset.build({ seed });
   const backend = options.backend ?? tf.getBackend();
   const hyperparameters = {
     optimizer: trainOptions.optimizer,
@@ -123,20 +143,28 @@ export async function runTrainJob(options: TrainJobOptions): Promise<TrainJob> {
     loss: preset.recipe.loss,
     targets: preset.recipe.targets,
     hyperparameters: { ...hyperparameters, backend },
+    overrides: savedOverrides(overrides),
     history,
     ...extra,
   });
 
   try {
     let lastEpoch: EpochEntry | undefined;
+    let finalState: TrainState | undefined;
     const result = await train(model, data, {
       ...trainOptions,
       progress,
       signal: options.signal,
       onEval: options.onEval,
-      onEpochEnd: async (entry) => {
+      resume: checkpoint?.state,
+      onEpochEnd: (entry) => {
         lastEpoch = entry;
-        if (options.saveDir) await saveModel(model, options.saveDir, metadata(undefined, { checkpoint: entry }));
+      },
+      onCheckpoint: async (state, { final }) => {
+        if (!options.saveDir) return;
+        if (final) finalState = state;
+        // An interrupted run is saved before the final evaluation, which a second Ctrl-C may cut short.
+        if (!final || options.signal?.aborted) await saveCheckpoint(options.saveDir, model, metadata(undefined, { checkpoint: lastEpoch }), state);
       },
     });
     const trainLimit = preset.recipe.evalTrainLimit ? FINAL_TRAIN_EVAL_LIMIT : trainOptions.trainLimit;
@@ -155,6 +183,8 @@ export async function runTrainJob(options: TrainJobOptions): Promise<TrainJob> {
       seed,
       hyperparameters,
       steps: result.steps,
+      resumedFrom: result.resumedFrom,
+      gradients: result.gradients,
       epochs: result.epochs,
       seconds: result.seconds,
       trainSeconds: result.trainSeconds,
@@ -173,10 +203,10 @@ export async function runTrainJob(options: TrainJobOptions): Promise<TrainJob> {
       date: new Date().toISOString(),
       history: result.history,
     };
-    if (options.saveDir) {
-      await saveModel(
-        model,
+    if (options.saveDir && finalState) {
+      await saveCheckpoint(
         options.saveDir,
+        model,
         metadata(result.history, {
           checkpoint: lastEpoch,
           stopped: result.stopped,
@@ -184,6 +214,7 @@ export async function runTrainJob(options: TrainJobOptions): Promise<TrainJob> {
           testAccuracy: testEval.accuracy,
           testLoss: testEval.loss,
         }),
+        finalState,
       );
       out.savedTo = options.saveDir;
     }
@@ -192,4 +223,51 @@ export async function runTrainJob(options: TrainJobOptions): Promise<TrainJob> {
     model.dispose();
     throw err;
   }
+}
+
+/** The recipe overrides a checkpoint records, so that a resumed run uses the same ones. */
+const RESUMED_OVERRIDES = ['epochs', 'steps', 'maxSeconds', 'evalIntervalSeconds', 'batchSize', 'learningRate', 'limit', 'logInterval'] as const;
+/** Overrides a resumed run may change: the run's length and how often it logs. */
+const EXTENDABLE: ReadonlySet<string> = new Set(['epochs', 'steps', 'maxSeconds', 'evalIntervalSeconds', 'logInterval']);
+
+function savedOverrides(o: RecipeOverrides): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const key of RESUMED_OVERRIDES) if (o[key] !== undefined) out[key] = o[key] as number;
+  return out;
+}
+
+/** Loads the checkpoint to resume and checks that it is one of `preset`'s runs. */
+async function openCheckpoint(preset: Preset, options: TrainJobOptions): Promise<Checkpoint> {
+  if (!options.saveDir) throw new InvalidArgumentError('resume', 'needs saveDir (--save DIR), the folder of the checkpoint to continue');
+  const checkpoint = await loadCheckpoint(options.saveDir);
+  const { metadata, state } = checkpoint;
+  const fail = (argument: string, problem: string): never => {
+    checkpoint.model.dispose();
+    throw new InvalidArgumentError(argument, `${options.saveDir} holds a checkpoint ${problem}`);
+  };
+  if (metadata.preset !== preset.id) fail('model', `of '${String(metadata.preset)}', not '${preset.id}'`);
+  if (options.dataset !== undefined && metadata.dataset !== undefined && options.dataset !== metadata.dataset) {
+    fail('dataset', `trained on ${String(metadata.dataset)}, not ${options.dataset}`);
+  }
+  if (options.seed !== undefined && options.seed !== state.seed) fail('seed', `of a run with seed ${state.seed}, not ${options.seed}`);
+  return checkpoint;
+}
+
+/** The checkpointed run's overrides, with the length (and log interval) the caller gives, if any. */
+function resumedOverrides(checkpoint: Checkpoint, options: TrainJobOptions): RecipeOverrides {
+  const saved = (checkpoint.metadata['overrides'] ?? {}) as Record<string, number>;
+  const out: RecipeOverrides = { ...saved };
+  for (const key of RESUMED_OVERRIDES) {
+    const given = options[key];
+    if (given === undefined) continue;
+    if (!EXTENDABLE.has(key) && given !== saved[key]) {
+      checkpoint.model.dispose();
+      const was = saved[key] === undefined ? `the recipe's ${key}` : `${key} ${saved[key]}`;
+      throw new InvalidArgumentError(key, `the checkpoint being resumed was trained with ${was}, not ${given}`);
+    }
+    out[key] = given;
+  }
+  if (options.epochs !== undefined) delete out.steps;
+  if (options.steps !== undefined) delete out.epochs;
+  return out;
 }

@@ -19,7 +19,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KernelError } from '../errors';
-import { Scratch, originalKernels, requireInput, swapLastTwo } from './compose';
+import { Scratch, callWasmKernel, originalKernels, requireInput, swapLastTwo } from './compose';
+import { WasmBackendLike, wasmMemoryOf } from './host-memory';
+import { SimdGemm, simdGemm } from './simd-gemm';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
@@ -113,6 +115,18 @@ function makeProductKernel(kernelName: string): tf.KernelFunc {
     const fusedExtras = inputs.bias != null || inputs.preluActivationWeights != null;
     const bReused = !transposeB && plainRightOperands.has(b.dataId);
     if (!transposeB) plainRightOperands.add(b.dataId);
+    const gemm = simdProductsEnabled ? simdGemmFor(backend) : null;
+    if (
+      gemm &&
+      !bReused &&
+      !packedOperands.has(b.dataId) &&
+      useSimdProduct(a.shape, b.shape, transposeA, transposeB) &&
+      SIMD_ACTIVATIONS.includes(String(attrs['activation'] ?? 'linear')) &&
+      inputs.preluActivationWeights == null &&
+      (inputs.bias == null || (inputs.bias.shape.length === 1 && inputs.bias.shape[0] === b.shape[b.shape.length - 1] && inputs.bias.dtype === 'float32'))
+    ) {
+      return simdProduct(gemm, backend, a, b, inputs.bias, transposeA, String(attrs['activation'] ?? 'linear'));
+    }
     const plan = fusedExtras
       ? 'direct'
       : planProduct(a.shape, b.shape, transposeA, transposeB, {
@@ -143,6 +157,69 @@ function makeProductKernel(kernelName: string): tf.KernelFunc {
       scratch.release();
     }
   };
+}
+
+/**
+ * Largest right-hand operand (elements) the SIMD product takes: its rows are read with a stride of
+ * a row per k, which stays cheap while the operand fits in cache. Measured (one thread, CPU-time
+ * medians): up to 1000x300 and 784x500 it beat XNNPACK with a fresh operand 1.6-1.7x (no packing);
+ * the cnn's 3136x1024 ran at 2.9 GFLOP/s against XNNPACK's transposed plan. @default 524288
+ */
+export const SIMD_MAX_RIGHT_OPERAND = 512 * 1024;
+/** Below this k, x^T dy is left to XNNPACK: per-tile overhead outweighs the saved transpose (batch 1). @default 16 */
+export const SIMD_MIN_K_TRANSPOSED = 16;
+/** Activations the SIMD product applies (sigmoid through the backend's own kernel afterwards). */
+const SIMD_ACTIVATIONS: readonly string[] = ['linear', 'relu', 'sigmoid'];
+
+/** Whether op(a) b goes to the SIMD product (see simd-gemm.ts): one thread, b plain and cache-sized. */
+export function useSimdProduct(aShape: number[], bShape: number[], transposeA: boolean, transposeB: boolean): boolean {
+  if (transposeB || size(bShape) > SIMD_MAX_RIGHT_OPERAND) return false;
+  const k = transposeA ? aShape[aShape.length - 2]! : aShape[aShape.length - 1]!;
+  return !transposeA || k >= SIMD_MIN_K_TRANSPOSED;
+}
+
+const gemmByBackend = new WeakMap<object, SimdGemm | null>();
+let simdProductsEnabled = true;
+
+/** Turns the SIMD products on or off (on by default), for measuring what they buy. */
+export function setSimdProducts(enabled: boolean): void {
+  simdProductsEnabled = enabled;
+}
+
+/** The SIMD product for `backend`, or null on the threaded build (XNNPACK splits products across its pool there). */
+function simdGemmFor(backend: KernelArgs['backend']): SimdGemm | null {
+  const cached = gemmByBackend.get(backend);
+  if (cached !== undefined) return cached;
+  const memory = wasmMemoryOf(backend);
+  const gemm = memory && (backend as unknown as WasmBackendLike).wasm.tfjs.getThreadsCount() <= 1 ? simdGemm(memory) : null;
+  gemmByBackend.set(backend, gemm);
+  return gemm;
+}
+
+function simdProduct(
+  gemm: SimdGemm,
+  backend: KernelArgs['backend'],
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  bias: tf.TensorInfo | undefined,
+  transposeA: boolean,
+  activation: string,
+): tf.TensorInfo {
+  const wasm = backend as unknown as WasmBackendLike;
+  const [r, c] = a.shape.slice(-2) as [number, number];
+  const [m, k] = transposeA ? [c, r] : [r, c];
+  const n = b.shape[b.shape.length - 1]!;
+  const outer = (a.shape.length >= b.shape.length ? a.shape : b.shape).slice(0, -2);
+  const out = wasm.makeOutput([...outer, m, n], 'float32');
+  const at = (t: tf.TensorInfo) => wasm.getMemoryOffset(t.dataId);
+  const run = activation === 'relu' ? gemm.gemmRelu : gemm.gemm;
+  run(at(a), at(b), at(out), bias ? at(bias) : 0, m, n, k, transposeA ? 4 : 4 * k, transposeA ? 4 * m : 4);
+  if (activation !== 'sigmoid') return out;
+  try {
+    return callWasmKernel('Sigmoid', backend, { x: out });
+  } finally {
+    wasm.disposeData(out.dataId);
+  }
 }
 
 /** BatchMatMul with transposed operands and freshly updated weights routed well to XNNPACK. */

@@ -10,11 +10,13 @@ import { batchMatMulWasm, fusedMatMulWasm } from './batch-mat-mul';
 import { WASM_BACKEND, originalKernels, wasmBackendPackage } from './compose';
 import { conv2DBackpropFilterWasm, conv2DBackpropInputWasm } from './conv2d-backprop';
 import { maxPoolGradWasm } from './max-pool-grad';
+import { sumWasm } from './reduce-sum';
 
 export { MAX_UPSAMPLED_STRIDE_AREA, conv2DBackpropFilterWasm, conv2DBackpropInputWasm } from './conv2d-backprop';
-export { batchMatMulWasm, fusedMatMulWasm, planProduct } from './batch-mat-mul';
+export { SIMD_MAX_RIGHT_OPERAND, batchMatMulWasm, fusedMatMulWasm, planProduct, setSimdProducts, useSimdProduct } from './batch-mat-mul';
 export type { PackingState } from './batch-mat-mul';
 export { maxPoolGradWasm } from './max-pool-grad';
+export { reducesAllButLast, sumWasm } from './reduce-sum';
 
 /** Names of the kernels {@link registerWasmTrainingKernels} installs on the wasm backend. */
 export const WASM_TRAINING_KERNELS = [
@@ -23,6 +25,7 @@ export const WASM_TRAINING_KERNELS = [
   tf.BatchMatMul,
   tf._FusedMatMul,
   tf.MaxPoolGrad,
+  tf.Sum,
 ] as const;
 
 export type WasmTrainingKernel = (typeof WASM_TRAINING_KERNELS)[number];
@@ -33,6 +36,7 @@ const KERNEL_FUNCS: Record<WasmTrainingKernel, tf.KernelFunc> = {
   [tf.BatchMatMul]: batchMatMulWasm,
   [tf._FusedMatMul]: fusedMatMulWasm,
   [tf.MaxPoolGrad]: maxPoolGradWasm,
+  [tf.Sum]: sumWasm,
 };
 
 /** Options of {@link registerWasmTrainingKernels}. */

@@ -15,14 +15,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { KernelError } from '../errors';
 import { originalKernels, requireInput } from './compose';
+import { WasmBackendLike, wasmMemoryOf } from './host-memory';
+import { simdPool } from './simd-pool';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
-
-/** The parts of tfjs-backend-wasm's BackendWasm this kernel uses. */
-interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
 
 /** Heap offsets of one window's valid positions, reused across windows and calls. */
 let windowOffsets = new Int32Array(0);
@@ -51,13 +47,34 @@ export function maxPoolGradWasm(args: KernelArgs): tf.TensorInfo {
   const padTop = info.padInfo.top;
   const padLeft = info.padInfo.left;
 
-  const backend = args.backend as WasmHeapBackend;
+  const backend = args.backend as unknown as WasmBackendLike;
   // Allocate before taking views: an allocation can grow the wasm memory, which detaches
   // every view made earlier.
   const dx = backend.makeOutput(x.shape, 'float32');
   const xv = backend.typedArrayFromHeap(x) as Float32Array;
   const dyv = backend.typedArrayFromHeap(dy) as Float32Array;
   const dxv = backend.typedArrayFromHeap(dx) as Float32Array;
+  // Non-overlapping windows inside the input, 4 channels at a time: the SIMD loop (simd-pool.ts).
+  const memory = wasmMemoryOf(args.backend);
+  const pool = memory ? simdPool(memory) : null;
+  if (
+    pool &&
+    channels % 4 === 0 &&
+    dilationHeight === 1 &&
+    dilationWidth === 1 &&
+    strideHeight === effectiveFilterHeight &&
+    strideWidth === effectiveFilterWidth &&
+    padTop === 0 &&
+    padLeft === 0 &&
+    outHeight * strideHeight <= inHeight &&
+    outWidth * strideWidth <= inWidth
+  ) {
+    // Positions no window covers (a remainder row or column) get no gradient.
+    if (outHeight * strideHeight < inHeight || outWidth * strideWidth < inWidth) dxv.fill(0);
+    const at = (t: tf.TensorInfo) => backend.getMemoryOffset(t.dataId);
+    pool.maxPoolGrad(at(x), at(dy), at(dx), batchSize, inHeight, inWidth, channels, outHeight, outWidth, strideHeight, strideWidth);
+    return dx;
+  }
   dxv.fill(0);
   const maxWindow = Math.ceil(effectiveFilterHeight / dilationHeight) * Math.ceil(effectiveFilterWidth / dilationWidth);
   if (windowOffsets.length < maxWindow) windowOffsets = new Int32Array(maxWindow);

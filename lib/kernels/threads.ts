@@ -163,6 +163,7 @@ export async function enableWasmThreads(threads: number = os.cpus().length): Pro
     );
   }
   wasmBackend.setThreadsCount(threads);
+  const previousFactory = tf.findBackendFactory(WASM_BACKEND);
   tf.removeBackend(WASM_BACKEND);
   tf.registerBackend(
     WASM_BACKEND,
@@ -183,9 +184,19 @@ export async function enableWasmThreads(threads: number = os.cpus().length): Pro
   // Read by code that reports how wasm runs (e.g. a doctor command); tf.js itself no longer
   // consults it once the backend is registered.
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
-  if (!(await tf.setBackend(WASM_BACKEND))) {
-    throw new BackendUnavailableError('wasm (threaded)', 'initialisation of the threaded build failed');
+  let started = false;
+  try {
+    started = await tf.setBackend(WASM_BACKEND);
+  } finally {
+    if (!started) {
+      // Put the single-threaded build back, so a caller can fall back to it.
+      tf.removeBackend(WASM_BACKEND);
+      if (previousFactory) tf.registerBackend(WASM_BACKEND, previousFactory, WASM_PRIORITY);
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+      wasmBackend.setThreadsCount(1);
+    }
   }
+  if (!started) throw new BackendUnavailableError('wasm (threaded)', 'initialisation of the threaded build failed');
   enabledThreads = threads;
   return wasmBackend.getThreadsCount();
 }

@@ -1,6 +1,6 @@
 import { checkPositiveInt } from '../checks';
 import { InvalidArgumentError } from '../errors';
-import { createRng, shuffleInPlace } from '../random';
+import { Mulberry32, shuffleInPlace } from '../random';
 
 /**
  * How each step picks its batch, as the sources do:
@@ -13,9 +13,18 @@ import { createRng, shuffleInPlace } from '../random';
 export type Sampling = 'shuffle' | 'replacement' | 'sequential' | 'ordered';
 export const SAMPLINGS: readonly Sampling[] = ['shuffle', 'replacement', 'sequential', 'ordered'];
 
+/** Where a sampler is: enough to continue its sequence of batches exactly (checkpoints). */
+export interface SamplerState {
+  rng: number;
+  position: number;
+  /** The current permutation (for `shuffle` and `sequential`; the identity otherwise). */
+  order: Int32Array;
+}
+
 export class BatchSampler {
   /** Steps that make one pass over the data; the last batch of a shuffled epoch may be short. */
   readonly stepsPerEpoch: number;
+  private readonly generator: Mulberry32;
   private readonly rng: () => number;
   private order: Int32Array;
   private position = 0;
@@ -28,10 +37,26 @@ export class BatchSampler {
   ) {
     if (!(count > 0)) throw new InvalidArgumentError('data', 'the training split is empty');
     checkPositiveInt('batchSize', batchSize);
-    this.rng = createRng(seed);
+    this.generator = new Mulberry32(seed);
+    this.rng = this.generator.next;
     this.stepsPerEpoch = Math.ceil(count / batchSize);
     this.order = Int32Array.from({ length: count }, (_, i) => i);
     if (sampling === 'shuffle' || sampling === 'sequential') shuffleInPlace(this.order, this.rng);
+  }
+
+  /** A copy of the sampler's state. */
+  getState(): SamplerState {
+    return { rng: this.generator.state, position: this.position, order: this.order.slice() };
+  }
+
+  /** Continues from a state taken from a sampler over the same count. */
+  setState(state: SamplerState): void {
+    if (state.order.length !== this.count || !(state.position >= 0 && state.position <= this.count)) {
+      throw new InvalidArgumentError('sampler state', `is for ${state.order.length} examples at position ${state.position}; this sampler has ${this.count}`);
+    }
+    this.generator.state = state.rng;
+    this.position = state.position;
+    this.order = state.order.slice();
   }
 
   /** Indices of the next batch. */

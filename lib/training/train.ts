@@ -5,10 +5,11 @@ import { SeededMathRandom, deriveSeed, randomSeed } from '../random';
 import { checkInt, checkOneOf, checkPositiveInt, checkPositiveNumber, checkSeed } from '../checks';
 import { BatchMaker, modelInputShape } from './batches';
 import { evaluate } from './evaluate';
-import { DEFAULT_TARGETS, LOSS_NAMES, LossName, TargetValues, lossFunction } from './losses';
-import { OptimizerConfig, TrainableVariable, createUpdateRule, learningRateAt } from './optimizers';
+import { GradientMethod, TrainingStep, createTrainingStep } from './dense-step';
+import { DEFAULT_TARGETS, LOSS_NAMES, LossName, TargetValues } from './losses';
+import { OptimizerConfig, TrainableVariable, UpdateRule, createUpdateRule, learningRateAt } from './optimizers';
 import { ProgressSink, ProgressState, silentProgress } from './progress';
-import { BatchSampler, SAMPLINGS, Sampling } from './sampler';
+import { BatchSampler, SAMPLINGS, Sampling, SamplerState } from './sampler';
 
 /** Steps between reading the queued losses back from the device (one host sync per window). @default 50 */
 export const DEFAULT_LOSS_SYNC_INTERVAL = 50;
@@ -48,10 +49,30 @@ export interface TrainOptions {
   numClasses?: number;
   /** @default {@link DEFAULT_LOSS_SYNC_INTERVAL} */
   lossSyncInterval?: number;
+  /**
+   * How gradients are computed: `auto` differentiates stacks of Dense (and PReLU) layers by hand
+   * (lib/training/dense-step.ts, same gradients as the tape, fewer kernels, none wasted) and uses
+   * tf.js's tape for everything else; `tape` always the tape; `dense` fails if the model is not
+   * such a stack. @default 'auto'
+   */
+  gradients?: GradientMethod;
   /** Called after every step; `loss` is set on steps whose loss was read back (sync points). */
   onBatchEnd?: (info: BatchInfo) => void | Promise<void>;
   /** Called after each full pass over the training split. */
   onEpochEnd?: (info: EpochEntry) => void | Promise<void>;
+  /**
+   * Receives the run's state (with the model's weights, all a checkpoint needs) after every epoch
+   * but the last, and once at the end however the run stopped (`final`: completed, aborted, out of
+   * time). lib/io/checkpoint.ts writes it to disk.
+   */
+  onCheckpoint?: (state: TrainState, info: { final: boolean }) => void | Promise<void>;
+  /**
+   * Continue a run from a state `onCheckpoint` received, with the model's weights as they were
+   * then (e.g. loaded from the checkpoint) and the same options: the run goes on exactly as if it
+   * had never stopped (same batches, dropout masks and optimiser state). `steps`/`epochs` may be
+   * larger than the original run's, to train further.
+   */
+  resume?: TrainState;
   /** Called with each log-interval evaluation. */
   onEval?: (entry: EvalEntry) => void | Promise<void>;
   /** Where progress lines go. @default silent */
@@ -85,6 +106,26 @@ export interface EpochEntry {
   meanLoss: number;
 }
 
+/**
+ * Where a run is after `step` steps: everything besides the model's weights that the rest of
+ * the run depends on. Plain data (typed arrays for the large parts), for checkpoints.
+ */
+export interface TrainState {
+  /** Steps completed; the run continues with step number `step`. */
+  step: number;
+  seed: number;
+  sampler: SamplerState;
+  /** Position of the generator tf.js draws dropout seeds from during a step. */
+  dropoutRng: number;
+  /** The optimiser's state by slot (`m`, `v`, `velocity`), one array per trainable variable. */
+  optimizer: Record<string, Float32Array[]>;
+  history: TrainHistory;
+  /** Training time spent so far (evaluations excluded): speed and time budgets count it. */
+  trainSeconds: number;
+  /** Where in `history.loss` the current epoch began. */
+  epochLossStart: number;
+}
+
 export interface TrainHistory {
   /** Loss of every step, in order. */
   loss: number[];
@@ -95,6 +136,8 @@ export interface TrainHistory {
 export interface TrainResult {
   history: TrainHistory;
   steps: number;
+  /** The step this call started from: 0, or the resumed state's step. */
+  resumedFrom: number;
   /** Steps / steps-per-epoch: fractional for step-based recipes. */
   epochs: number;
   /** Wall time of the whole call. */
@@ -103,6 +146,8 @@ export interface TrainResult {
   trainSeconds: number;
   samplesPerSec: number;
   seed: number;
+  /** Which training step ran: the hand-written dense one or tf.js's tape (see {@link TrainOptions.gradients}). */
+  gradients: 'dense' | 'tape';
   /** `time-limit`: stopped by `maxSeconds` before `epochs`/`steps` were done. */
   stopped: 'completed' | 'aborted' | 'time-limit';
   finalLoss: number;
@@ -115,7 +160,10 @@ export interface TrainResult {
  */
 export async function train(model: tf.LayersModel, data: TrainData, options: TrainOptions): Promise<TrainResult> {
   const o = checkTrainOptions(options);
-  const seed = o.seed ?? randomSeed();
+  if (o.resume && o.seed !== undefined && o.seed !== o.resume.seed) {
+    throw new InvalidArgumentError('seed', `the run being resumed used seed ${o.resume.seed}, not ${o.seed}`);
+  }
+  const seed = o.resume?.seed ?? o.seed ?? randomSeed();
   return runTraining(model, data, o, seed);
 }
 
@@ -144,11 +192,10 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
   const numClasses = o.numClasses ?? 10;
   const targets = o.targets ?? DEFAULT_TARGETS;
   const progress = o.progress ?? silentProgress;
-  const lossFn = lossFunction(o.loss);
   const syncEvery = o.lossSyncInterval ?? DEFAULT_LOSS_SYNC_INTERVAL;
   const inputShape = modelInputShape(model);
 
-  const rule = { current: undefined as ReturnType<typeof createUpdateRule> | undefined };
+  const runner = { current: undefined as StepRunner | undefined };
   const pending: tf.Scalar[] = [];
   try {
     const batches = new BatchMaker(data.train, inputShape, numClasses, targets, o.trainLimit);
@@ -158,13 +205,8 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
     const budgetMillis = o.maxSeconds === undefined ? Infinity : o.maxSeconds * 1000;
     const evalEveryMillis = o.evalIntervalSeconds === undefined ? Infinity : o.evalIntervalSeconds * 1000;
     let nextTimedEval = evalEveryMillis;
-    const vars: TrainableVariable[] = model.trainableWeights.map((w) => ({
-      variable: w.read() as tf.Variable,
-      isKernel: /kernel$/.test(w.originalName),
-    }));
-    rule.current = createUpdateRule(o.optimizer, vars);
-    const varList = vars.map((v) => v.variable);
-    const dropoutRandom = new SeededMathRandom(seed);
+    runner.current = createStepRunner(model, batches, o, seed);
+    const { rule, dropoutRandom } = runner.current;
 
     const history: TrainHistory = { loss: [], evals: [], epochs: [] };
     let trainMillis = 0;
@@ -172,6 +214,31 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
     let epochLossStart = 0;
     let stopped: TrainResult['stopped'] = 'completed';
     let step = 0;
+    if (o.resume) {
+      const r = o.resume;
+      sampler.setState(r.sampler);
+      dropoutRandom.state = r.dropoutRng;
+      restoreSlots(rule, r.optimizer);
+      history.loss.push(...r.history.loss);
+      history.evals.push(...r.history.evals);
+      history.epochs.push(...r.history.epochs);
+      trainMillis = r.trainSeconds * 1000;
+      epochLossStart = r.epochLossStart;
+      step = r.step;
+      nextTimedEval = (Math.floor(trainMillis / evalEveryMillis) + 1) * evalEveryMillis;
+    }
+    const resumedFrom = step;
+
+    const captureState = async (stepsDone: number): Promise<TrainState> => ({
+      step: stepsDone,
+      seed,
+      sampler: sampler.getState(),
+      dropoutRng: dropoutRandom.state,
+      optimizer: await readSlots(rule.slots),
+      history: { loss: [...history.loss], evals: [...history.evals], epochs: [...history.epochs] },
+      trainSeconds: trainMillis / 1000,
+      epochLossStart,
+    });
     let shown: ProgressState | undefined;
 
     const flushLosses = async (): Promise<void> => {
@@ -218,25 +285,14 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
       await o.onEval?.(entry);
     };
 
-    for (step = 0; step < totalSteps; step++) {
+    for (; step < totalSteps; step++) {
       if (o.signal?.aborted) {
         stopped = 'aborted';
         break;
       }
       const t0 = performance.now();
       const indices = sampler.next();
-      const lossValue = dropoutRandom.run(() =>
-        tf.tidy(() => {
-          const x = batches.images(indices);
-          const y = batches.targetsFor(indices);
-          const { value, grads } = tf.variableGrads(
-            () => lossFn(y, model.apply(x, { training: true }) as tf.Tensor),
-            varList,
-          );
-          (rule.current as ReturnType<typeof createUpdateRule>).apply(varList.map((v) => grads[v.name]), step);
-          return value;
-        }),
-      );
+      const lossValue = runner.current.run(indices, step);
       pending.push(lossValue);
       const done = step + 1;
       const epochEnds = done % sampler.stepsPerEpoch === 0 || done === totalSteps;
@@ -285,6 +341,8 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
           'epoch',
         );
         await o.onEpochEnd?.(entry);
+        // The last one is the final checkpoint below.
+        if (o.onCheckpoint && done < totalSteps && !outOfTime && !o.signal?.aborted) await o.onCheckpoint(await captureState(done), { final: false });
       }
       if (outOfTime && done < totalSteps) {
         stopped = 'time-limit';
@@ -295,22 +353,101 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
     await flushLosses();
     const lastEval = history.evals[history.evals.length - 1];
     const evaluating = Boolean(o.logInterval) || o.evalIntervalSeconds !== undefined;
-    if (stopped !== 'aborted' && evaluating && lastEval?.step !== step - 1) await runEval(step - 1);
+    if (stopped !== 'aborted' && evaluating && step > resumedFrom && lastEval?.step !== step - 1) await runEval(step - 1);
     progress.done();
+    if (o.onCheckpoint) await o.onCheckpoint(await captureState(step), { final: true });
     const trainSeconds = trainMillis / 1000;
     return {
       history,
       steps: step,
+      resumedFrom,
       epochs: step / sampler.stepsPerEpoch,
       seconds: (performance.now() - started) / 1000,
       trainSeconds,
       samplesPerSec: trainSeconds > 0 ? (step * o.batchSize) / trainSeconds : 0,
       seed,
+      gradients: runner.current.method,
       stopped,
       finalLoss: history.loss[history.loss.length - 1] ?? NaN,
     };
   } finally {
     tf.dispose(pending);
-    rule.current?.dispose();
+    runner.current?.dispose();
+  }
+}
+
+/** Host copies of an update rule's slots, slot by slot. */
+async function readSlots(slots: UpdateRule['slots']): Promise<Record<string, Float32Array[]>> {
+  const out: Record<string, Float32Array[]> = {};
+  for (const [name, variables] of Object.entries(slots)) {
+    out[name] = await Promise.all(variables.map(async (v) => (await v.data()) as Float32Array));
+  }
+  return out;
+}
+
+/** Puts saved slot values back into a fresh update rule, checking they belong to it. */
+function restoreSlots(rule: UpdateRule, saved: Record<string, Float32Array[]>): void {
+  const names = Object.keys(rule.slots).sort();
+  if (names.join() !== Object.keys(saved).sort().join()) {
+    throw new InvalidArgumentError('resume', `the optimiser state holds [${Object.keys(saved).join(', ')}], this optimiser needs [${names.join(', ')}]`);
+  }
+  for (const name of names) {
+    const variables = rule.slots[name]!;
+    const values = saved[name]!;
+    if (values.length !== variables.length || values.some((v, i) => v.length !== variables[i]!.size)) {
+      throw new InvalidArgumentError('resume', `the saved optimiser slot '${name}' does not fit this model's variables`);
+    }
+    tf.tidy(() => variables.forEach((variable, i) => variable.assign(tf.tensor(values[i]!, variable.shape, 'float32'))));
+  }
+}
+
+/** One training step exactly as train() runs it, for train() and for profiling scripts. */
+export interface StepRunner {
+  /** Uploads the batch of rows `indices`, computes gradients, updates; returns the loss, left on the device. */
+  run(indices: Int32Array, iteration: number): tf.Scalar;
+  method: TrainingStep['method'];
+  rule: UpdateRule;
+  /** Where tf.js draws dropout seeds from during a step. */
+  dropoutRandom: SeededMathRandom;
+  dispose(): void;
+}
+
+/**
+ * The step of `model` under `o`'s loss, optimiser and gradient method, on batches from
+ * `batches`. `composedUpdates` and `fusedKernels: false` force the tf.js-op forms of the update
+ * and of the dense step's backward pass (measurements only).
+ */
+export function createStepRunner(
+  model: tf.LayersModel,
+  batches: BatchMaker,
+  o: Pick<TrainOptions, 'loss' | 'optimizer' | 'gradients'> & { composedUpdates?: boolean; fusedKernels?: boolean },
+  seed: number,
+): StepRunner {
+  const vars: TrainableVariable[] = model.trainableWeights.map((w) => ({
+    variable: w.read() as tf.Variable,
+    isKernel: /kernel$/.test(w.originalName),
+  }));
+  const rule = createUpdateRule(o.optimizer, vars, { composed: o.composedUpdates });
+  try {
+    const varList = vars.map((v) => v.variable);
+    const step = createTrainingStep(model, o.loss, varList, o.gradients, { fusedKernels: o.fusedKernels });
+    const dropoutRandom = new SeededMathRandom(seed);
+    return {
+      run: (indices, iteration) =>
+        dropoutRandom.run(() =>
+          tf.tidy(() => {
+            const { loss, grads } = step.run(batches.images(indices), batches.targetsFor(indices));
+            rule.apply(grads, iteration);
+            return loss;
+          }),
+        ),
+      method: step.method,
+      rule,
+      dropoutRandom,
+      dispose: () => rule.dispose(),
+    };
+  } catch (err) {
+    rule.dispose();
+    throw err;
   }
 }

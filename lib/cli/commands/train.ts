@@ -1,7 +1,8 @@
 import type { CommandModule } from 'yargs';
 import { checkPositiveNumber, checkSeed } from '../../checks';
+import { InvalidArgumentError } from '../../errors';
 import { runTrainJob } from '../../jobs/train-job';
-import { PRESET_IDS } from '../../recipes';
+import { PRESET_IDS, getPreset } from '../../recipes';
 import { stderrProgress } from '../../training/stderr-progress';
 import { RunArgs, checkFlag, loadOptionsFrom, selectBackend, withRunOptions } from '../common-options';
 import { logLine, printJson, printText } from '../output';
@@ -16,7 +17,19 @@ interface TrainArgs extends RunArgs {
   seed?: number;
   'log-interval'?: number;
   save?: string;
+  resume: boolean;
 }
+
+/** The flag behind each option runTrainJob checks, so that its errors name what the user typed. */
+const FLAG_OF: Record<string, string> = {
+  model: '--model',
+  dataset: '--dataset',
+  seed: '--seed',
+  batchSize: '--batch-size',
+  learningRate: '--lr',
+  limit: '--limit',
+  resume: '--resume',
+};
 
 export const trainCommand: CommandModule<object, TrainArgs> = {
   command: 'train',
@@ -32,7 +45,12 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         .option('lr', { type: 'number', describe: 'Base learning rate' })
         .option('seed', { type: 'number', describe: 'Seed for initialisation, batches and dropout' })
         .option('log-interval', { type: 'number', describe: 'Evaluate train/test accuracy every N steps (0: at the end)' })
-        .option('save', { type: 'string', describe: 'Save the model here after every epoch and at the end' })
+        .option('save', { type: 'string', describe: 'Save a checkpoint (model and training state) here after every epoch, on Ctrl-C and at the end' })
+        .option('resume', {
+          type: 'boolean',
+          default: false,
+          describe: "Continue the run checkpointed in --save DIR where it stopped (its recipe, data and seed; --steps/--epochs may extend it)",
+        })
         .conflicts('epochs', 'steps'),
     ) as never,
   handler: async (args) => {
@@ -44,7 +62,8 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     if (args.seed !== undefined) checkSeed('--seed', args.seed);
     if (args.lr !== undefined) checkPositiveNumber('--lr', args.lr);
     if (args['max-seconds'] !== undefined) checkPositiveNumber('--max-seconds', args['max-seconds']);
-    const backend = await selectBackend(args.backend, args.threads, args.verbose);
+    if (args.resume && !args.save) throw new InvalidArgumentError('--resume', 'needs --save DIR, the folder of the checkpoint to continue');
+    const backend = await selectBackend(args.backend, args.threads, args.verbose, getPreset(args.model).family === 'cnn' ? 'conv' : 'dense');
 
     // Ctrl-C stops after the step in flight; the job then saves the last completed state.
     const controller = new AbortController();
@@ -57,7 +76,9 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     try {
       const { result, model } = await runTrainJob({
         preset: args.model,
-        dataset: args.dataset,
+        // A resumed run reads its dataset from the checkpoint.
+        dataset: args.resume ? undefined : args.dataset,
+        resume: args.resume,
         load: loadOptionsFrom(args),
         epochs: args.epochs,
         steps: args.steps,
@@ -72,6 +93,11 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         // --json output is read by scripts, whose stderr is usually a log: lines, not a live line.
         progress: stderrProgress({ live: args.json ? false : undefined }),
         signal: controller.signal,
+      }).catch((err: unknown) => {
+        if (err instanceof InvalidArgumentError && FLAG_OF[err.argument]) {
+          throw new InvalidArgumentError(FLAG_OF[err.argument]!, err.message.slice(err.argument.length + 2));
+        }
+        throw err;
       });
       model.dispose();
       if (args.json) printJson(result);
@@ -79,6 +105,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         printText(
           [
             `${result.model} on ${result.dataset} (${result.backend}): ${result.steps} steps, ${result.epochs.toFixed(2)} epochs in ${result.seconds.toFixed(1)} s` +
+              (result.resumedFrom > 0 ? ` (resumed at step ${result.resumedFrom})` : '') +
               (result.stopped === 'time-limit' ? ` (stopped by --max-seconds ${args['max-seconds']})` : ''),
             `  ${Math.round(result.samplesPerSec).toLocaleString('en-US')} training samples/s, seed ${result.seed}`,
             `  train accuracy ${(result.trainAccuracy * 100).toFixed(2)}% (${result.trainAccuracySamples} examples)`,
