@@ -11,9 +11,9 @@
  *    Writes the raw JSON (--out) and a markdown table, which --update FILE puts between the
  *    markers `<!-- speed-vs-peers:start -->` and `<!-- speed-vs-peers:end -->` of FILE.
  *
- *      node dist/scripts/speed.js --peers torch,numpy [--presets all] [--rounds 3] [--steps N]
+ *      node dist/scripts/speed.js --peers torch,numpy [--presets all] [--rounds 3] [--peer-threads 1,2] [--steps N]
  *          [--warmup N] [--data-dir DIR] [--out docs/results/speed-vs-peers.json] [--update docs/RESULTS.md]
- *      node dist/scripts/speed.js --peers-from docs/results/speed-vs-peers.json   # the table again
+ *      node dist/scripts/speed.js --peers-from docs/results/speed-vs-peers.json [--update FILE]  # the table again
  *
  * 2. Every preset on every CPU backend in this process (wasm on one thread, cpu), plus the time
  *    to prepare MNIST:
@@ -77,8 +77,11 @@ interface PeerRow {
   steps: number;
   warmup: number;
   ours: OursRun[];
+  /** Per round, the peer's best samples/s over the thread counts tried. */
   torch?: number[];
   numpy?: number[];
+  /** Per peer, per round: samples/s by thread count (`all`: the peer's default, every core). */
+  byThreads?: Partial<Record<'torch' | 'numpy', Array<Record<string, number>>>>;
 }
 
 interface PeerResult {
@@ -86,6 +89,8 @@ interface PeerResult {
   machine: ReturnType<typeof machineFacts>;
   load: string[];
   rounds: number;
+  /** Thread counts each peer ran with (each round takes the fastest); absent: its default only. */
+  peerThreads?: number[];
   peerEnvironment?: Record<string, unknown>;
   rows: PeerRow[];
 }
@@ -114,14 +119,21 @@ const median = (a: number[]): number => {
   return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-async function comparePeers(args: { presets: string; peers: string; rounds: number; steps?: number; warmup?: number; dataDir?: string; out?: string; update?: string }): Promise<void> {
+async function comparePeers(args: { presets: string; peers: string; rounds: number; peerThreads?: string; steps?: number; warmup?: number; dataDir?: string; out?: string; update?: string }): Promise<void> {
   const ids = (args.presets === 'all' ? PRESET_IDS : args.presets.split(',').map((p) => getPreset(p).id)) as PresetId[];
   const peers = args.peers.split(',').filter(Boolean);
   for (const peer of peers) if (peer !== 'torch' && peer !== 'numpy') throw new Error(`--peers: torch or numpy, got ${peer}`);
   if (!fs.existsSync(PEER_SCRIPT)) throw new Error(`${PEER_SCRIPT} is missing: the peer script comes with the peer issue's branch`);
   const dataDir = args.dataDir ?? process.env['MNIST_DIR'];
   if (!dataDir) throw new Error('--data-dir (or MNIST_DIR): the folder with the four MNIST files, which the peer reads too');
-  const result: PeerResult = { date: new Date().toISOString(), machine: machineFacts(), load: [], rounds: args.rounds, rows: [] };
+  // A BLAS peer on small matrices is often fastest on one thread (its threads wait on each
+  // other): trying each count and keeping the best is fair to the peer.
+  const peerThreads = args.peerThreads?.split(',').map((t) => {
+    const n = Number(t);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--peer-threads: a comma list of thread counts >= 1, got ${args.peerThreads}`);
+    return n;
+  });
+  const result: PeerResult = { date: new Date().toISOString(), machine: machineFacts(), load: [], rounds: args.rounds, peerThreads, rows: [] };
   const load = () => (fs.existsSync('/proc/loadavg') ? fs.readFileSync('/proc/loadavg', 'utf8').trim() : 'unknown');
   for (const id of ids) {
     const steps = args.steps ?? PEER_STEPS[id];
@@ -132,18 +144,24 @@ async function comparePeers(args: { presets: string; peers: string; rounds: numb
       result.load.push(load());
       const ours = runJson(process.execPath, [__filename, '--child', id, '--steps', String(steps), '--warmup', String(warmup), '--data-dir', dataDir], `ours (${id})`) as OursRun;
       row.ours.push(ours);
-      for (const peer of peerRuns) {
-        const doc = runJson(
-          PEER_PYTHON,
-          [PEER_SCRIPT, '--recipe', id, '--impl', peer, '--steps', String(steps + warmup), '--warmup', String(warmup), '--seed', '1', '--data-dir', dataDir, '--json'],
-          `${peer} (${id})`,
-        ) as { environment: Record<string, unknown>; results: Array<{ samples_per_sec: number }> };
-        result.peerEnvironment ??= doc.environment;
-        (row[peer as 'torch' | 'numpy'] ??= []).push(doc.results[0]!.samples_per_sec);
+      for (const peer of peerRuns as Array<'torch' | 'numpy'>) {
+        const byThreads: Record<string, number> = {};
+        for (const threads of peerThreads ?? [undefined]) {
+          const doc = runJson(
+            PEER_PYTHON,
+            [PEER_SCRIPT, '--recipe', id, '--impl', peer, '--steps', String(steps + warmup), '--warmup', String(warmup), '--seed', '1', '--data-dir', dataDir, '--json',
+              ...(threads === undefined ? [] : ['--threads', String(threads)])],
+            `${peer} (${id})`,
+          ) as { environment: Record<string, unknown>; results: Array<{ samples_per_sec: number }> };
+          result.peerEnvironment ??= doc.environment;
+          byThreads[threads ?? 'all'] = doc.results[0]!.samples_per_sec;
+        }
+        (row[peer] ??= []).push(Math.max(...Object.values(byThreads)));
+        ((row.byThreads ??= {})[peer] ??= []).push(byThreads);
       }
       process.stderr.write(
         `${id} round ${round + 1}/${args.rounds}: ours ${ours.samplesPerSec.toFixed(0)}` +
-          peerRuns.map((p) => `, ${p} ${row[p as 'torch' | 'numpy']!.at(-1)!.toFixed(0)}`).join('') +
+          peerRuns.map((p) => `, ${p} ${Object.entries(row.byThreads![p as 'torch' | 'numpy']!.at(-1)!).map(([t, v]) => `${v.toFixed(0)} (${t} threads)`).join(' / ')}`).join('') +
           ` samples/s (load ${result.load.at(-1)})\n`,
       );
     }
@@ -186,7 +204,8 @@ export function peersTable(result: PeerResult): string {
     '',
     `Medians of ${result.rounds} rounds, each round ours then the peer(s), back to back; warm-up steps excluded on both sides. ` +
       `Machine: ${m.cpu}, ${m.cores} cores, Node ${m.node}, tf.js ${m.tfjs}; peer: PyTorch ${String(env['torch'] ?? '?')}, NumPy ${String(env['numpy'] ?? '?')} ` +
-      `(${String(env['blas'] ?? 'BLAS ?')}), Python ${String(env['python'] ?? '?')}, ${String(env['threads'] ?? '?')} threads. ` +
+      `(BLAS: ${Array.isArray(env['blas_libraries']) && env['blas_libraries'].length ? (env['blas_libraries'] as string[]).map((l) => path.basename(l)).join(', ') : String(env['blas'] ?? '?')}${env['reference_blas'] ? ', the reference BLAS' : ''}), Python ${String(env['python'] ?? '?')}, ` +
+      (result.peerThreads ? `each round the faster of ${result.peerThreads.join(' and ')} threads. ` : `${String(env['threads'] ?? '?')} threads. `) +
       `${result.date.slice(0, 10)}; load average at the start of each round: ${[...new Set(result.load.map((l) => l.split(' ')[0]))].join(', ')}.`,
   ].join('\n');
 }
@@ -245,18 +264,21 @@ async function main(): Promise<void> {
     .option('peers', { type: 'string', describe: 'torch,numpy: compare each preset with the peer script instead' })
     .option('peers-from', { type: 'string', describe: 'Print the table of a saved --peers result' })
     .option('rounds', { type: 'number', default: 3 })
+    .option('peer-threads', { type: 'string', describe: 'Comma list of thread counts to run each peer with; each round keeps its fastest (default: the peer\'s own, every core)' })
     .option('out', { type: 'string', describe: 'Write the --peers result as JSON here' })
-    .option('update', { type: 'string', describe: 'Put the --peers table into this markdown file, between its markers' })
+    .option('update', { type: 'string', describe: 'Put the --peers (or --peers-from) table into this markdown file, between its markers' })
     .option('child', { type: 'string', hidden: true })
     .strict()
     .parseAsync();
   if (args.child) return oursChild(getPreset(args.child).id, args.steps ?? PEER_STEPS[getPreset(args.child).id], args.warmup ?? 0, args['data-dir']);
   if (args['peers-from']) {
-    process.stdout.write(`${peersTable(JSON.parse(fs.readFileSync(args['peers-from'], 'utf8')) as PeerResult)}\n`);
+    const table = peersTable(JSON.parse(fs.readFileSync(args['peers-from'], 'utf8')) as PeerResult);
+    if (args.update) await updateSection(args.update, table);
+    process.stdout.write(`${table}\n`);
     return;
   }
   if (args.peers) {
-    return comparePeers({ presets: args.presets === PRESET_IDS.join(',') ? 'all' : args.presets, peers: args.peers, rounds: args.rounds, steps: args.steps, warmup: args.warmup, dataDir: args['data-dir'], out: args.out, update: args.update });
+    return comparePeers({ presets: args.presets === PRESET_IDS.join(',') ? 'all' : args.presets, peers: args.peers, rounds: args.rounds, peerThreads: args['peer-threads'], steps: args.steps, warmup: args.warmup, dataDir: args['data-dir'], out: args.out, update: args.update });
   }
   if (args.from) {
     process.stdout.write(`${speedTable(JSON.parse(fs.readFileSync(args.from, 'utf8')) as SpeedResult)}\n`);
