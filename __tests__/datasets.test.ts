@@ -26,7 +26,6 @@ import {
   VERDICT_FILE,
 } from '../lib/datasets';
 import { isolateEnv } from './helpers/env';
-import { useBackend } from '../lib/backends';
 
 const MNIST_DIR = process.env.MNIST_DIR || path.resolve(__dirname, '../../shared/datasets/mnist');
 const FASHION_SYSTEM_DIR = '/usr/share/datasets/fashion-mnist';
@@ -37,8 +36,7 @@ let tmp: string;
 
 beforeAll(async () => {
   tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'datasets-test-'));
-  // Through the library's selection, which silences tfjs-backend-cpu's "install tfjs-node" banner.
-  await useBackend('cpu');
+  await tf.ready();
 });
 afterAll(async () => {
   await fsp.rm(tmp, { recursive: true, force: true });

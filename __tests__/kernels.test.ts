@@ -18,7 +18,6 @@ import { BackendUnavailableError, InvalidArgumentError, KernelError } from '../l
 import { gatherRows } from '../lib/kernels/gather-rows';
 import { simdGemm } from '../lib/kernels/simd-gemm';
 import { relativeError } from './helpers/compare';
-import { useBackend } from '../lib/backends';
 
 /** Largest |a - b| relative to the largest |b|: the kernels' sums are reordered, not changed. */
 const TOLERANCE = 1e-4;
@@ -119,8 +118,6 @@ function convOutShape(c: ConvCase): Shape4 {
 }
 
 beforeAll(async () => {
-  // Through the library's selection, which silences tfjs-backend-cpu's "install tfjs-node" banner.
-  await useBackend('cpu');
   registerWasmTrainingKernels();
   expect(await tf.setBackend('wasm')).toBe(true);
 });

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { useBackend } from '../lib/backends';
 import { KernelError } from '../lib/errors';
 import { ADAM_TF1_UPDATE, SGD_UPDATE, registerUpdateKernels } from '../lib/kernels/update-kernels';
 import { simdUpdateModuleBytes, simdUpdates } from '../lib/kernels/simd-update';
@@ -8,10 +7,6 @@ import { OptimizerConfig, adamStepSize, createUpdateRule } from '../lib/training
 
 const BACKENDS = ['wasm', 'cpu'] as const;
 
-beforeAll(async () => {
-  // Through the library's selection, which silences tfjs-backend-cpu's "install tfjs-node" banner.
-  await useBackend('cpu');
-});
 afterAll(async () => {
   await tf.setBackend('wasm');
 });
