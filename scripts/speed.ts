@@ -7,11 +7,13 @@
  *    the machine's load. Ours runs as `train` does: wasm with the threads the CLI picks for the
  *    preset (2 for the cnn on 2+ cores, else 1), the hand-written dense step where it applies, in
  *    a process of its own per preset (threads are chosen when the backend starts). The peer is
- *    scripts/peers/torch_recipes.py on Debian's /usr/bin/python3 (python3-torch), all cores.
+ *    scripts/peers/torch_recipes.py on Debian's /usr/bin/python3 (python3-torch), on one thread
+ *    and on all cores (--peer-threads), keeping the faster each round. Its speed depends on the
+ *    libblas.so.3 the system selects (install libopenblas0-pthread; the JSON names it).
  *    Writes the raw JSON (--out) and a markdown table, which --update FILE puts between the
  *    markers `<!-- speed-vs-peers:start -->` and `<!-- speed-vs-peers:end -->` of FILE.
  *
- *      node dist/scripts/speed.js --peers torch,numpy [--presets all] [--rounds 3] [--peer-threads 1,2] [--steps N]
+ *      node dist/scripts/speed.js --peers torch,numpy [--presets all] [--rounds 3] [--peer-threads 1,CORES] [--steps N]
  *          [--warmup N] [--data-dir DIR] [--out docs/results/speed-vs-peers.json] [--update docs/RESULTS.md]
  *      node dist/scripts/speed.js --peers-from docs/results/speed-vs-peers.json [--update FILE]  # the table again
  *
@@ -26,6 +28,7 @@
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import yargs from 'yargs';
@@ -173,6 +176,15 @@ async function comparePeers(args: { presets: string; peers: string; rounds: numb
   process.stdout.write(`${table}\n`);
 }
 
+/**
+ * One thread and every core: a BLAS peer on these small products is often fastest on one thread,
+ * sometimes on all, and measuring only its default (all) made it look up to 3.5x slower here.
+ */
+export function defaultPeerThreads(): string {
+  const cores = os.cpus().length;
+  return cores > 1 ? `1,${cores}` : '1';
+}
+
 /** The markdown of a {@link PeerResult}: medians over the rounds, ratios ours / peer. */
 export function peersTable(result: PeerResult): string {
   const rows = result.rows.map((r) => {
@@ -231,7 +243,7 @@ async function updateSection(file: string, table: string): Promise<void> {
     '',
     '```sh',
     'npm run build',
-    'node dist/scripts/speed.js --peers torch,numpy --rounds 3 --data-dir ../shared/datasets/mnist \\',
+    'node dist/scripts/speed.js --peers torch,numpy --peer-threads 1,2 --rounds 3 --data-dir ../shared/datasets/mnist \\',
     '  --out docs/results/speed-vs-peers.json --update docs/RESULTS.md',
     '```',
     '',
@@ -264,7 +276,7 @@ async function main(): Promise<void> {
     .option('peers', { type: 'string', describe: 'torch,numpy: compare each preset with the peer script instead' })
     .option('peers-from', { type: 'string', describe: 'Print the table of a saved --peers result' })
     .option('rounds', { type: 'number', default: 3 })
-    .option('peer-threads', { type: 'string', describe: 'Comma list of thread counts to run each peer with; each round keeps its fastest (default: the peer\'s own, every core)' })
+    .option('peer-threads', { type: 'string', default: defaultPeerThreads(), describe: 'Comma list of thread counts to run each peer with; each round keeps its fastest' })
     .option('out', { type: 'string', describe: 'Write the --peers result as JSON here' })
     .option('update', { type: 'string', describe: 'Put the --peers (or --peers-from) table into this markdown file, between its markers' })
     .option('child', { type: 'string', hidden: true })
