@@ -1,23 +1,15 @@
-import { spawn, spawnSync } from 'child_process';
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { PNG } from 'pngjs';
+import { BUILT_CLI as CLI, runNode } from './helpers/run-node';
 import { MNIST_DIR } from './helpers/mnist';
 import { RECIPE_PARAMS } from './helpers/expected';
 
 /** The built CLI, as `npx mnist-nets` runs it (npm test builds first: see "pretest"). */
-const CLI = path.resolve(__dirname, '../dist/lib/cli/main.js');
 
-function run(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [CLI, ...args], {
-    encoding: 'utf8',
-    maxBuffer: 64 * 2 ** 20,
-    env: { ...process.env, MNIST_DIR, ...env },
-    timeout: 300_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (args: string[], env: Record<string, string> = {}) => runNode(CLI, args, { env });
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'mnist-nets-cli-'));
 

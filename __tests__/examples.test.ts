@@ -1,14 +1,12 @@
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { MNIST_DIR } from './helpers/mnist';
+import { runNode } from './helpers/run-node';
 
 /** Each example in its small mode, from the build (npm test builds first), so none rots. */
 function runExample(name: string, args: string[]) {
   const file = path.resolve(__dirname, '../dist/examples', `${name}.js`);
-  const r = spawnSync(process.execPath, [file, ...args], { encoding: 'utf8', env: { ...process.env, MNIST_DIR }, timeout: 300_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runNode(file, args);
 }
 
 describe('examples (small modes)', () => {

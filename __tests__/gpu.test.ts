@@ -37,6 +37,7 @@ import {
 import * as tf from '@tensorflow/tfjs';
 import { predictDigits, predictDigitsAsync } from '../lib/io/digits';
 import { getPreset } from '../lib/recipes';
+import { runNode } from './helpers/run-node';
 import { MNIST_DIR, smallMnist } from './helpers/mnist';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -44,15 +45,7 @@ const CLI = path.join(ROOT, 'dist/lib/cli/main.js');
 const GPU_RUN = path.join(ROOT, 'dist/scripts/gpu/gpu-run.js');
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'mnist-nets-gpu-test-'));
 
-function run(file: string, args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [file, ...args], {
-    encoding: 'utf8',
-    maxBuffer: 64 * 2 ** 20,
-    env: { ...process.env, MNIST_DIR, ...env },
-    timeout: 300_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (file: string, args: string[], env: Record<string, string> = {}) => runNode(file, args, { env });
 
 beforeAll(() => {
   for (const f of [CLI, GPU_RUN]) if (!fs.existsSync(f)) throw new Error(`${f} is missing: run \`npm run build\``);

@@ -3,27 +3,21 @@
  * MLPs), the process exits on its own after success and after an error, and a threaded build
  * that cannot start leaves a working single-threaded backend.
  */
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { recommendedWasmThreads, useBackend } from '../lib/backends';
 import { BackendUnavailableError, InvalidArgumentError } from '../lib/errors';
-import { MNIST_DIR } from './helpers/mnist';
+import { BUILT_CLI as CLI, runNode } from './helpers/run-node';
 
-const CLI = path.resolve(__dirname, '../dist/lib/cli/main.js');
 const TWO_CORES = os.availableParallelism() >= 2;
 
 /** Runs the built CLI; a process that does not exit by itself is killed and fails the test. */
 function run(args: string[], nodeArgs: string[] = []) {
-  const r = spawnSync(process.execPath, [...nodeArgs, CLI, ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, MNIST_DIR },
-    timeout: 240_000,
-  });
+  const r = runNode(CLI, args, { nodeArgs, timeout: 240_000 });
   expect(r.signal).toBeNull();
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return r;
 }
 
 beforeAll(() => {

@@ -1,14 +1,13 @@
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { DAWN_PROBE_CACHE_FILE, probeDawn, type DawnAttempt } from '../lib/backends/dawn-probe';
 import { visibleSharedLibraries } from '../lib/backends/native';
 import { KEY_LIMITS, probeWebGPU } from '../lib/backends/webgpu';
+import { BUILT_CLI as CLI, runNode } from './helpers/run-node';
 import { MNIST_DIR } from './helpers/mnist';
 
 /** The built CLI, as `npx mnist-nets` runs it (npm test builds first). */
-const CLI = path.resolve(__dirname, '../dist/lib/cli/main.js');
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'mnist-nets-probe-'));
 
 /** What Dawn prints from native code on a machine without Vulkan; any of these on our stderr is noise. */
@@ -191,14 +190,7 @@ describe('probeDawn: Dawn in a child process, verdict cached', () => {
 });
 
 describe('the CLI never shows what Dawn prints unless asked', () => {
-  function cli(args: string[], env: Record<string, string>) {
-    const r = spawnSync(process.execPath, [CLI, ...args], {
-      encoding: 'utf8',
-      env: { ...process.env, MNIST_DIR, ...env },
-      timeout: 300_000,
-    });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-  }
+  const cli = (args: string[], env: Record<string, string>) => runNode(CLI, args, { env });
   const train = ['train', '--model', 'mlp', '--steps', '3', '--limit', '200', '--data-dir', MNIST_DIR];
 
   beforeAll(() => {

@@ -1,0 +1,31 @@
+import { spawnSync } from 'child_process';
+import * as path from 'path';
+import { MNIST_DIR } from './mnist';
+
+/** The built CLI (npm test builds first). */
+export const BUILT_CLI = path.resolve(__dirname, '../../dist/lib/cli/main.js');
+
+export interface NodeRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a built script in a fresh Node with the tests' MNIST in $MNIST_DIR (plus `env`), and
+ * returns its exit and output; one killed by `timeout` comes back with `signal` set.
+ */
+export function runNode(
+  file: string,
+  args: readonly string[],
+  options: { env?: Record<string, string>; nodeArgs?: readonly string[]; timeout?: number } = {},
+): NodeRun {
+  const r = spawnSync(process.execPath, [...(options.nodeArgs ?? []), file, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 2 ** 20,
+    env: { ...process.env, MNIST_DIR, ...options.env },
+    timeout: options.timeout ?? 300_000,
+  });
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
