@@ -83,7 +83,7 @@ interface PeerRow {
   /** Per round, the peer's best samples/s over the thread counts tried. */
   torch?: number[];
   numpy?: number[];
-  /** Per peer, per round: samples/s by thread count (`all`: the peer's default, every core). */
+  /** Per peer, per round: samples/s by thread count. */
   byThreads?: Partial<Record<'torch' | 'numpy', Array<Record<string, number>>>>;
 }
 
@@ -92,7 +92,7 @@ interface PeerResult {
   machine: ReturnType<typeof machineFacts>;
   load: string[];
   rounds: number;
-  /** Thread counts each peer ran with (each round takes the fastest); absent: its default only. */
+  /** Thread counts each peer ran with (each round takes the fastest); absent in results from before --peer-threads (the peer's default only). */
   peerThreads?: number[];
   peerEnvironment?: Record<string, unknown>;
   rows: PeerRow[];
@@ -122,7 +122,7 @@ const median = (a: number[]): number => {
   return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-async function comparePeers(args: { presets: string; peers: string; rounds: number; peerThreads?: string; steps?: number; warmup?: number; dataDir?: string; out?: string; update?: string }): Promise<void> {
+async function comparePeers(args: { presets: string; peers: string; rounds: number; peerThreads: string; steps?: number; warmup?: number; dataDir?: string; out?: string; update?: string }): Promise<void> {
   const ids = (args.presets === 'all' ? PRESET_IDS : args.presets.split(',').map((p) => getPreset(p).id)) as PresetId[];
   const peers = args.peers.split(',').filter(Boolean);
   for (const peer of peers) if (peer !== 'torch' && peer !== 'numpy') throw new Error(`--peers: torch or numpy, got ${peer}`);
@@ -131,7 +131,7 @@ async function comparePeers(args: { presets: string; peers: string; rounds: numb
   if (!dataDir) throw new Error('--data-dir (or MNIST_DIR): the folder with the four MNIST files, which the peer reads too');
   // A BLAS peer on small matrices is often fastest on one thread (its threads wait on each
   // other): trying each count and keeping the best is fair to the peer.
-  const peerThreads = args.peerThreads?.split(',').map((t) => {
+  const peerThreads = args.peerThreads.split(',').map((t) => {
     const n = Number(t);
     if (!Number.isInteger(n) || n < 1) throw new Error(`--peer-threads: a comma list of thread counts >= 1, got ${args.peerThreads}`);
     return n;
@@ -147,26 +147,23 @@ async function comparePeers(args: { presets: string; peers: string; rounds: numb
       result.load.push(load());
       const ours = runJson(process.execPath, [__filename, '--child', id, '--steps', String(steps), '--warmup', String(warmup), '--data-dir', dataDir], `ours (${id})`) as OursRun;
       row.ours.push(ours);
+      let line = `${id} round ${round + 1}/${args.rounds}: ours ${ours.samplesPerSec.toFixed(0)}`;
       for (const peer of peerRuns as Array<'torch' | 'numpy'>) {
         const byThreads: Record<string, number> = {};
-        for (const threads of peerThreads ?? [undefined]) {
+        for (const threads of peerThreads) {
           const doc = runJson(
             PEER_PYTHON,
-            [PEER_SCRIPT, '--recipe', id, '--impl', peer, '--steps', String(steps + warmup), '--warmup', String(warmup), '--seed', '1', '--data-dir', dataDir, '--json',
-              ...(threads === undefined ? [] : ['--threads', String(threads)])],
+            [PEER_SCRIPT, '--recipe', id, '--impl', peer, '--steps', String(steps + warmup), '--warmup', String(warmup), '--seed', '1', '--data-dir', dataDir, '--json', '--threads', String(threads)],
             `${peer} (${id})`,
           ) as { environment: Record<string, unknown>; results: Array<{ samples_per_sec: number }> };
           result.peerEnvironment ??= doc.environment;
-          byThreads[threads ?? 'all'] = doc.results[0]!.samples_per_sec;
+          byThreads[threads] = doc.results[0]!.samples_per_sec;
         }
         (row[peer] ??= []).push(Math.max(...Object.values(byThreads)));
         ((row.byThreads ??= {})[peer] ??= []).push(byThreads);
+        line += `, ${peer} ${Object.entries(byThreads).map(([t, v]) => `${v.toFixed(0)} (${t} threads)`).join(' / ')}`;
       }
-      process.stderr.write(
-        `${id} round ${round + 1}/${args.rounds}: ours ${ours.samplesPerSec.toFixed(0)}` +
-          peerRuns.map((p) => `, ${p} ${Object.entries(row.byThreads![p as 'torch' | 'numpy']!.at(-1)!).map(([t, v]) => `${v.toFixed(0)} (${t} threads)`).join(' / ')}`).join('') +
-          ` samples/s (load ${result.load.at(-1)})\n`,
-      );
+      process.stderr.write(`${line} samples/s (load ${result.load.at(-1)})\n`);
     }
     result.rows.push(row);
   }
