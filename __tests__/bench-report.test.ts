@@ -6,7 +6,7 @@ import { PNG } from 'pngjs';
 import { type BenchResult, benchNotes, benchTableData } from '../lib/jobs/bench-job';
 import { MNIST_DIR } from './helpers/mnist';
 
-const CLI = path.resolve(__dirname, '../dist/lib/cli/main.js');
+import { BUILT_CLI as CLI } from './helpers/run-node';
 
 /** Headless Chromium: $CHROMIUM_PATH, else Debian's or Ubuntu's package. */
 const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p): p is string => Boolean(p && fs.existsSync(p)));

@@ -10,6 +10,7 @@ import { runTrainJob } from '../lib/jobs/train-job';
 import { PRESETS, recipeOptions } from '../lib/recipes';
 import { TrainOptions, TrainState, train } from '../lib/training/train';
 import { MNIST_DIR, smallMnist } from './helpers/mnist';
+import { BUILT_CLI } from './helpers/run-node';
 
 beforeAll(async () => {
   await useBackend('wasm');
@@ -221,7 +222,7 @@ describe('runTrainJob with a save folder', () => {
 });
 
 describe('mnist-nets train --save DIR --resume', () => {
-  const CLI = path.resolve(__dirname, '../dist/lib/cli/main.js');
+  const CLI = BUILT_CLI;
 
   it('Ctrl-C saves a checkpoint and exits 130; --resume finishes the run from it', async () => {
     const dir = tmp();

@@ -1,6 +1,5 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as path from 'path';
 import type { ProgressState } from '../lib/training/progress';
 import { formatProgress } from '../lib/training/progress';
 import {
@@ -13,7 +12,7 @@ import {
 } from '../lib/training/stderr-progress';
 import { MNIST_DIR } from './helpers/mnist';
 
-const CLI = path.resolve(__dirname, '../dist/lib/cli/main.js');
+import { BUILT_CLI as CLI } from './helpers/run-node';
 
 const state = (over: Partial<ProgressState> = {}): ProgressState => ({
   epoch: 3,
