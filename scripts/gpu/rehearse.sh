@@ -38,7 +38,9 @@ echo "rehearse: what would travel: $((travel / 1048576)) MiB (limit 64 MiB)"
 [ "$travel" -lt $((64 * 1048576)) ] || { echo "rehearse: too large to travel" >&2; exit 1; }
 
 # 3. The carried Vulkan loader plus lavapipe, for a private root.
-cp "$repo"/.gl/*.deb "${lavapipe_debs[@]}" "$stage/gl/"
+# Two copies: one cp refuses a name given twice (the loader is in both), the second replaces it.
+cp "$repo"/.gl/*.deb "$stage/gl/"
+cp "${lavapipe_debs[@]}" "$stage/gl/"
 
 # 4. The run, with /usr/bin/node hidden: only the carried Node can start.
 export stage
