@@ -90,9 +90,16 @@ provision() {
     "$root/usr/lib/x86_64-linux-gnu/libvulkan_lvp.so" "${api:-1.3.0}" >"$manifest"
   local version
   version=$(dpkg-deb -f "$cache"/debs/mesa-vulkan-drivers_*.deb Version)
-  { echo "version=$version"; echo "debs=$(cd "$cache/debs" && echo *.deb)"; } >"$stamp.partial" && mv "$stamp.partial" "$stamp"
   # The package lists (some 80 MB) served this resolution only.
   rm -rf "$cache/apt"
+  {
+    echo "version=$version"
+    echo "debs=$(cd "$cache/debs" && echo *.deb)"
+    echo "deb_bytes=$(cat "$cache"/debs/*.deb | wc -c)"
+    echo "cache_bytes=$(du -sb "$cache" | cut -f1)"
+    echo "seconds=$((SECONDS - started))"
+    echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  } >"$stamp.partial" && mv "$stamp.partial" "$stamp"
   say "Mesa $version lavapipe ready ($(echo "$wanted" | wc -w) packages: $(echo $wanted | sed 's/=[^ ]*//g'); $((SECONDS - started)) s)"
 }
 
