@@ -24,7 +24,7 @@ import { getPreset } from '../lib/recipes';
 import { BROWSER_MAIN_FIELDS, ROOT, buildDemo, bundleBrowserEntry, nodeOnlyImports, outputBytes } from '../scripts/build-browser';
 import { DemoServer, startDemoServer } from '../scripts/demo-server';
 import { CHROMIUM_ARGS, DEFAULT_CHROMIUM, browserUnavailable, callDemo, drawStrokes, launchChromium, openDemo } from '../scripts/demo-driver';
-import { PAGE_RUNS, worstRelativeDifference } from '../scripts/browser-webgpu';
+import { PAGE_RUNS, PageRun, worstRelativeDifference } from '../scripts/browser-webgpu';
 import { MNIST_DIR } from './helpers/mnist';
 import { describeTitle, webgpuHere } from './helpers/webgpu';
 
@@ -386,16 +386,6 @@ describe('the demo server', () => {
     expect(pageErrors).toEqual([]);
   });
 });
-
-/** One model's run as the page's `train` returns it. */
-interface PageRun {
-  steps: number;
-  lossHistory: number[];
-  backend: string;
-  programsPerStep?: number;
-  dispatchesPerStep?: number;
-  kernelCallsPerStep?: number;
-}
 
 /** Dawn in Node, for the count of GPU programs the page should match (helpers/webgpu.ts: lavapipe in CI). */
 const dawnHere = NO_BROWSER ? undefined : webgpuHere();

@@ -230,7 +230,7 @@ export const PAGE_RUNS: Readonly<Record<string, { steps: number; batchSize?: num
 };
 
 /** One model on one backend, as the page's `train` returns it. */
-interface PageRun {
+export interface PageRun {
   steps: number;
   lossHistory: number[];
   backend: string;
