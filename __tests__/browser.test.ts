@@ -484,7 +484,9 @@ const dawnHere = NO_BROWSER ? undefined : webgpuHere();
     try {
       const other = await openDemo(plain, `${server.url}?backend=wasm&limit=2000`);
       const statuses = await callDemo<Array<{ name: string; available: boolean; reason: string }>>(other, 'statuses');
-      const reason = 'no adapter: requestAdapter returned null (no supported GPU, or the GPU is blocklisted; see chrome://gpu)';
+      const reason =
+        'no adapter: requestAdapter returned null (no supported GPU, or the GPU is blocklisted; see chrome://gpu). ' +
+        'Chromium on a machine without one offers its software adapter (SwiftShader) only when started with --enable-unsafe-webgpu';
       expect(statuses.find((s) => s.name === 'webgpu')).toEqual({ name: 'webgpu', available: false, reason });
       await expect(callDemo(other, 'setBackend', 'webgpu')).rejects.toThrow(`backend 'webgpu' is not available: ${reason}`);
       expect(await other.textContent('#backend-status')).toBe(`backend 'webgpu' is not available: ${reason}`);
