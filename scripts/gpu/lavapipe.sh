@@ -12,7 +12,7 @@
 #   (default)       provision if needed (apt, network), then print the environment that selects it:
 #                     eval "$(bash scripts/gpu/lavapipe.sh)"
 #   --offline       never download: print the environment if provisioned, else exit 3 saying so
-#   --format json   the same variables as one JSON object (what __tests__/helpers/lavapipe.ts reads)
+#   --format json   the same variables as one JSON object (what scripts/gpu/lavapipe-env.ts reads)
 #   --debs          print the .deb files instead (absolute paths, one a line), for the rehearsal
 #
 # Variables printed: VK_DRIVER_FILES and VK_ICD_FILENAMES (the driver manifest, with its library's
@@ -26,7 +26,7 @@
 # Exit: 0 ok, 1 apt or unpacking failed, 2 usage, 3 --offline and not provisioned.
 set -euo pipefail
 
-usage() { sed -n '11,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '10,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 offline=0 format=sh debs=0
 while [ $# -gt 0 ]; do
   case "$1" in
