@@ -26,7 +26,7 @@
 # Exit: 0 ok, 1 apt or unpacking failed, 2 usage, 3 --offline and not provisioned.
 set -euo pipefail
 
-usage() { sed -n '10,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '10,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
 offline=0 format=sh debs=0
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -34,7 +34,7 @@ while [ $# -gt 0 ]; do
     --debs) debs=1 ;;
     --format) [ $# -ge 2 ] || { echo "lavapipe: --format: give sh or json" >&2; usage; }; format=$2; shift ;;
     --format=*) format=${1#--format=} ;;
-    -h|--help) usage ;;
+    -h|--help) usage 0 ;;
     *) echo "lavapipe: unknown argument: $1" >&2; usage ;;
   esac
   shift
