@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { PNG } from 'pngjs';
 import { type BenchResult, benchNotes, benchTableData, comparisonSentence } from '../lib/jobs/bench-job';
+import { DEFAULT_DIGIT_SCALE } from '../lib/report';
 import { MNIST_DIR } from './helpers/mnist';
 
 import { BUILT_CLI as CLI } from './helpers/run-node';
@@ -144,14 +145,14 @@ describe('bench --out', () => {
         expect(w).toBeGreaterThan(300);
         expect(h).toBeGreaterThan(80);
       }
-      // The digits are drawn: every image in the grids decoded to 28 x 28 pixels.
+      // The digits are drawn: every image in the grids decoded, each 28 x 28 digit pixel a square of DEFAULT_DIGIT_SCALE.
       const digits = await page.$$eval('figure svg image', (els) => Promise.all(els.map((el) => {
         const img = new Image();
         img.src = el.getAttribute('href') ?? '';
         return img.decode().then(() => [img.naturalWidth, img.naturalHeight]);
       })));
       expect(digits.length).toBe(bench.comparison!.digits.aWrongBRight.shown.length + bench.comparison!.digits.bWrongARight.shown.length);
-      for (const size of digits) expect(size).toEqual([28, 28]);
+      for (const size of digits) expect(size).toEqual([28 * DEFAULT_DIGIT_SCALE, 28 * DEFAULT_DIGIT_SCALE]);
 
       // REPORT_SCREENSHOT=file.png keeps the screenshot for a person to look at.
       const shot = process.env.REPORT_SCREENSHOT ?? path.join(out, 'report-screenshot.png');

@@ -147,6 +147,8 @@ export interface BenchResult extends BenchDataFacts {
   evaluations: { perRun: number; spacing: string };
   machine: MachineFacts;
   date: string;
+  /** The command that ran it, when it came from the CLI. */
+  command?: string;
   /** Every model on the first backend, then on the next. */
   results: BenchModelResult[];
   /** The first two models on the first backend; null with fewer than two models. */

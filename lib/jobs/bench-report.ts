@@ -370,7 +370,7 @@ export interface WrittenReport {
  * digit grids, machine, backend, command), results.json and the plots (SVG, and PNG where resvg is
  * installed) into `dir`.
  */
-export async function writeBenchReport(bench: BenchResult, dir: string, command?: string): Promise<WrittenReport> {
+export async function writeBenchReport(bench: BenchResult, dir: string, command = bench.command): Promise<WrittenReport> {
   await fsp.mkdir(dir, { recursive: true });
   const files: string[] = [];
   const write = async (name: string, data: string | Uint8Array) => {

@@ -1,7 +1,7 @@
 /**
  * A grid of digit images with captions, as one standalone SVG: each digit is a small greyscale PNG
  * inlined as a data URI (so the SVG, the HTML page that inlines it and the PNG that resvg renders
- * from it all carry their images), drawn with its pixels kept square rather than smoothed.
+ * from it all carry their images), its pixels enlarged as squares rather than smoothed.
  */
 import { PNG } from 'pngjs';
 import { InvalidArgumentError } from '../errors';
@@ -21,7 +21,7 @@ export interface DigitGridOptions {
   subtitle?: string;
   /** @default 12 */
   columns?: number;
-  /** Screen pixels per image pixel. @default 3 */
+  /** Screen pixels per image pixel (an integer: the PNG is drawn that large). @default 3 */
   scale?: number;
   /** Shown in place of the grid when there are no cells. @default 'none' */
   emptyText?: string;
@@ -39,10 +39,19 @@ const CAPTION_LINE = 13;
 const GAP = 10;
 const MARGIN = 14;
 
-/** Ink values as an 8-bit greyscale PNG, dark ink on white like a digit on paper. */
-function greyPng(ink: Uint8Array, side: number): Buffer {
-  const png = new PNG({ width: side, height: side, colorType: 0, inputColorType: 0, bitDepth: 8, inputHasAlpha: false });
-  png.data = Buffer.from(ink.map((v) => 255 - v));
+/**
+ * Ink values as an 8-bit greyscale PNG, dark ink on white like a digit on paper, each pixel a
+ * `scale` x `scale` square: drawn at its own size, no renderer smooths it (resvg ignores CSS
+ * `image-rendering: pixelated`).
+ */
+function greyPng(ink: Uint8Array, side: number, scale: number): Buffer {
+  const out = side * scale;
+  const png = new PNG({ width: out, height: out, colorType: 0, inputColorType: 0, bitDepth: 8, inputHasAlpha: false });
+  const grey = Buffer.alloc(out * out);
+  for (let y = 0; y < out; y++) {
+    for (let x = 0; x < out; x++) grey[y * out + x] = 255 - ink[Math.floor(y / scale) * side + Math.floor(x / scale)]!;
+  }
+  png.data = grey;
   return PNG.sync.write(png, { colorType: 0, inputColorType: 0, inputHasAlpha: false });
 }
 
@@ -54,7 +63,7 @@ export function digitGridSvg(cells: DigitCell[], options: DigitGridOptions): str
   const columns = options.columns ?? DEFAULT_DIGIT_GRID_COLUMNS;
   const scale = options.scale ?? DEFAULT_DIGIT_SCALE;
   if (!(Number.isInteger(columns) && columns >= 1)) throw new InvalidArgumentError('columns', `must be a positive integer, got ${columns}`);
-  checkSize('scale', scale, 1);
+  if (!(Number.isInteger(scale) && scale >= 1 && scale <= 16)) throw new InvalidArgumentError('scale', `must be an integer from 1 to 16, got ${scale}`);
   let side = 0;
   cells.forEach((c, i) => {
     const s = Math.round(Math.sqrt(c?.pixels?.length ?? 0));
@@ -83,12 +92,9 @@ export function digitGridSvg(cells: DigitCell[], options: DigitGridOptions): str
   cells.forEach((c, i) => {
     const x = MARGIN + (i % cols) * cellW;
     const y = top + Math.floor(i / cols) * cellH;
-    const data = greyPng(c.pixels, side).toString('base64');
+    const data = greyPng(c.pixels, side, scale).toString('base64');
     parts.push(`<g class="digit">${c.title ? `<title>${escapeXml(c.title)}</title>` : ''}`);
-    // Pixels stay squares: resvg reads the attribute, browsers the CSS.
-    parts.push(
-      `<image x="${num(x)}" y="${num(y)}" width="${num(image)}" height="${num(image)}" image-rendering="optimizeSpeed" style="image-rendering:pixelated" href="data:image/png;base64,${data}"/>`,
-    );
+    parts.push(`<image x="${num(x)}" y="${num(y)}" width="${num(image)}" height="${num(image)}" href="data:image/png;base64,${data}"/>`);
     c.caption.forEach((line, k) => {
       const shown = truncateText(line, CAPTION_SIZE, cellW - GAP);
       parts.push(text(x, y + image + 4 + (k + 1) * CAPTION_LINE - 2, shown, `font-size="${CAPTION_SIZE}" fill="${k === 0 ? '#222' : '#555'}"`));

@@ -202,9 +202,9 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
     }
     const plan = benchPlan({ models, steps: args.steps, epochs: args.epochs, seconds: args.seconds, recipe: args.recipe, seeds, targetAccuracy: target, interval: args.interval });
     const bench = await runIsolated(plan, backends, args);
+    bench.command = `npx mnist-nets bench ${process.argv.slice(3).join(' ')}`.trim();
     if (args.out) {
-      const command = `npx mnist-nets bench ${process.argv.slice(3).join(' ')}`.trim();
-      const written = await writeBenchReport(bench, args.out, command);
+      const written = await writeBenchReport(bench, args.out);
       logLine(`report written to ${path.resolve(written.dir)}: ${written.files.join(', ')}`);
     }
     if (args.json) printJson(bench);
