@@ -55,7 +55,8 @@ describe('bench --out', () => {
       'Each model ran 2 times, with seeds 1, 2, on the same data; cells read mean ± standard deviation over the runs.',
       'Each run trained for 4 steps.',
       `Samples/s and time to accuracy count training steps only (evaluations excluded), after ${bench.warmupSteps} untimed warm-up steps.`,
-      `Each run was evaluated 13 times: ${bench.evaluations.spacing}.`,
+      // 4 steps: every step.
+      `Each run was evaluated 4 times: ${bench.evaluations.spacing}.`,
       expect.stringMatching(/^Time to 90% is interpolated linearly between the two evaluations around the crossing/),
       'Intermediate test accuracy (the curves) uses all 1,200 test images for two-layer-net and the first 1,000 test images for cnn; the final figures use all 1,200.',
     ]);
@@ -81,7 +82,7 @@ describe('bench --out', () => {
       const svg = fs.readFileSync(path.join(out, file!), 'utf8');
       expect(svg).toContain(`${title} against training time (wasm)`);
       expect(svg).toContain(`${title} against samples seen (wasm)`);
-      expect(svg).toContain('line: mean of 2 runs; band: lowest to highest run; faint: each run');
+      expect(svg).toContain('line: mean of 2 runs point by point; band: lowest to highest of them; faint: each run');
       // Per panel and model: one faint path per run, one mean line, one band.
       expect((svg.match(/<path class="line faint"/g) ?? []).length).toBe(8);
       expect((svg.match(/<path class="line"/g) ?? []).length).toBe(4);

@@ -23,21 +23,26 @@ describe('evaluation schedule', () => {
   const fire = (f: ReturnType<typeof evaluationSchedule>, steps: number, secondsPerStep: number) =>
     Array.from({ length: steps }, (_, i) => i + 1).filter((stepsDone) => f({ stepsDone, trainSeconds: stepsDone * secondsPerStep }));
 
-  test('by steps: after step 1, then at (k/12)^2 of the run', () => {
+  test('by steps: at (k/12)^2 of the run, and at steps 1, 2, 4, ... before the first of those', () => {
     // 400 steps: (1/12)^2 * 400 = 2.8 -> 3; 11.1 -> 12; 25; 44.4 -> 45; 69.4 -> 70; 100; 136.1 -> 137; 177.8 -> 178; 225; 277.8 -> 278; 336.1 -> 337; 400.
-    expect(fire(evaluationSchedule(400, undefined), 400, 0.01)).toEqual([1, 3, 12, 25, 45, 70, 100, 137, 178, 225, 278, 337, 400]);
+    expect(fire(evaluationSchedule(400, undefined), 400, 0.01)).toEqual([1, 2, 3, 12, 25, 45, 70, 100, 137, 178, 225, 278, 337, 400]);
+    // The MLP's recipe, 10,000 steps: the first square at 69.4 -> 70, doublings before it.
+    const recipe = fire(evaluationSchedule(10_000, undefined), 10_000, 0.001);
+    expect(recipe.slice(0, 8)).toEqual([1, 2, 4, 8, 16, 32, 64, 70]);
+    expect(recipe).toHaveLength(7 + 12);
     expect(BENCH_EVALS).toBe(12);
   });
 
   test('under a time budget that ends the run first: spaced by time', () => {
     // 1,000 planned steps of 0.05 s against 10 s: the budget ends it at step 200, so progress is
-    // steps / 200: (1/12)^2 * 200 = 1.4 -> 2; 5.6 -> 6; 12.5 -> 13; 22.2 -> 23; 34.7 -> 35; 50; 68.1 -> 69; 88.9 -> 89; 112.5 -> 113; 138.9 -> 139; 168.1 -> 169; 200.
+    // steps / 200: (1/12)^2 * 200 = 1.4 -> 2 (step 1 a doubling before it); 5.6 -> 6; 12.5 -> 13; 22.2 -> 23; 34.7 -> 35; 50; 68.1 -> 69; 88.9 -> 89; 112.5 -> 113; 138.9 -> 139; 168.1 -> 169; 200.
     expect(fire(evaluationSchedule(1000, 10), 200, 0.05)).toEqual([1, 2, 6, 13, 23, 35, 50, 69, 89, 113, 139, 169, 200]);
   });
 
   test('a short run still gets its evaluations: marks that share a step go to the steps after', () => {
     expect(fire(evaluationSchedule(4, undefined), 4, 1)).toEqual([1, 2, 3, 4]);
-    expect(fire(evaluationSchedule(30, undefined), 30, 1)).toEqual([1, 2, 3, 4, 5, 6, 8, 11, 14, 17, 21, 26, 30]);
+    // 30 steps: marks at 0.2, 0.8, 1.9, 3.3, 5.2, 7.5, 10.2, 13.3, 16.9, 20.8, 25.2, 30 steps: the first four on steps 1-4.
+    expect(fire(evaluationSchedule(30, undefined), 30, 1)).toEqual([1, 2, 3, 4, 6, 8, 11, 14, 17, 21, 26, 30]);
   });
 });
 
@@ -232,7 +237,7 @@ describe('runBench in one process (the library entry)', () => {
     for (const r of bench.results) {
       const acc = r.seeds.map((s) => s.testAccuracy);
       expect(r.summary.testAccuracy).toEqual({ mean: expect.closeTo((acc[0]! + acc[1]!) / 2, 12), sd: expect.closeTo(Math.abs(acc[0]! - acc[1]!) / Math.SQRT2, 12), min: Math.min(...acc), max: Math.max(...acc), n: 2 });
-      // 30 steps: marks (k/12)^2 * 30 = 0.2, 0.8, 1.9, 3.3, 5.2, ... fall on steps 2-6, then 8, 11, 14, 17, 21, 26, 30: 13 with step 1.
+      // 30 steps: 12 evaluations (see the schedule's test).
       for (const s of r.seeds) expect(s.history.evals.length).toBeGreaterThanOrEqual(12);
     }
     expect(bench.comparison?.testAccuracy.difference).toBeCloseTo(bench.results[0]!.summary.testAccuracy.mean! - bench.results[1]!.summary.testAccuracy.mean!, 12);
@@ -320,6 +325,32 @@ describe('bench flags (CLI)', () => {
     const md = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
     expect(md).toContain('Skipped backend tensorflow: ');
     expect(md).toContain('there is no interval');
+  });
+
+  test('--backends wasm,cpu: the same comparison per backend in one report', () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'mnist-nets-bench-backends-'));
+    const r = run(['bench', '--models', 'two-layer-net,mlp', '--seeds', '2', '--steps', '6', '--limit', '500', '--backends', 'wasm,cpu', '--out', out, '--json']);
+    expect(r.code).toBe(0);
+    const bench = JSON.parse(r.stdout) as BenchResult;
+    expect(bench.backends).toEqual(['wasm', 'cpu']);
+    expect(bench.skippedBackends).toEqual([]);
+    expect(bench.results.map((m) => [m.model, m.backend])).toEqual([
+      ['two-layer-net', 'wasm'],
+      ['mlp', 'wasm'],
+      ['two-layer-net', 'cpu'],
+      ['mlp', 'cpu'],
+    ]);
+    expect(bench.comparisons.map((c) => [c.backend, c.models])).toEqual([
+      ['wasm', ['two-layer-net', 'mlp']],
+      ['cpu', ['two-layer-net', 'mlp']],
+    ]);
+    expect(bench.comparison).toEqual(bench.comparisons[0]);
+    const files = fs.readdirSync(out);
+    expect(files).toEqual(expect.arrayContaining(['accuracy.svg', 'accuracy-cpu.svg', 'loss-cpu.svg', 'digits-two-layer-net-wrong-cpu.svg', 'confusion-mlp-cpu.svg']));
+    const md = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
+    expect(md).toContain('## On wasm');
+    expect(md).toContain('## On cpu');
+    for (const c of bench.comparisons) expect(md).toContain(comparisonSentence(c));
   });
 
   test.each([

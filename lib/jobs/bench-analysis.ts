@@ -93,7 +93,8 @@ export function accuracyCurves(seed: BenchSeedRun, batchSize: number): { time: A
 function roundDown(x: number): number {
   if (!(x > 0)) return x;
   const unit = 10 ** (Math.floor(Math.log10(x)) - 1);
-  return Math.floor(x / unit + 1e-9) * unit;
+  // toPrecision: 19 * 0.1 is 1.9000000000000001.
+  return Number((Math.floor(x / unit + 1e-9) * unit).toPrecision(2));
 }
 
 function budgetPoints(runs: [BenchModelRun, BenchModelRun], axis: 'time' | 'samples', fractions: number[]): BudgetPoint[] {

@@ -27,10 +27,7 @@ export const DEFAULT_BENCH_SECONDS = 25;
 export const DEFAULT_BENCH_SEEDS = 3;
 /** Untimed steps on a throwaway model before a model's runs, so kernel set-up and JIT stay out of the numbers. @default 3 */
 export const BENCH_WARMUP_STEPS = 3;
-/**
- * Evaluations per run besides the one after its first step, spaced by progress (see
- * {@link evaluationSchedule}). @default 12
- */
+/** Evaluations per run spaced by progress, besides a few early ones (see {@link evaluationSchedule}). @default 12 */
 export const BENCH_EVALS = 12;
 /**
  * Training images each intermediate evaluation measures train accuracy on: the benchmark plots
@@ -143,8 +140,8 @@ export interface BenchResult extends BenchDataFacts {
   budget: { seconds?: number; steps?: number; epochs?: number; recipe?: true };
   /** Untimed steps each model ran on a throwaway copy first. */
   warmupSteps: number;
-  /** Evaluations per run and how they were spaced. */
-  evaluations: { perRun: number; spacing: string };
+  /** How each run's evaluations were spaced (`history.evals` has them). */
+  evaluations: { spacing: string };
   machine: MachineFacts;
   date: string;
   /** The command that ran it, when it came from the CLI. */
@@ -180,27 +177,34 @@ export interface BenchModelOptions {
 }
 
 /**
- * When to evaluate, as `train`'s `evalWhen`: after the first step, then each time the run's
- * progress passes (k / count)^2 for k = 1..count. Progress is the larger of steps done over the
- * planned steps and training time over the time budget, so a run that a budget stops early and
- * one that finishes its recipe both get `count` evaluations. Squares put more of them early,
- * where accuracy changes fastest (time to target is read there), and still reach the first
- * percent of the run, so the log samples-seen axis gets points in each decade. Marks that fall
- * on one step go to the steps after it, so a run of n steps gets min(n, count + 1) evaluations.
+ * When to evaluate, as `train`'s `evalWhen`: each time the run's progress passes (k / count)^2
+ * for k = 1..count, and before the first of those after steps 1, 2, 4, 8, ... Progress is the
+ * larger of steps done over the planned steps and training time over the time budget, so a run
+ * that a budget stops early and one that finishes its recipe both get `count` evaluations.
+ * Squares put more of them early, where accuracy changes fastest (time to target is read there);
+ * the doublings give the log samples-seen axis points in each octave before the first square (the
+ * MLP's 10,000-step recipe reaches it at step 70). Marks that fall on one step go to the steps
+ * after it, so a short run is evaluated at each of its first steps.
  */
 export function evaluationSchedule(totalSteps: number, seconds: number | undefined, count = BENCH_EVALS): (p: { stepsDone: number; trainSeconds: number }) => boolean {
   checkInt('count', count);
   const marks = Array.from({ length: count }, (_, k) => ((k + 1) / count) ** 2);
   let next = 0;
   return ({ stepsDone, trainSeconds }) => {
-    if (stepsDone === 1) return true;
     const progress = Math.max(stepsDone / totalSteps, seconds === undefined ? 0 : trainSeconds / seconds);
-    if (next >= marks.length || progress < marks[next]!) return false;
-    // One evaluation per mark: marks closer than a step (a short run) go to the steps after.
-    next++;
-    return true;
+    if (next < marks.length && progress >= marks[next]!) {
+      // One evaluation per mark: marks closer than a step (a short run) go to the steps after.
+      next++;
+      return true;
+    }
+    return next === 0 && (stepsDone & (stepsDone - 1)) === 0;
   };
 }
+
+/** How a run's evaluations were spaced, in words, for the results and the report. */
+export const EVALUATION_SPACING =
+  `each time the run's progress (steps over planned steps, or training time over the budget, whichever is further) passes (k/${BENCH_EVALS})^2, ` +
+  `k = 1..${BENCH_EVALS}, and before the first of those after steps 1, 2, 4, 8, ...`;
 
 const round = (x: number, digits: number) => Number(x.toPrecision(digits));
 
@@ -380,10 +384,7 @@ export function assembleBench(
           ? { steps: plan.steps }
           : { epochs: plan.epochs },
     warmupSteps: BENCH_WARMUP_STEPS,
-    evaluations: {
-      perRun: BENCH_EVALS + 1,
-      spacing: `after the first step, then each time the run's progress (steps over planned steps, or training time over the budget, whichever is further) passes (k/${BENCH_EVALS})^2, k = 1..${BENCH_EVALS}`,
-    },
+    evaluations: { spacing: EVALUATION_SPACING },
     machine: machineFacts(),
     date: new Date().toISOString(),
     results: backends.flatMap((b) => b.runs.map((r) => r.result)),

@@ -38,8 +38,6 @@ export const BAND_POINTS = 300;
 /** Points kept of each run's own curve, drawn faint (min-max reduced). @default 600 */
 export const FAINT_POINTS = 600;
 
-const pct = (x: number, digits = 2) => `${formatNumber(x * 100, digits)}%`;
-
 /** `mean ± sd` of a summary, `mean` for one run, `-` for none. */
 export function meanSd(s: Summary, format: (x: number) => string, unit = ''): string {
   if (s.mean === null) return '-';
@@ -96,6 +94,13 @@ export function benchTable(bench: BenchResult): string {
   return markdownTable(headers, rows, align);
 }
 
+/** "13" or "4 to 13". */
+function span(counts: number[]): string {
+  const lo = Math.min(...counts);
+  const hi = Math.max(...counts);
+  return lo === hi ? String(lo) : `${lo} to ${hi}`;
+}
+
 /** "a", "a and b", "a, b and c". */
 function listing(items: string[]): string {
   return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
@@ -146,7 +151,7 @@ export function benchNotes(bench: BenchResult): string[] {
     runs,
     length,
     `Samples/s and time to accuracy count training steps only (evaluations excluded), after ${bench.warmupSteps} untimed warm-up steps.`,
-    `Each run was evaluated ${bench.evaluations.perRun} times: ${bench.evaluations.spacing}.`,
+    `Each run was evaluated ${span(bench.results.flatMap((r) => r.seeds.map((x) => x.history.evals.length)))} times: ${bench.evaluations.spacing}.`,
     `Time to ${target}% is interpolated linearly between the two evaluations around the crossing` +
       (resolution.length ? `; those were on average ${listing(resolution)} apart, the resolution of that column.` : '.'),
     intermediate,
@@ -259,7 +264,7 @@ function timeAndSamplesPanels(
 
 const bandWords = (results: BenchModelResult[]) => {
   const runs = Math.max(...results.map((r) => r.seeds.length));
-  return runs > 1 ? `line: mean of ${runs} runs; band: lowest to highest run; faint: each run` : 'one run per model';
+  return runs > 1 ? `line: mean of ${runs} runs point by point; band: lowest to highest of them; faint: each run` : 'one run per model';
 };
 
 /** The recipes' own training losses, each run smoothed, against training time and samples seen. */

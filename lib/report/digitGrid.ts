@@ -5,7 +5,7 @@
  */
 import { PNG } from 'pngjs';
 import { InvalidArgumentError } from '../errors';
-import { checkSize, escapeXml, num, svgOpen, text, textWidth, truncateText } from './svg';
+import { escapeXml, num, svgOpen, text, textWidth, truncateText } from './svg';
 
 /** One cell: a square image of ink values (0 background .. 255 full ink, row-major: MNIST's own bytes) and up to three caption lines. */
 export interface DigitCell {

@@ -8,24 +8,19 @@ import type { CommandModule } from 'yargs';
 import type { BackendChoice } from '../../backends';
 import type { DatasetName } from '../../datasets';
 import { BackendUnavailableError, InvalidArgumentError } from '../../errors';
-import { type BenchDataFacts, type BenchModelResult, benchModel, dataFacts, testImagesOf } from '../../jobs/bench-job';
+import { type BenchDataFacts, type BenchModelOptions, type BenchModelResult, benchModel, dataFacts, testImagesOf } from '../../jobs/bench-job';
 import { loadPresetData } from '../../jobs/train-job';
 import { getPreset } from '../../recipes';
 import { stderrProgress } from '../../training/stderr-progress';
 import { selectBackend } from '../common-options';
 import { exitCodeFor, formatError, logLine } from '../output';
 
-export interface BenchWorkerRequest {
+/** What to run: `benchModel`'s options for one preset, and the backend, threads and data to run them on. */
+export interface BenchWorkerRequest extends Pick<BenchModelOptions, 'seeds' | 'steps' | 'epochs' | 'seconds' | 'limit' | 'targetAccuracy'> {
   model: string;
   backend: BackendChoice;
   threads?: number;
   verbose: boolean;
-  seeds: number[];
-  steps?: number;
-  epochs?: number;
-  seconds?: number;
-  limit?: number;
-  targetAccuracy: number;
   dataset: DatasetName;
   dataDir?: string;
   /** The progress line: live on a terminal unless false (`--json`). */
