@@ -82,7 +82,7 @@ describe('bench --out', () => {
       const svg = fs.readFileSync(path.join(out, file!), 'utf8');
       expect(svg).toContain(`${title} against training time (wasm)`);
       expect(svg).toContain(`${title} against samples seen (wasm)`);
-      expect(svg).toContain('line: mean of 2 runs point by point; band: lowest to highest of them; faint: each run');
+      expect(svg).toContain(file === 'loss.svg' ? 'each run smoothed over 4% of the axis; line: mean of 2 runs; band: their range' : 'line: mean of 2 runs; band: their range at each point; faint: each run');
       // Per panel and model: one faint path per run, one mean line, one band.
       expect((svg.match(/<path class="line faint"/g) ?? []).length).toBe(8);
       expect((svg.match(/<path class="line"/g) ?? []).length).toBe(4);

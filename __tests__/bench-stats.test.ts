@@ -10,7 +10,8 @@ import * as path from 'path';
 import { useBackend } from '../lib/backends';
 import { compareModels } from '../lib/jobs/bench-analysis';
 import { BENCH_EVALS, type BenchModelRun, type BenchResult, type BenchSeedRun, evaluationSchedule, runBench } from '../lib/jobs/bench-job';
-import { benchTableData, comparisonSentence, meanSd } from '../lib/jobs/bench-report';
+import { benchTable, benchTableData, comparisonSentence, jsonWithFlatArrays, meanSd } from '../lib/jobs/bench-report';
+import { benchSection, replaceSection } from '../scripts/bench-section';
 import { buildTwoLayerNet } from '../lib/models/two-layer-net';
 import { PRESETS, recipeOptions } from '../lib/recipes';
 import { train } from '../lib/training/train';
@@ -216,6 +217,15 @@ describe('comparing two models from their runs', () => {
     );
   });
 
+  test('results.json: indented, with arrays of numbers on one line, and the same document', () => {
+    const value = { loss: [1, 2.5, -3e-7, null], confusion: [[1, 2], [3, 4]], evals: [{ step: [1] }], text: '[ 1, 2 ]', empty: [] };
+    const text = jsonWithFlatArrays(value);
+    expect(JSON.parse(text)).toEqual(value);
+    expect(text).toContain('"loss": [1,2.5,-3e-7,null]');
+    expect(text).toContain('    [1,2],\n    [3,4]');
+    expect(text).toContain('"text": "[ 1, 2 ]"');
+  });
+
   test('mean ± sd cells', () => {
     expect(meanSd({ mean: 0.5, sd: 0.25, min: 0, max: 1, n: 3 }, (x) => x.toFixed(2))).toBe('0.50 ± 0.25');
     expect(meanSd({ mean: 0.5, sd: null, min: 0.5, max: 0.5, n: 1 }, (x) => x.toFixed(2), '%')).toBe('0.50%');
@@ -243,6 +253,20 @@ describe('runBench in one process (the library entry)', () => {
     expect(bench.comparison?.testAccuracy.difference).toBeCloseTo(bench.results[0]!.summary.testAccuracy.mean! - bench.results[1]!.summary.testAccuracy.mean!, 12);
     const { rows } = benchTableData(bench);
     expect(rows[0]![8]).toMatch(/^\d+\.\d\d ± \d+\.\d\d%$/);
+
+    // The docs' section is written from this document alone.
+    const section = benchSection(bench, { linkBase: 'results/bench-seeds' });
+    expect(section).toContain(benchTable(bench));
+    expect(section).toContain(`**${comparisonSentence(bench.comparison!)}**`);
+    expect(section).toContain('[results.json](results/bench-seeds/results.json)');
+    expect(section).toContain('](results/bench-seeds/accuracy.png)');
+    const doc = 'intro\n<!-- s:begin -->\nold numbers\n<!-- s:end -->\nafter\n';
+    const once = replaceSection(doc, 's', section);
+    expect(once).not.toContain('old numbers');
+    expect(once.startsWith('intro\n<!-- s:begin -->\n')).toBe(true);
+    expect(once.endsWith(`${section}\n<!-- s:end -->\nafter\n`)).toBe(true);
+    expect(replaceSection(once, 's', section)).toBe(once);
+    expect(() => replaceSection('no markers', 's', section, 'docs/RESULTS.md')).toThrow('docs/RESULTS.md: needs the lines <!-- s:begin --> and <!-- s:end --> around the section');
   });
 });
 

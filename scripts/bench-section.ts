@@ -42,13 +42,11 @@ export function benchSection(bench: BenchResult, o: SectionOptions): string {
       ];
       if (eq.length) out.push(`At equal budgets (${c.backend}; means over the runs, read from the curves):`, '', markdownTable(['budget', a, b], eq), '');
       const gains = [...c.perClass].sort((x, y) => y.gain - x.gain);
+      const points = (g: number) => `${g >= 0 ? '+' : '-'}${formatNumber(Math.abs(g) * 100, 2)}`;
       out.push(
-        `Per digit (${c.backend}), where ${b} gains most over ${a}: ` +
-          gains
-            .slice(0, 3)
-            .map((g) => `${g.digit} (${g.gain >= 0 ? '+' : '-'}${formatNumber(Math.abs(g.gain) * 100, 2)} points)`)
-            .join(', ') +
-          `; ${formatNumber(c.digits.aWrongBRight.count)} test digits ${a} gets wrong and ${b} right in every run, ${formatNumber(c.digits.bWrongARight.count)} the reverse.`,
+        `Per digit (${c.backend}), ${b}'s accuracy minus ${a}'s, in points, largest first: ` +
+          gains.map((g) => `${g.digit}: ${points(g.gain)}`).join(', ') +
+          `. ${formatNumber(c.digits.aWrongBRight.count)} test digits ${a} gets wrong and ${b} right in every run, ${formatNumber(c.digits.bWrongARight.count)} the reverse.`,
         '',
       );
     }
@@ -56,7 +54,7 @@ export function benchSection(bench: BenchResult, o: SectionOptions): string {
   const suffix = (backend: string) => (backend === bench.backends[0] ? '' : `-${backend.replace(/[^a-z0-9]+/gi, '-')}`);
   for (const c of bench.comparisons.slice(0, o.brief ? 1 : undefined)) {
     const s = suffix(c.backend);
-    out.push(`![Test accuracy against training time and samples seen, ${c.backend}: mean of the runs, band from lowest to highest](${link(`accuracy${s}.png`)})`, '');
+    out.push(`![Test accuracy against training time and samples seen, ${c.backend}: mean of the runs, band their range](${link(`accuracy${s}.png`)})`, '');
     if (!o.brief) out.push(`![Test digits ${c.models[0]} gets wrong and ${c.models[1]} right in every run](${link(`digits-${c.models[0]}-wrong${s}.png`)})`, '');
   }
   return out.join('\n').trimEnd();

@@ -204,7 +204,7 @@ export function evaluationSchedule(totalSteps: number, seconds: number | undefin
 /** How a run's evaluations were spaced, in words, for the results and the report. */
 export const EVALUATION_SPACING =
   `each time the run's progress (steps over planned steps, or training time over the budget, whichever is further) passes (k/${BENCH_EVALS})^2, ` +
-  `k = 1..${BENCH_EVALS}, and before the first of those after steps 1, 2, 4, 8, ...`;
+  `k = 1..${BENCH_EVALS}, and before the first of those after steps 1, 2, 4, 8 and so on`;
 
 const round = (x: number, digits: number) => Number(x.toPrecision(digits));
 

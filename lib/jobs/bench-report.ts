@@ -151,7 +151,7 @@ export function benchNotes(bench: BenchResult): string[] {
     runs,
     length,
     `Samples/s and time to accuracy count training steps only (evaluations excluded), after ${bench.warmupSteps} untimed warm-up steps.`,
-    `Each run was evaluated ${span(bench.results.flatMap((r) => r.seeds.map((x) => x.history.evals.length)))} times: ${bench.evaluations.spacing}.`,
+    `Each run was evaluated ${span(bench.results.flatMap((r) => r.seeds.map((x) => x.history.evals.length)))} times: ${bench.evaluations.spacing}${bench.evaluations.spacing.endsWith('.') ? '' : '.'}`,
     `Time to ${target}% is interpolated linearly between the two evaluations around the crossing` +
       (resolution.length ? `; those were on average ${listing(resolution)} apart, the resolution of that column.` : '.'),
     intermediate,
@@ -262,10 +262,7 @@ function timeAndSamplesPanels(
   );
 }
 
-const bandWords = (results: BenchModelResult[]) => {
-  const runs = Math.max(...results.map((r) => r.seeds.length));
-  return runs > 1 ? `line: mean of ${runs} runs point by point; band: lowest to highest of them; faint: each run` : 'one run per model';
-};
+const runsOf = (results: BenchModelResult[]) => Math.max(...results.map((r) => r.seeds.length));
 
 /** The recipes' own training losses, each run smoothed, against training time and samples seen. */
 export function benchLossSvg(bench: BenchResult, backend = bench.backends[0]!): string {
@@ -289,7 +286,9 @@ export function benchLossSvg(bench: BenchResult, backend = bench.backends[0]!): 
       // Log scale: the CNN starts near 10 and the recipes' losses end two orders of magnitude lower.
       yLabel: "loss (recipe's own loss, log scale)",
       logY: true,
-      subtitle: `runs smoothed over ${Math.round(LOSS_SMOOTHING_HALF_WINDOW * 200)}% of the axis; ${bandWords(results)}`,
+      subtitle:
+        `each run smoothed over ${Math.round(LOSS_SMOOTHING_HALF_WINDOW * 200)}% of the axis` +
+        (runsOf(results) > 1 ? `; line: mean of ${runsOf(results)} runs; band: their range` : ''),
     },
   );
 }
@@ -302,7 +301,7 @@ export function benchAccuracySvg(bench: BenchResult, backend = bench.backends[0]
     yLabel: 'test accuracy',
     yMin: 0,
     yMax: 1,
-    subtitle: bandWords(results),
+    subtitle: runsOf(results) > 1 ? `line: mean of ${runsOf(results)} runs; band: their range at each point; faint: each run` : 'one run per model',
   });
 }
 
@@ -365,6 +364,16 @@ function backendCharts(bench: BenchResult, backend: string, results: BenchModelR
   return charts;
 }
 
+/**
+ * JSON indented for reading, except that arrays of numbers stay on one line: 10,000 per-step losses
+ * per run, one to a line, would make most of the file indentation.
+ */
+export function jsonWithFlatArrays(value: unknown): string {
+  // Raw line breaks occur only between elements: a JSON string holds them escaped.
+  const numbers = /\[\n\s+((?:-?[\d.eE+-]+|null)(?:,\n\s+(?:-?[\d.eE+-]+|null))*)\n\s+\]/g;
+  return JSON.stringify(value, null, 2).replace(numbers, (_, body: string) => `[${body.replace(/,\n\s+/g, ',')}]`);
+}
+
 export interface WrittenReport {
   dir: string;
   files: string[];
@@ -390,7 +399,7 @@ export async function writeBenchReport(bench: BenchResult, dir: string, command 
     if (png) await write(`${chart.name}.png`, png);
     shownAs.set(chart.name, png ? `${chart.name}.png` : `${chart.name}.svg`);
   }
-  await write('results.json', JSON.stringify(bench, null, 2));
+  await write('results.json', jsonWithFlatArrays(bench));
   const title = benchTitle(bench);
   const md: string[] = [`# ${title}`, '', benchHeadline(bench), '', benchTable(bench), '', `Measured ${bench.date}.`, '', ...benchNotes(bench).map((n) => `- ${n}`)];
   if (bench.skippedBackends.length) md.push('', ...bench.skippedBackends.map((s) => `Skipped backend ${s.backend}: ${s.reason}`));
