@@ -31,14 +31,14 @@ export type DenseLoss = 'softmax-cross-entropy' | 'cross-entropy' | 'quadratic';
 export type DenseActivation = 'linear' | 'sigmoid' | 'tanh' | 'relu' | 'softmax' | 'prelu';
 
 
-function input2d(kernel: string, inputs: tf.NamedTensorInfoMap, name: string): tf.TensorInfo {
+export function input2d(kernel: string, inputs: tf.NamedTensorInfoMap, name: string): tf.TensorInfo {
   const t = inputs[name];
   if (t == null) throw new KernelError(kernel, `input '${name}' is missing`);
   if (t.dtype !== 'float32' || t.shape.length !== 2) throw new KernelError(kernel, `input '${name}' must be a float32 matrix, got ${t.dtype} [${t.shape}]`);
   return t;
 }
 
-function sameShape(kernel: string, a: tf.TensorInfo, b: tf.TensorInfo): void {
+export function sameShape(kernel: string, a: tf.TensorInfo, b: tf.TensorInfo): void {
   if (a.shape[0] !== b.shape[0] || a.shape[1] !== b.shape[1]) throw new KernelError(kernel, `inputs of shapes [${a.shape}] and [${b.shape}] must match`);
 }
 
