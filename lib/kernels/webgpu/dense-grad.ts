@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { KernelError } from '../../errors';
-import { ACTIVATION_GRAD, DenseActivation, DenseLoss, LOSS_GRAD, input2d, sameShape } from '../dense-grad';
+import { ACTIVATION_GRAD, DenseActivation, DenseLoss, LOSS_GRAD, activationGradArgs, lossGradArgs } from '../dense-grad';
 import { allocate, runProgram, workgroupsFor } from './program';
 
 /** Invocations of the one-workgroup programs (and the length of their reduction arrays). */
@@ -135,21 +135,7 @@ fn run(index : i32, local : i32) {
 }
 
 function lossGrad(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
-  const z = input2d(LOSS_GRAD, args.inputs, 'z');
-  const t = input2d(LOSS_GRAD, args.inputs, 't');
-  sameShape(LOSS_GRAD, z, t);
-  const attrs = args.attrs as Record<string, unknown>;
-  const loss = attrs['loss'] as DenseLoss;
-  const activation = attrs['activation'] as DenseActivation;
-  const bias = Boolean(attrs['bias']);
-  if (!['softmax-cross-entropy', 'cross-entropy', 'quadratic'].includes(loss)) throw new KernelError(LOSS_GRAD, `unknown loss '${loss}'`);
-  if (loss === 'softmax-cross-entropy' && activation !== 'linear') {
-    throw new KernelError(LOSS_GRAD, 'softmax cross-entropy takes logits (a linear last layer)');
-  }
-  if (!['linear', 'sigmoid', 'tanh', 'relu', 'softmax'].includes(activation)) {
-    throw new KernelError(LOSS_GRAD, `activation '${activation}' is not supported on an output layer`);
-  }
-  const [batch, n] = z.shape as [number, number];
+  const { z, t, loss, activation, bias, epsilon, batch, n } = lossGradArgs(args);
   const outputs = [allocate(args.backend, []), allocate(args.backend, [batch, n]), ...(bias ? [allocate(args.backend, [n])] : [])];
   return runProgram(args.backend, {
     name: 'LossGradProgram',
@@ -159,7 +145,7 @@ function lossGrad(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
     uniforms: [
       { name: 'batch', type: 'i32', value: batch },
       { name: 'n', type: 'i32', value: n },
-      { name: 'epsilon', type: 'f32', value: Number(attrs['epsilon'] ?? 0) },
+      { name: 'epsilon', type: 'f32', value: epsilon || 0 },
     ],
     workgroupSize: SINGLE_WORKGROUP,
     workgroups: 1,
@@ -222,23 +208,8 @@ fn run(index : i32, local : i32) {
 }
 
 function activationGrad(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
-  const attrs = args.attrs as Record<string, unknown>;
-  const activation = attrs['activation'] as DenseActivation;
-  const bias = Boolean(attrs['bias']);
-  const prelu = activation === 'prelu';
-  const dOut = input2d(ACTIVATION_GRAD, args.inputs, 'dOut');
-  const y = input2d(ACTIVATION_GRAD, args.inputs, prelu ? 'z' : 'y');
-  sameShape(ACTIVATION_GRAD, dOut, y);
-  const [rows, cols] = dOut.shape as [number, number];
-  const alpha = prelu ? args.inputs['alpha'] : undefined;
-  const slopes = alpha ? tf.util.sizeFromShape(alpha.shape) : 0;
-  if (prelu && (alpha == null || (slopes !== 1 && slopes !== cols))) {
-    throw new KernelError(ACTIVATION_GRAD, `PReLU needs an 'alpha' of one slope or one per unit (${cols})`);
-  }
-  if (!['linear', 'sigmoid', 'tanh', 'relu', 'prelu'].includes(activation)) {
-    throw new KernelError(ACTIVATION_GRAD, `activation '${activation}' has no fused gradient here`);
-  }
-  const shared = prelu && slopes === 1;
+  const { activation, prelu, bias, dOut, y, rows, cols, alpha } = activationGradArgs(args);
+  const shared = prelu && tf.util.sizeFromShape(alpha!.shape) === 1;
   const outputs = [
     allocate(args.backend, [rows, cols]),
     ...(bias ? [allocate(args.backend, [cols])] : []),

@@ -1,8 +1,8 @@
 /**
  * Kernels that make a training step on the 'webgpu' backend a few GPU programs: the fused kernels
  * lib/training already calls on wasm and cpu (optimiser updates, the dense step's loss and
- * activation gradients) as WebGPU programs, the pieces of the layer step (lib/training/
- * layer-step.ts: dropout, max-pool with ReLU gradient) and a one-program bias-gradient Sum.
+ * activation gradients) as WebGPU programs, the pieces of the conv step (lib/training/
+ * conv-step.ts: dropout, max-pool with ReLU gradient) and a one-program bias-gradient Sum.
  * Registered for 'webgpu' only: lib/backends/webgpu.ts does it when it selects the backend.
  * docs/GPU.md, "Programs per training step", has the counts before and after.
  *
@@ -10,7 +10,7 @@
  * program.ts), so registering them loads nothing.
  */
 import * as tf from '@tensorflow/tfjs';
-import { InvalidArgumentError } from '../../errors';
+import { KernelSet } from '../kernel-set';
 import { ACTIVATION_GRAD, LOSS_GRAD } from '../dense-grad';
 import { ADAM_TF1_UPDATE, MOMENTUM_UPDATE, SGD_UPDATE } from '../update-kernels';
 import { WEBGPU_DENSE_GRAD_KERNELS } from './dense-grad';
@@ -35,36 +35,13 @@ const KERNEL_FUNCS: Record<WebGPUTrainingKernel, tf.KernelFunc> = {
   [tf.Sum]: sumKernel(() => originals.get(tf.Sum)?.kernelFunc as ReturnType<Parameters<typeof sumKernel>[0]>),
 };
 
-function isInstalled(name: WebGPUTrainingKernel): boolean {
-  return tf.getKernel(name, WEBGPU_BACKEND)?.kernelFunc === KERNEL_FUNCS[name];
-}
-
-function install(name: WebGPUTrainingKernel): void {
-  if (isInstalled(name)) return;
-  const current = tf.getKernel(name, WEBGPU_BACKEND);
-  if (current != null) {
-    originals.set(name, current);
-    tf.unregisterKernel(name, WEBGPU_BACKEND);
-  }
-  // Upstream's setup and dispose functions stay: a replacement falls back on its kernelFunc.
-  tf.registerKernel({ kernelName: name, backendName: WEBGPU_BACKEND, kernelFunc: KERNEL_FUNCS[name], setupFunc: current?.setupFunc, disposeFunc: current?.disposeFunc });
-}
-
-function uninstall(name: WebGPUTrainingKernel): void {
-  if (!isInstalled(name)) return;
-  tf.unregisterKernel(name, WEBGPU_BACKEND);
-  const original = originals.get(name);
-  if (original != null) {
-    tf.registerKernel(original);
-    originals.delete(name);
-  }
-}
+const WEBGPU_KERNELS: KernelSet<WebGPUTrainingKernel> = new KernelSet(WEBGPU_BACKEND, WEBGPU_TRAINING_KERNELS, KERNEL_FUNCS, originals);
 
 /** Options of {@link registerWebGPUTrainingKernels}. */
 export interface RegisterWebGPUTrainingKernelsOptions {
   /**
    * Which kernels to install; the others are left out (or removed, if this module installed them
-   * before). For measuring the step without them (`scripts/gpu/count-programs.ts --before`).
+   * before). For measuring the step without them (scripts/gpu/count-programs.ts's `before`).
    * @default {@link WEBGPU_TRAINING_KERNELS} (all)
    */
   kernels?: readonly WebGPUTrainingKernel[];
@@ -77,23 +54,16 @@ export interface RegisterWebGPUTrainingKernelsOptions {
  */
 export function registerWebGPUTrainingKernels(options: RegisterWebGPUTrainingKernelsOptions = {}): void {
   const wanted = options.kernels ?? WEBGPU_TRAINING_KERNELS;
-  for (const name of wanted) {
-    if (!(WEBGPU_TRAINING_KERNELS as readonly string[]).includes(name)) {
-      throw new InvalidArgumentError('kernels', `unknown kernel ${JSON.stringify(name)}; expected some of ${WEBGPU_TRAINING_KERNELS.join(', ')}`);
-    }
-  }
-  for (const name of WEBGPU_TRAINING_KERNELS) {
-    if (wanted.includes(name)) install(name);
-    else uninstall(name);
-  }
+  WEBGPU_KERNELS.check(wanted);
+  WEBGPU_KERNELS.select(wanted);
 }
 
 /** Removes them again (and puts upstream's back where one was replaced). */
 export function unregisterWebGPUTrainingKernels(): void {
-  for (const name of WEBGPU_TRAINING_KERNELS) uninstall(name);
+  WEBGPU_KERNELS.select([]);
 }
 
 /** The kernels of {@link WEBGPU_TRAINING_KERNELS} currently installed. */
 export function installedWebGPUTrainingKernels(): WebGPUTrainingKernel[] {
-  return WEBGPU_TRAINING_KERNELS.filter(isInstalled);
+  return WEBGPU_KERNELS.installed();
 }
