@@ -1,7 +1,8 @@
 /**
  * Each of lib/kernels/webgpu's kernels on the webgpu backend against the cpu backend (the same
- * kernel where cpu has one, lib/kernels' JavaScript versions of the updates and dense gradients;
- * else tf.js's own ops: dropout, MaxPoolGrad and the ReLU gradient, Sum): largest difference over
+ * kernel where cpu has one: lib/kernels' JavaScript versions of the updates and dense gradients,
+ * tf.js's Conv2DBackpropFilter and Sum; else tf.js's own ops: dropout, MaxPoolGrad and the ReLU
+ * gradient): largest difference over
  * the largest reference value at most 1e-5, on random shapes and the presets' real ones. Runs on
  * lavapipe where scripts/gpu/lavapipe.sh provisioned it (helpers/webgpu.ts; CI requires it); both
  * backends in one child process, which compares and returns only the errors.
@@ -123,6 +124,18 @@ const CASES = `
     cases.push({ name: 'Sum ' + shape + ' axis ' + JSON.stringify(axis) + (keepDims ? ' keepDims' : ''), inputs: { x: gauss(shape) },
       gpu: (t) => [tf.sum(t.x, axis, keepDims)] });
   }
+  const filterCases = [
+    ['cnn conv1', [50, 28, 28, 1], [5, 5, 1, 32], 1, 'same'],
+    // The real per-image shape; batch 4 keeps the cpu reference (a plain loop) to seconds.
+    ['cnn conv2', [4, 14, 14, 32], [5, 5, 32, 64], 1, 'same'],
+    ['stride 2, valid, odd sizes', [3, 11, 9, 5], [3, 3, 5, 7], 2, 'valid'],
+    ['1x1, one position per slice tile', [2, 4, 4, 40], [1, 1, 40, 33], 1, 'same'],
+  ];
+  for (const [label, xShape, filterShape, stride, pad] of filterCases) {
+    const dyShape = tf.backend_util.computeConv2DInfo(xShape, filterShape, stride, 1, pad).outShape;
+    cases.push({ name: 'Conv2DBackpropFilter ' + label, kernel: 'Conv2DBackpropFilter', inputs: { x: gauss(xShape), dy: gauss(dyShape) },
+      attrs: { strides: [stride, stride], pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape } });
+  }
   return cases;
 `;
 
@@ -183,7 +196,17 @@ const RUN = `
 
   test('selecting webgpu installs every kernel', () => {
     expect(run.installed.sort()).toEqual(
-      ['MnistNetsAdamTf1Update', 'MnistNetsDenseActivationGrad', 'MnistNetsDenseLossGrad', 'MnistNetsDropout', 'MnistNetsMaxPoolReluGrad', 'MnistNetsMomentumUpdate', 'MnistNetsSgdUpdate', 'Sum'].sort(),
+      [
+        'Conv2DBackpropFilter',
+        'MnistNetsAdamTf1Update',
+        'MnistNetsDenseActivationGrad',
+        'MnistNetsDenseLossGrad',
+        'MnistNetsDropout',
+        'MnistNetsMaxPoolReluGrad',
+        'MnistNetsMomentumUpdate',
+        'MnistNetsSgdUpdate',
+        'Sum',
+      ].sort(),
     );
   });
 
