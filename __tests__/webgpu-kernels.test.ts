@@ -129,7 +129,7 @@ const CASES = `
     // The real per-image shape; batch 4 keeps the cpu reference (a plain loop) to seconds.
     ['cnn conv2', [4, 14, 14, 32], [5, 5, 32, 64], 1, 'same'],
     ['stride 2, valid, odd sizes', [3, 11, 9, 5], [3, 3, 5, 7], 2, 'valid'],
-    ['1x1, one position per slice tile', [2, 4, 4, 40], [1, 1, 40, 33], 1, 'same'],
+    ['1x1, 33 channels, one slice (no second program)', [2, 4, 4, 40], [1, 1, 40, 33], 1, 'same'],
   ];
   for (const [label, xShape, filterShape, stride, pad] of filterCases) {
     const dyShape = tf.backend_util.computeConv2DInfo(xShape, filterShape, stride, 1, pad).outShape;

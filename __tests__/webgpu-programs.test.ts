@@ -58,6 +58,8 @@ describe('count-programs, pure parts', () => {
     kernelCallsPerStep: 30,
     msPerStep: 2900,
     msPerStepRounds: [2900, 2910],
+    cpuMsPerStep: 5000,
+    cpuMsPerStepRounds: [5000, 5010],
     gpuBytesInUse: [100, 100],
     gpuBytesAllocated: [200, 300],
     tensorsLeaked: 0,
@@ -82,7 +84,7 @@ describe('count-programs, pure parts', () => {
 
   test('markdownTables: one row per preset and variant, then the kernels', () => {
     const md = markdownTables(record(variant({})));
-    expect(md).toContain('| cnn | 50 | after | conv | 29 | 40 | 22 | 30 | 2900 |');
+    expect(md).toContain('| cnn | 50 | after | conv | 29 | 40 | 22 | 30 | 2900 | 5000 |');
     expect(md).toContain('| MnistNetsAdamTf1Update | 1 | 8 | AdamTf1UpdateProgram |');
     expect(md).toContain('Mesa 25.0.7 lavapipe');
   });

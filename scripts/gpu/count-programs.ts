@@ -15,8 +15,10 @@
  *   --presets LIST       presets, or `all` (default cnn,two-layer-net)
  *   --variants LIST      before, after (default both)
  *   --batch-size N       instead of each recipe's batch
- *   --steps N            timed steps per round and variant (default 2)
- *   --rounds N           rounds (default 2); ms/step is the median over rounds
+ *   --steps N            timed steps per round and variant (default 2 for the cnn, 20 otherwise)
+ *   --rounds N           rounds (default 2); ms/step is the median over rounds, wall and CPU time
+ *                        (lavapipe computes in this process's threads, so on a shared machine its
+ *                        CPU time is the steadier measure)
  *   --warmup N           steps before timing, per variant (shader compilation; default 1)
  *   --profile-steps N    steps under tf.profile for the counts (default 1)
  *   --json               the record alone on stdout (progress on stderr)
@@ -59,7 +61,7 @@ interface Args {
   presets: string;
   variants: string;
   'batch-size'?: number;
-  steps: number;
+  steps?: number;
   rounds: number;
   warmup: number;
   'profile-steps': number;
@@ -91,6 +93,9 @@ export interface VariantRecord {
   /** Median over rounds of the wall time per step, the last step's loss read back. */
   msPerStep: number;
   msPerStepRounds: number[];
+  /** The same for this process's CPU time (all its threads: a software adapter's work included). */
+  cpuMsPerStep: number;
+  cpuMsPerStepRounds: number[];
   /** GPU memory held by live tensors after each round: constant when the step leaks nothing. */
   gpuBytesInUse: number[];
   /** GPU memory the backend's buffer pool held after each round (it keeps freed buffers for reuse). */
@@ -155,6 +160,7 @@ async function measurePreset(id: PresetId, variants: Variant[], a: Args): Promis
   const preset = getPreset(id);
   const r = preset.recipe;
   const batchSize = a['batch-size'] ?? r.batchSize;
+  const timed = a.steps ?? (id === 'cnn' ? 2 : 20);
   const split = syntheticSplit(Math.max(4 * batchSize, 100));
   const runs = variants.map((variant) => {
     // The step's pieces are chosen when it is made: with or without the kernels, as the variant says.
@@ -172,7 +178,7 @@ async function measurePreset(id: PresetId, variants: Variant[], a: Args): Promis
       await losses[losses.length - 1]!.data();
       tf.dispose(losses);
     };
-    return { variant, runner, model, steps, ms: [] as number[], bytes: [] as { inUse: number; allocated: number }[], tensors: 0 };
+    return { variant, runner, model, steps, ms: [] as number[], cpuMs: [] as number[], bytes: [] as { inUse: number; allocated: number }[], tensors: 0 };
   });
   try {
     for (const run of runs) {
@@ -182,12 +188,15 @@ async function measurePreset(id: PresetId, variants: Variant[], a: Args): Promis
     }
     for (let round = 0; round < a.rounds; round++) {
       for (const run of runs) {
+        const c0 = process.cpuUsage();
         const t0 = performance.now();
-        await run.steps(a.steps);
-        run.ms.push((performance.now() - t0) / a.steps);
+        await run.steps(timed);
+        const c = process.cpuUsage(c0);
+        run.ms.push((performance.now() - t0) / timed);
+        run.cpuMs.push((c.user + c.system) / 1000 / timed);
         run.bytes.push(gpuBytes());
       }
-      log(`${id}: round ${round + 1}/${a.rounds}: ${runs.map((run) => `${run.variant} ${run.ms[run.ms.length - 1]!.toFixed(0)} ms/step`).join(', ')}`);
+      log(`${id}: round ${round + 1}/${a.rounds}: ${runs.map((run) => `${run.variant} ${run.ms[run.ms.length - 1]!.toFixed(0)} ms/step (CPU ${run.cpuMs[run.cpuMs.length - 1]!.toFixed(0)} ms)`).join(', ')}`);
     }
     const records: VariantRecord[] = [];
     for (const run of runs) {
@@ -203,6 +212,8 @@ async function measurePreset(id: PresetId, variants: Variant[], a: Args): Promis
         kernelCallsPerStep: summary.kernelCallsPerStep,
         msPerStep: median(run.ms),
         msPerStepRounds: run.ms,
+        cpuMsPerStep: median(run.cpuMs),
+        cpuMsPerStepRounds: run.cpuMs,
         gpuBytesInUse: run.bytes.map((b) => b.inUse),
         gpuBytesAllocated: run.bytes.map((b) => b.allocated),
         tensorsLeaked,
@@ -213,7 +224,7 @@ async function measurePreset(id: PresetId, variants: Variant[], a: Args): Promis
       });
       log(`${id}: ${run.variant}: ${summary.dispatchesPerStep} programs dispatched by ${summary.programsPerStep} kernel calls (of ${summary.kernelCallsPerStep}) per step`);
     }
-    return { preset: id, batchSize, steps: a.steps, rounds: a.rounds, ...(PROGRAM_GOALS[id] ? { goal: PROGRAM_GOALS[id] } : {}), variants: records };
+    return { preset: id, batchSize, steps: timed, rounds: a.rounds, ...(PROGRAM_GOALS[id] ? { goal: PROGRAM_GOALS[id] } : {}), variants: records };
   } finally {
     for (const run of runs) {
       run.runner.dispose();
@@ -228,13 +239,13 @@ export function markdownTables(record: ProgramsRecord): string {
   const lines = [
     `GPU programs per training step, ${record.adapter.device ?? 'webgpu'}${record.adapter.lavapipe ? ` (Mesa ${record.adapter.lavapipe} lavapipe)` : ''}, ${record.date.slice(0, 10)}:`,
     '',
-    '| preset | batch | variant | step | programs dispatched | goal | kernel calls running one | kernel calls | ms/step |',
-    '|---|---:|---|---|---:|---:|---:|---:|---:|',
+    '| preset | batch | variant | step | programs dispatched | goal | kernel calls running one | kernel calls | ms/step | CPU ms/step |',
+    '|---|---:|---|---|---:|---:|---:|---:|---:|---:|',
   ];
   for (const p of record.presets) {
     for (const v of p.variants) {
       lines.push(
-        `| ${p.preset} | ${p.batchSize} | ${v.variant} | ${v.method} | ${v.dispatchesPerStep} | ${p.goal ?? ''} | ${v.programsPerStep} | ${v.kernelCallsPerStep} | ${v.msPerStep.toFixed(0)} |`,
+        `| ${p.preset} | ${p.batchSize} | ${v.variant} | ${v.method} | ${v.dispatchesPerStep} | ${p.goal ?? ''} | ${v.programsPerStep} | ${v.kernelCallsPerStep} | ${v.msPerStep.toFixed(0)} | ${v.cpuMsPerStep.toFixed(0)} |`,
       );
     }
   }
@@ -270,7 +281,8 @@ async function run(a: Args): Promise<number> {
   }
   const presets = parseList('--presets', a.presets, Object.keys(PRESETS) as PresetId[]);
   const variants = parseList('--variants', a.variants, VARIANTS);
-  for (const k of ['steps', 'rounds', 'profile-steps'] as const) checkInt(`--${k}`, a[k]);
+  for (const k of ['rounds', 'profile-steps'] as const) checkInt(`--${k}`, a[k]);
+  if (a.steps !== undefined) checkInt('--steps', a.steps);
   checkInt('--warmup', a.warmup, { min: 0 });
   if (a['batch-size'] !== undefined) checkInt('--batch-size', a['batch-size']);
   if (a.adapter !== 'lavapipe' && a.adapter !== 'any') throw new InvalidArgumentError('--adapter', `lavapipe or any, got ${JSON.stringify(a.adapter)}`);
@@ -315,7 +327,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('presets', { type: 'string', default: 'cnn,two-layer-net' })
     .option('variants', { type: 'string', default: VARIANTS.join(',') })
     .option('batch-size', { type: 'number' })
-    .option('steps', { type: 'number', default: 2 })
+    .option('steps', { type: 'number', describe: 'default 2 for the cnn, 20 otherwise' })
     .option('rounds', { type: 'number', default: 2 })
     .option('warmup', { type: 'number', default: 1 })
     .option('profile-steps', { type: 'number', default: 1 })

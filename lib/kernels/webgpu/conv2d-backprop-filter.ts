@@ -1,14 +1,18 @@
 /**
- * Conv2DBackpropFilter for webgpu as a tiled, split-K matrix product: dW [kh*kw*ci, co] =
+ * Conv2DBackpropFilter for webgpu as a blocked, split-K matrix product: dW [kh*kw*ci, co] =
  * im2col(x)^T [kh*kw*ci, K] x dy [K, co], K = batch x outHeight x outWidth.
  *
- * Upstream's program gives each filter element one invocation that walks all K positions: for the
- * cnn's first layer that is 800 invocations walking 39,200 positions each (at batch 50), the
- * longest serial chain of the step, and it was 45-50% of a cnn step on lavapipe. Here a workgroup
- * computes a 32 x 32 tile of dW over one slice of K, staging 32 positions at a time of both
- * operands in workgroup memory (each invocation 2 x 2 outputs), and a second program adds the
- * slices' partial tiles. The slices are chosen so that the first program has a few hundred
- * workgroups; with a single slice the tile is written directly and there is no second program.
+ * Upstream's program gives each filter element one invocation that walks all K positions, reading
+ * two values per multiply-add: for the cnn's first layer 800 invocations walking 39,200
+ * positions each (at batch 50), the longest serial chain of the step. Here an invocation computes
+ * a 4 x 4 block of dW (four filter taps by four output channels: eight reads per sixteen
+ * multiply-adds) over one slice of the positions, stepping through them without a division, and a
+ * second program adds the slices' partial blocks. The slices are cut so that the first program has
+ * some ten thousand invocations; with one slice the block is written directly and there is no
+ * second program. Blocks in registers rather than tiles in workgroup memory: on lavapipe (the
+ * rehearsal's adapter) a workgroup barrier is expensive enough that a 32 x 32 tiled version was
+ * slower than upstream's loop, and for these shapes (at most 800 x 64 outputs) the reuse a tile
+ * adds over the block is small.
  *
  * NHWC, dilation 1, float32; everything else goes to upstream's kernel.
  */
@@ -19,93 +23,82 @@ import { allocate, runProgram, webgpuBackend, workgroupsFor } from './program';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
-/** Tile edge (outputs and positions per stage). */
-const TILE = 32;
-/** Invocations per workgroup: each computes 2 x 2 outputs of a tile. */
-const WORKGROUP = 256;
-/** The first program aims at this many workgroups... */
-const TARGET_WORKGROUPS = 256;
+/** Filter taps and output channels per invocation (a 4 x 4 block). */
+const BLOCK = 4;
+const WORKGROUP = 64;
+/** The first program aims at this many invocations... */
+const TARGET_INVOCATIONS = 16384;
 /** ...with at least this many positions per slice. */
-const MIN_SLICE = 256;
+const MIN_SLICE = 64;
 
-/** How K is cut into slices: their count and length (a multiple of the tile). */
-export function kSlices(tiles: number, k: number): { slices: number; length: number } {
-  const wanted = Math.max(1, Math.min(Math.ceil(TARGET_WORKGROUPS / tiles), Math.ceil(k / MIN_SLICE)));
-  const length = Math.ceil(k / wanted / TILE) * TILE;
+/** How K is cut into slices for `blocks` invocations per slice: their count and length. */
+export function kSlices(blocks: number, k: number): { slices: number; length: number } {
+  const wanted = Math.max(1, Math.min(Math.ceil(TARGET_INVOCATIONS / blocks), Math.ceil(k / MIN_SLICE)));
+  const length = Math.ceil(k / wanted);
   return { slices: Math.ceil(k / length), length };
 }
 
+const taps = [0, 1, 2, 3];
+
 const PARTIAL_CODE = `
-var<workgroup> tileA : array<f32, ${TILE * TILE}>;
-var<workgroup> tileB : array<f32, ${TILE * TILE}>;
 fn run(index : i32, local : i32) {
   let M = uniforms.M;
   let N = uniforms.N;
-  let wg = workgroupIndex();
-  let tm = wg % uniforms.tilesM;
-  let tn = (wg / uniforms.tilesM) % uniforms.tilesN;
-  let slice = wg / (uniforms.tilesM * uniforms.tilesN);
+  let perSlice = uniforms.blocksM * uniforms.blocksN;
+  let slice = index / perSlice;
+  if (slice >= uniforms.slices) { return; }
+  let m0 = (index % perSlice % uniforms.blocksM) * ${BLOCK};
+  let n0 = (index % perSlice / uniforms.blocksM) * ${BLOCK};
+  let Ci = uniforms.inChannels;
+  let H = uniforms.inHeight;
+  let W = uniforms.inWidth;
+  // The block's four filter taps; rows past M read a valid tap and are never written.
+${taps
+  .map(
+    (q) => `  let t${q} = min(m0 + ${q}, M - 1);
+  let ci${q} = t${q} % Ci;
+  let kw${q} = (t${q} / Ci) % uniforms.filterWidth;
+  let kh${q} = t${q} / (Ci * uniforms.filterWidth);`,
+  )
+  .join('\n')}
   let kBegin = slice * uniforms.sliceLength;
   let kEnd = min(kBegin + uniforms.sliceLength, uniforms.K);
-  let row = (local / 16) * 2;
-  let col = (local % 16) * 2;
-  var acc00 = 0.0;
-  var acc01 = 0.0;
-  var acc10 = 0.0;
-  var acc11 = 0.0;
-  // The trip count is a uniform: every invocation reaches the barriers.
-  for (var stage = 0; stage < uniforms.stages; stage++) {
-    let k0 = kBegin + stage * ${TILE};
-    for (var e = 0; e < ${(TILE * TILE) / WORKGROUP}; e++) {
-      let i = local + e * ${WORKGROUP};
-      let kk = i / ${TILE};
-      let j = i % ${TILE};
-      let k = k0 + kk;
-      var a = 0.0;
-      var b = 0.0;
-      if (k < kEnd) {
-        let ow = k % uniforms.outWidth;
-        let oh = (k / uniforms.outWidth) % uniforms.outHeight;
-        let batch = k / (uniforms.outWidth * uniforms.outHeight);
-        let m = tm * ${TILE} + j;
-        if (m < M) {
-          let ci = m % uniforms.inChannels;
-          let kw = (m / uniforms.inChannels) % uniforms.filterWidth;
-          let kh = m / (uniforms.inChannels * uniforms.filterWidth);
-          let xr = oh * uniforms.strideHeight + kh - uniforms.padTop;
-          let xc = ow * uniforms.strideWidth + kw - uniforms.padLeft;
-          if (xr >= 0 && xr < uniforms.inHeight && xc >= 0 && xc < uniforms.inWidth) {
-            a = in0[((batch * uniforms.inHeight + xr) * uniforms.inWidth + xc) * uniforms.inChannels + ci];
-          }
-        }
-        let n = tn * ${TILE} + j;
-        if (n < N) { b = in1[k * N + n]; }
-      }
-      tileA[kk * ${TILE} + j] = a;
-      tileB[kk * ${TILE} + j] = b;
+  var ow = kBegin % uniforms.outWidth;
+  var oh = (kBegin / uniforms.outWidth) % uniforms.outHeight;
+  var b = kBegin / (uniforms.outWidth * uniforms.outHeight);
+${taps.map((q) => `  var acc${q} = vec4<f32>(0.0);`).join('\n')}
+  for (var k = kBegin; k < kEnd; k++) {
+    // Columns past N read whatever follows (the next row, or a clamped read) and are never written.
+    let at = k * N + n0;
+    let d = vec4<f32>(in1[at], in1[at + 1], in1[at + 2], in1[at + 3]);
+    let r = oh * uniforms.strideHeight - uniforms.padTop;
+    let c = ow * uniforms.strideWidth - uniforms.padLeft;
+${taps
+  .map(
+    (q) => `    {
+      let xr = r + kh${q};
+      let xc = c + kw${q};
+      if (xr >= 0 && xr < H && xc >= 0 && xc < W) { acc${q} = acc${q} + in0[((b * H + xr) * W + xc) * Ci + ci${q}] * d; }
+    }`,
+  )
+  .join('\n')}
+    ow = ow + 1;
+    if (ow == uniforms.outWidth) {
+      ow = 0;
+      oh = oh + 1;
+      if (oh == uniforms.outHeight) { oh = 0; b = b + 1; }
     }
-    workgroupBarrier();
-    for (var kk = 0; kk < ${TILE}; kk++) {
-      let a0 = tileA[kk * ${TILE} + row];
-      let a1 = tileA[kk * ${TILE} + row + 1];
-      let b0 = tileB[kk * ${TILE} + col];
-      let b1 = tileB[kk * ${TILE} + col + 1];
-      acc00 = acc00 + a0 * b0;
-      acc01 = acc01 + a0 * b1;
-      acc10 = acc10 + a1 * b0;
-      acc11 = acc11 + a1 * b1;
+  }
+  let base = slice * M * N;
+${taps
+  .map(
+    (q) => `  if (m0 + ${q} < M) {
+    for (var j = 0; j < ${BLOCK}; j++) {
+      if (n0 + j < N) { out0[base + (m0 + ${q}) * N + n0 + j] = acc${q}[j]; }
     }
-    workgroupBarrier();
-  }
-  if (slice < uniforms.slices) {
-    let m = tm * ${TILE} + row;
-    let n = tn * ${TILE} + col;
-    let base = slice * M * N;
-    if (m < M && n < N) { out0[base + m * N + n] = acc00; }
-    if (m < M && n + 1 < N) { out0[base + m * N + n + 1] = acc01; }
-    if (m + 1 < M && n < N) { out0[base + (m + 1) * N + n] = acc10; }
-    if (m + 1 < M && n + 1 < N) { out0[base + (m + 1) * N + n + 1] = acc11; }
-  }
+  }`,
+  )
+  .join('\n')}
 }`;
 
 const SUM_CODE = `
@@ -146,13 +139,13 @@ export function conv2DBackpropFilterKernel(fallback: () => tf.KernelFunc | undef
     const M = info.filterHeight * info.filterWidth * info.inChannels;
     const N = info.outChannels;
     const K = info.batchSize * info.outHeight * info.outWidth;
-    const tilesM = Math.ceil(M / TILE);
-    const tilesN = Math.ceil(N / TILE);
-    const { slices, length } = kSlices(tilesM * tilesN, K);
+    const blocksM = Math.ceil(M / BLOCK);
+    const blocksN = Math.ceil(N / BLOCK);
+    const { slices, length } = kSlices(blocksM * blocksN, K);
     const dW = allocate(args.backend, attrs.filterShape as number[]);
     const partial = slices === 1 ? dW : allocate(args.backend, [slices, M, N]);
     runProgram(args.backend, {
-      name: 'Conv2DFilterGradTiledProgram',
+      name: 'Conv2DFilterGradBlockedProgram',
       variant: '',
       outputs: [partial],
       inputs: [x, dy],
@@ -161,11 +154,10 @@ export function conv2DBackpropFilterKernel(fallback: () => tf.KernelFunc | undef
           M,
           N,
           K,
-          tilesM,
-          tilesN,
+          blocksM,
+          blocksN,
           slices,
           sliceLength: length,
-          stages: length / TILE,
           inHeight: info.inHeight,
           inWidth: info.inWidth,
           inChannels: info.inChannels,
@@ -179,7 +171,7 @@ export function conv2DBackpropFilterKernel(fallback: () => tf.KernelFunc | undef
         }).map(([name, value]) => ({ name, type: 'i32' as const, value })),
       ],
       workgroupSize: WORKGROUP,
-      workgroups: tilesM * tilesN * slices,
+      workgroups: workgroupsFor(blocksM * blocksN * slices, WORKGROUP),
       code: PARTIAL_CODE,
     });
     if (slices === 1) return dW;
