@@ -25,6 +25,8 @@ export interface LavapipeEnv {
   env: Record<string, string>;
   /** The Debian version of mesa-vulkan-drivers, e.g. `25.0.7-2~bpo12+1`. */
   version: string;
+  /** What the provisioning wrote in its stamp: the .debs, their bytes, how long it took, when. */
+  provisioned: Record<string, string>;
 }
 
 /** Why there is no lavapipe: not provisioned (the reason names the command), or the script failed. */
@@ -45,5 +47,9 @@ export function lavapipeEnv(options: { offline?: boolean } = {}): LavapipeEnv | 
   if (r.status === NOT_PROVISIONED_STATUS) return { reason: said.replace(/^lavapipe: /, 'lavapipe is ') };
   if (r.status !== 0) return { reason: `bash ${args.join(' ')} exited ${r.status ?? r.signal}: ${said}` };
   const env = JSON.parse(r.stdout) as Record<string, string>;
-  return { env, version: env.MNIST_NETS_LAVAPIPE ?? 'unknown' };
+  const stamp = path.join(path.dirname(env.VK_DRIVER_FILES ?? ''), 'ready');
+  const provisioned = fs.existsSync(stamp)
+    ? Object.fromEntries(fs.readFileSync(stamp, 'utf8').split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))
+    : {};
+  return { env, version: env.MNIST_NETS_LAVAPIPE ?? 'unknown', provisioned };
 }

@@ -12,7 +12,7 @@
 #   (default)       provision if needed (apt, network), then print the environment that selects it:
 #                     eval "$(bash scripts/gpu/lavapipe.sh)"
 #   --offline       never download: print the environment if provisioned, else exit 3 saying so
-#   --format json   the same variables as one JSON object (what __tests__/helpers/lavapipe.ts reads)
+#   --format json   the same variables as one JSON object (what scripts/gpu/lavapipe-env.ts reads)
 #   --debs          print the .deb files instead (absolute paths, one a line), for the rehearsal
 #
 # Variables printed: VK_DRIVER_FILES and VK_ICD_FILENAMES (the driver manifest, with its library's
@@ -26,7 +26,7 @@
 # Exit: 0 ok, 1 apt or unpacking failed, 2 usage, 3 --offline and not provisioned.
 set -euo pipefail
 
-usage() { sed -n '11,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '10,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
 offline=0 format=sh debs=0
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -34,7 +34,7 @@ while [ $# -gt 0 ]; do
     --debs) debs=1 ;;
     --format) [ $# -ge 2 ] || { echo "lavapipe: --format: give sh or json" >&2; usage; }; format=$2; shift ;;
     --format=*) format=${1#--format=} ;;
-    -h|--help) usage ;;
+    -h|--help) usage 0 ;;
     *) echo "lavapipe: unknown argument: $1" >&2; usage ;;
   esac
   shift
@@ -90,9 +90,16 @@ provision() {
     "$root/usr/lib/x86_64-linux-gnu/libvulkan_lvp.so" "${api:-1.3.0}" >"$manifest"
   local version
   version=$(dpkg-deb -f "$cache"/debs/mesa-vulkan-drivers_*.deb Version)
-  { echo "version=$version"; echo "debs=$(cd "$cache/debs" && echo *.deb)"; } >"$stamp.partial" && mv "$stamp.partial" "$stamp"
   # The package lists (some 80 MB) served this resolution only.
   rm -rf "$cache/apt"
+  {
+    echo "version=$version"
+    echo "debs=$(cd "$cache/debs" && echo *.deb)"
+    echo "deb_bytes=$(cat "$cache"/debs/*.deb | wc -c)"
+    echo "cache_bytes=$(du -sb "$cache" | cut -f1)"
+    echo "seconds=$((SECONDS - started))"
+    echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  } >"$stamp.partial" && mv "$stamp.partial" "$stamp"
   say "Mesa $version lavapipe ready ($(echo "$wanted" | wc -w) packages: $(echo $wanted | sed 's/=[^ ]*//g'); $((SECONDS - started)) s)"
 }
 
