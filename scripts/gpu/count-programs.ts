@@ -24,6 +24,8 @@
  *   --json               the record alone on stdout (progress on stderr)
  *   --out FILE           also write the record there (e.g. docs/results/gpu/programs-per-step.json)
  *   --markdown FILE      print the tables of a record written before, run nothing
+ *   --update DOC         also put the tables (the counts, then each step's kernels) between
+ *                        DOC's <!-- programs-per-step:start/end --> markers (docs/GPU.md)
  *   --adapter lavapipe|any
  *
  * Exit: 0; 1 when a preset's `after` dispatches are above its goal (cnn 40, two-layer-net 12) or the step
@@ -39,6 +41,7 @@ import { dawnPackageVersion, webgpuBackendVersion } from '../../lib/backends/web
 import { checkInt } from '../../lib/checks';
 import { InvalidArgumentError, errorMessage } from '../../lib/errors';
 import { machineFacts } from '../../lib/jobs/machine';
+import { markdownTable, replaceMarkedSection } from '../../lib/report/markdown';
 import { WEBGPU_TRAINING_KERNELS, registerWebGPUTrainingKernels } from '../../lib/kernels/webgpu';
 import { PRESETS, PresetId, getPreset } from '../../lib/recipes';
 import { BatchMaker, modelInputShape } from '../../lib/training/batches';
@@ -68,6 +71,7 @@ interface Args {
   json: boolean;
   out?: string;
   markdown?: string;
+  update?: string;
   adapter: string;
 }
 
@@ -234,28 +238,40 @@ async function measurePreset(id: PresetId, variants: Variant[], a: Args): Promis
   }
 }
 
-/** The record's tables in markdown: programs and ms per step per preset, then the kernels of each variant. */
-export function markdownTables(record: ProgramsRecord): string {
-  const lines = [
-    `GPU programs per training step, ${record.adapter.device ?? 'webgpu'}${record.adapter.lavapipe ? ` (Mesa ${record.adapter.lavapipe} lavapipe)` : ''}, ${record.date.slice(0, 10)}:`,
-    '',
-    '| preset | batch | variant | step | programs dispatched | goal | kernel calls running one | kernel calls | ms/step | CPU ms/step |',
-    '|---|---:|---|---|---:|---:|---:|---:|---:|---:|',
+/**
+ * The record's tables in markdown: programs and ms per step for every preset and variant, then the
+ * kernels behind the programs of each of `variants`' steps.
+ */
+export function markdownTables(record: ProgramsRecord, variants: readonly Variant[] = VARIANTS): string {
+  const where = `${record.adapter.device ?? 'webgpu'}${record.adapter.lavapipe ? ` (Mesa ${record.adapter.lavapipe} lavapipe)` : ''}`;
+  const parts = [
+    `GPU programs per training step on ${where}, ${record.machine.cores} x ${record.machine.cpu}, ${record.date.slice(0, 10)}:`,
+    markdownTable(
+      ['preset', 'batch', 'variant', 'step', 'programs dispatched', 'goal', 'kernel calls running one', 'kernel calls', 'ms/step', 'CPU ms/step'],
+      record.presets.flatMap((p) =>
+        p.variants.map((v) => [p.preset, p.batchSize, v.variant, v.method, v.dispatchesPerStep, p.goal ?? '', v.programsPerStep, v.kernelCallsPerStep, Math.round(v.msPerStep), Math.round(v.cpuMsPerStep)]),
+      ),
+    ),
   ];
   for (const p of record.presets) {
-    for (const v of p.variants) {
-      lines.push(
-        `| ${p.preset} | ${p.batchSize} | ${v.variant} | ${v.method} | ${v.dispatchesPerStep} | ${p.goal ?? ''} | ${v.programsPerStep} | ${v.kernelCallsPerStep} | ${v.msPerStep.toFixed(0)} | ${v.cpuMsPerStep.toFixed(0)} |`,
+    for (const v of p.variants.filter((x) => variants.includes(x.variant))) {
+      parts.push(
+        `${p.preset}, ${v.variant}: programs per step by kernel`,
+        markdownTable(
+          ['kernel', 'calls', 'programs dispatched', 'programs', 'GPU ms (profiled)'],
+          v.kernels.map((k) => [k.kernel, k.callsPerStep, k.dispatchesPerStep, k.programs.join(', '), Number(k.msPerStep.toFixed(1))]),
+        ),
       );
     }
   }
-  for (const p of record.presets) {
-    for (const v of p.variants) {
-      lines.push('', `${p.preset}, ${v.variant}: programs per step by kernel`, '', '| kernel | calls | programs dispatched | programs |', '|---|---:|---:|---|');
-      for (const k of v.kernels) lines.push(`| ${k.kernel} | ${k.callsPerStep} | ${k.dispatchesPerStep} | ${k.programs.join(', ')} |`);
-    }
-  }
-  return `${lines.join('\n')}\n`;
+  return `${parts.join('\n\n')}\n`;
+}
+
+/** Puts the tables of `record` between the programs-per-step markers of `file`. */
+async function updateDoc(file: string, record: ProgramsRecord): Promise<void> {
+  const text = replaceMarkedSection(fs.readFileSync(file, 'utf8'), 'programs-per-step', markdownTables(record));
+  if (text === undefined) throw new InvalidArgumentError('--update', `${file} has no <!-- programs-per-step:start --> ... <!-- programs-per-step:end --> markers`);
+  await writeFileAtomic(file, text);
 }
 
 /** Why the record fails: goals missed, tensors leaked, GPU memory grown; empty when it passes. */
@@ -276,7 +292,9 @@ export function recordProblems(record: ProgramsRecord): string[] {
 
 async function run(a: Args): Promise<number> {
   if (a.markdown !== undefined) {
-    process.stdout.write(markdownTables(JSON.parse(fs.readFileSync(a.markdown, 'utf8')) as ProgramsRecord));
+    const saved = JSON.parse(fs.readFileSync(a.markdown, 'utf8')) as ProgramsRecord;
+    if (a.update) await updateDoc(a.update, saved);
+    process.stdout.write(markdownTables(saved));
     return 0;
   }
   const presets = parseList('--presets', a.presets, Object.keys(PRESETS) as PresetId[]);
@@ -313,6 +331,7 @@ async function run(a: Args): Promise<number> {
   for (const id of presets) record.presets.push(await measurePreset(id, variants, a));
   const json = `${JSON.stringify(record, null, 2)}\n`;
   if (a.out) await writeFileAtomic(a.out, json);
+  if (a.update) await updateDoc(a.update, record);
   process.stdout.write(a.json ? json : markdownTables(record));
   const problems = recordProblems(record);
   for (const p of problems) log(p);
@@ -334,6 +353,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('json', { type: 'boolean', default: false })
     .option('out', { type: 'string' })
     .option('markdown', { type: 'string', describe: 'print the tables of this record and run nothing' })
+    .option('update', { type: 'string', describe: 'put the tables between the programs-per-step markers of this markdown file' })
     .option('adapter', { type: 'string', default: 'lavapipe', describe: 'lavapipe (scripts/gpu/lavapipe.sh) or any' })
     .strict()
     .exitProcess(false)
