@@ -8,7 +8,7 @@ import * as path from 'path';
 import { InvalidArgumentError } from '../lib/errors';
 import { ProgramsRecord, markdownTables, parseList, recordProblems } from '../scripts/gpu/count-programs';
 import { describeTitle, webgpuHere } from './helpers/webgpu';
-import { REPO } from './helpers/webgpu-child';
+import { REPO, built, inChild } from './helpers/webgpu-child';
 import { runNode } from './helpers/run-node';
 
 const here = webgpuHere();
@@ -46,6 +46,38 @@ if ('skip' in here) console.warn(`webgpu-programs: skipping, no WebGPU adapter o
   test('no leaks: the script passes its own checks', () => {
     expect(recordProblems(record)).toEqual([]);
     expect(code).toBe(0);
+  });
+
+  test("as the GPU command's profile counts (train(), once-per-run work spread over 2 steps): the optimiser's slots cost no program", () => {
+    // The rehearsal profiles `train` for a few steps, so what a run does once (creating Adam's
+    // moments, stacking the losses to read them) is divided among them; zerosLike made each slot a program.
+    const out = inChild<{ programs: number; dispatches: number; slotKernels: string[]; slotDispatches: number; leaked: number }>(
+      `
+      const lib = require(${built('lib/index.js')});
+      const { createUpdateRule } = require(${built('lib/training/optimizers.js')});
+      const { loadPresetData } = require(${built('lib/jobs/train-job.js')});
+      await backends.useBackend('webgpu', { allowSoftwareWebGPU: true });
+      const preset = lib.getPreset('cnn');
+      const data = await loadPresetData(preset, { load: { dataDir: process.env.MNIST_DIR, download: false, log: () => {} }, limit: 200 });
+      const before = tf.memory().numTensors;
+      const model = preset.build({ seed: 1 });
+      const vars = model.trainableWeights.map((w) => ({ variable: w.read(), isKernel: /kernel$/.test(w.originalName) }));
+      let rule;
+      const slots = await lib.profileSteps(1, async () => { rule = createUpdateRule(preset.recipe.optimizer, vars); });
+      rule.dispose();
+      const options = (steps) => lib.recipeOptions(preset, { steps, seed: 1, logInterval: 0, batchSize: 8 });
+      await lib.train(model, data, options(1));
+      const p = await lib.profileSteps(2, () => lib.train(model, data, options(2)));
+      model.dispose();
+      return { programs: p.programsPerStep, dispatches: p.dispatchesPerStep, slotKernels: slots.kernels.map((k) => k.kernel), slotDispatches: slots.dispatches, leaked: tf.memory().numTensors - before };
+    `,
+      here.env,
+    );
+    expect(out.slotDispatches).toBe(0);
+    expect(out.slotKernels).not.toContain('ZerosLike');
+    expect(out.dispatches).toBeLessThanOrEqual(32);
+    expect(out.programs).toBeLessThanOrEqual(out.dispatches);
+    expect(out.leaked).toBe(0);
   });
 });
 
