@@ -248,7 +248,7 @@ describe('Ctrl-C during train --save', () => {
     expect(stderr).toMatch(/interrupted: finishing the current step and saving/);
     expect(code).toBe(130);
     const result = JSON.parse(stdout);
-    expect(result.stopped).toBe('aborted');
+    expect(result.stopped).toBe('interrupted');
     const saved = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
     expect(saved.mnistNets).toMatchObject({ stopped: 'aborted', steps: result.steps });
     expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
