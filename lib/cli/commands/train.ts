@@ -4,7 +4,7 @@ import { InvalidArgumentError } from '../../errors';
 import { runTrainJob } from '../../jobs/train-job';
 import { PRESET_IDS, getPreset } from '../../recipes';
 import { stderrProgress } from '../../training/stderr-progress';
-import { RunArgs, checkFlag, loadOptionsFrom, selectBackend, withRunOptions } from '../common-options';
+import { RunArgs, checkFlag, loadOptionsFrom, namingFlags, selectBackend, withRunOptions } from '../common-options';
 import { logLine, printJson, printText } from '../output';
 
 interface TrainArgs extends RunArgs {
@@ -121,12 +121,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         // --json output is read by scripts, whose stderr is usually a log: lines, not a live line.
         progress: stderrProgress({ live: args.json ? false : undefined }),
         signal: controller.signal,
-      }).catch((err: unknown) => {
-        if (err instanceof InvalidArgumentError && FLAG_OF[err.argument]) {
-          throw new InvalidArgumentError(FLAG_OF[err.argument]!, err.message.slice(err.argument.length + 2));
-        }
-        throw err;
-      });
+      }).catch(namingFlags(FLAG_OF));
       model.dispose();
       const interrupted = result.stopped === 'aborted' && stoppedBy !== undefined;
       const resume = interrupted && result.savedTo ? resumeCommand(args) : undefined;
