@@ -83,8 +83,8 @@ describe('library jobs name their options, not CLI flags', () => {
     const data = await smallMnist();
     const messages = await Promise.all([
       runTrainJob({ preset: 'two-layer-net', data, steps: 3, epochs: 1 }).catch((e: Error) => e.message),
-      runBench({ models: [] }).catch((e: Error) => e.message),
-      runBench({ models: ['two-layer-net'], steps: 3, epochs: 1 }).catch((e: Error) => e.message),
+      runBench({ models: [], backend: 'wasm' }).catch((e: Error) => e.message),
+      runBench({ models: ['two-layer-net'], steps: 3, epochs: 1, backend: 'wasm' }).catch((e: Error) => e.message),
     ]);
     expect(messages).toEqual(['epochs/steps: give one of them, not both', 'models: name at least one preset', 'steps/epochs/seconds: give one of them']);
     for (const m of messages) expect(m).not.toMatch(/--/);

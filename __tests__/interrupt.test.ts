@@ -110,14 +110,17 @@ describe.each([
 describe('Ctrl-C twice, the second while the checkpoint is written', () => {
   it('leaves a whole checkpoint (this one or the last epoch\'s) that --resume finishes exactly', async () => {
     const dir = path.join(tmp(), 'run');
-    // After the first epoch's checkpoint, so that one is there to fall back on.
-    const r = await interrupt([...RUN, '--save', dir], ['SIGINT', 'SIGINT'], /epoch 1\/5 done/, 1000);
+    // Once the first epoch's checkpoint is written (it is, by the time the second epoch ends), so
+    // that one is there to fall back on: a first save cut short leaves no folder at all.
+    const r = await interrupt([...RUN, '--save', dir], ['SIGINT', 'SIGINT'], /epoch 2\/5 done/, 1000);
     expect(r.code).toBe(130);
     expect(r.stderr).toMatch(/SIGINT again: quitting at once/);
     expect(fs.readdirSync(path.dirname(dir)).filter((n) => n.startsWith('.'))).toEqual([]);
     const state = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')).mnistNets;
     expect(state.checkpointStep).toBeGreaterThanOrEqual(STEPS_PER_EPOCH);
     resumeAndCompare(dir, state.checkpointStep);
+    // What a save cut short left in the folder, the resumed run's first save removed.
+    expect(fs.readdirSync(dir).filter((n) => n.startsWith('.') || n.endsWith('.tmp'))).toEqual([]);
   });
 });
 
