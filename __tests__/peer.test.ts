@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { MNIST_DIR } from './helpers/mnist-dir';
+import { describeWithMnist } from './helpers/needs-mnist';
 import { RECIPE_PARAMS } from './helpers/expected';
 
 /**
@@ -87,7 +88,7 @@ function expectSaneRun(r: PeerResult, recipe: string, impl: string, steps: numbe
   expect(r.loss_curve[r.loss_curve.length - 1].loss).toBeLessThan(r.loss_curve[0].loss);
 }
 
-(hasTorch ? describe : describe.skip)('PyTorch peer (scripts/peers/torch_recipes.py)', () => {
+(hasTorch ? (title: string, fn: () => void) => describeWithMnist('the peer reads the folder of the official .gz files', title, fn) : describe.skip)('PyTorch peer (scripts/peers/torch_recipes.py)', () => {
   it('trains two-layer-net in torch on cpu and reports speed, accuracy and the environment', () => {
     // 150 steps: from its 0.01-scaled start the loss falls slowly (2.30 -> 2.27 by then).
     const out = peerJson(['--recipe', 'two-layer-net', '--steps', '150', '--limit', '2000', '--seed', '1', '--curve-interval', '50', '--eval-interval', '50']);
