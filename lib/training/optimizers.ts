@@ -149,7 +149,8 @@ export function createUpdateRule(
 /** Non-trainable zero variables shaped like `vars`, one per variable. */
 function zeroSlots(vars: readonly TrainableVariable[]): tf.Variable[] {
   // tf.variable keeps its initial tensor alive; tidy frees that copy, variables survive tidy.
-  return vars.map((v) => tf.tidy(() => tf.variable(tf.zerosLike(v.variable), false)));
+  // tf.zeros is an upload of zeros, where zerosLike is a kernel: on webgpu a GPU program per slot.
+  return vars.map((v) => tf.tidy(() => tf.variable(tf.zeros(v.variable.shape, 'float32'), false)));
 }
 
 /** Calls the fused kernel `name` with variables, gradients and state slots as its numbered inputs. */

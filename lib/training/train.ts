@@ -166,8 +166,8 @@ export interface TrainResult {
   trainSeconds: number;
   samplesPerSec: number;
   seed: number;
-  /** Which training step ran: the hand-written dense one or tf.js's tape (see {@link TrainOptions.gradients}). */
-  gradients: 'dense' | 'tape';
+  /** Which training step ran: the hand-written dense or conv one, or tf.js's tape (see {@link TrainOptions.gradients}). */
+  gradients: TrainingStep['method'];
   /** `time-limit`: stopped by `maxSeconds` before `epochs`/`steps` were done. */
   stopped: 'completed' | 'aborted' | 'time-limit';
   finalLoss: number;
