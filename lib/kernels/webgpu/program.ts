@@ -39,6 +39,8 @@ interface GpuDevice {
   createComputePipeline(descriptor: { layout: unknown; compute: { module: unknown; entryPoint: string }; label?: string }): GpuPipeline;
   createBindGroupLayout(descriptor: { entries: { binding: number; visibility: number; buffer: { type: string } }[] }): unknown;
   createPipelineLayout(descriptor: { bindGroupLayouts: unknown[] }): unknown;
+  pushErrorScope?(filter: 'validation'): void;
+  popErrorScope?(): Promise<{ message: string } | null>;
 }
 
 /** The parts of tfjs-backend-webgpu 4.22's WebGPUBackend this module uses. */
@@ -142,6 +144,18 @@ fn _start(@builtin(local_invocation_index) local : u32, @builtin(workgroup_id) g
 `;
 }
 
+/**
+ * Programs whose shader or pipeline Dawn rejected. Dawn reports that asynchronously and otherwise
+ * only logs it, and a rejected program then silently does nothing (the weights would stop
+ * changing); so the verdict is collected here and the next program run throws it.
+ */
+const rejected: { name: string; message: string }[] = [];
+
+function throwIfRejected(): void {
+  const first = rejected[0];
+  if (first) throw new KernelError(first.name, `the GPU rejected this program's shader or pipeline: ${first.message}`);
+}
+
 function pipelineFor(backend: WebGPUBackendLike, spec: ProgramSpec): GpuPipeline {
   const key = `mnistNets:${spec.name}:${spec.variant}:${spec.outputs.length}:${spec.inputs.length}:${spec.workgroupSize}:${(spec.uniforms ?? []).map((u) => `${u.name}/${u.type}`).join(',')}`;
   const cached = backend.pipelineCache[key];
@@ -155,8 +169,18 @@ function pipelineFor(backend: WebGPUBackendLike, spec: ProgramSpec): GpuPipeline
     { binding: spec.outputs.length + spec.inputs.length, visibility: COMPUTE_STAGE, buffer: { type: 'uniform' } },
   ];
   const layout = device.createPipelineLayout({ bindGroupLayouts: [device.createBindGroupLayout({ entries })] });
+  const scoped = typeof device.pushErrorScope === 'function' && typeof device.popErrorScope === 'function';
+  if (scoped) device.pushErrorScope!('validation');
   const module = device.createShaderModule({ code: wgslModule(spec), label: spec.name });
   const pipeline = device.createComputePipeline({ layout, compute: { module, entryPoint: '_start' }, label: spec.name });
+  if (scoped) {
+    device.popErrorScope!().then(
+      (error) => {
+        if (error) rejected.push({ name: spec.name, message: error.message });
+      },
+      () => undefined, // a lost device is reported by tf.js's own reads
+    );
+  }
   backend.pipelineCache[key] = pipeline;
   return pipeline;
 }
@@ -175,6 +199,7 @@ function flat(t: tf.TensorInfo): tf.TensorInfo {
  * returns its outputs. Named classes give the profiler its program names, as upstream's do.
  */
 export function runProgram(backend: KernelBackend, spec: ProgramSpec): tf.TensorInfo[] {
+  throwIfRejected();
   const gpu = webgpuBackend(spec.name, backend);
   for (const t of [...spec.inputs, ...spec.outputs]) {
     if (t.dtype !== 'float32') throw new KernelError(spec.name, `every buffer must be float32, got ${t.dtype} [${t.shape}]`);
