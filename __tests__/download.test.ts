@@ -21,6 +21,7 @@ import {
   redirectTarget,
 } from '../lib/datasets';
 import { isolateEnv } from './helpers/env';
+import { skipUnless } from './helpers/skips';
 
 const MNIST_DIR = process.env.MNIST_DIR || path.resolve(__dirname, '../../shared/datasets/mnist');
 const LABELS = MNIST_FILES.trainLabels; // 28,881 bytes: real, and small enough to fetch many times
@@ -319,9 +320,9 @@ describe('redirects', () => {
    * process through NODE_EXTRA_CA_CERTS (read only at start-up, hence the child), which runs the
    * built downloadFile against an https server that serves the file or redirects to plain http.
    */
-  const haveOpenssl = spawnSync('openssl', ['version']).status === 0;
+  const openssl = skipUnless(spawnSync('openssl', ['version']).status === 0, 'no `openssl` command to make a certificate with (apt-get install openssl)');
   const DIST_DOWNLOAD = path.resolve(__dirname, '../dist/lib/datasets/download.js');
-  (haveOpenssl ? it : it.skip)('over https: a good mirror works, a redirect from https to http is refused', async () => {
+  openssl.it('over https: a good mirror works, a redirect from https to http is refused', async () => {
     if (!existsSync(DIST_DOWNLOAD)) throw new Error(`${DIST_DOWNLOAD} is missing: run \`npm run build\``);
     const certDir = await emptyDir('tls-');
     const [key, cert] = [path.join(certDir, 'key.pem'), path.join(certDir, 'cert.pem')];

@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { MNIST_DIR } from './helpers/mnist-dir';
 import { RECIPE_PARAMS } from './helpers/expected';
+import { skipUnless } from './helpers/skips';
 
 /**
  * The PyTorch/NumPy peer script (scripts/peers/torch_recipes.py) on real MNIST, a few steps per
@@ -14,11 +15,10 @@ const PYTHON = process.env.PEER_PYTHON ?? '/usr/bin/python3';
 const SCRIPT = path.resolve(__dirname, '../scripts/peers/torch_recipes.py');
 
 const probe = spawnSync(PYTHON, ['-c', 'import torch, numpy'], { encoding: 'utf8', timeout: 60_000 });
-const hasTorch = probe.status === 0;
-if (!hasTorch) {
-  const why = probe.error ? probe.error.message : (probe.stderr.trim().split('\n').pop() ?? `exit ${probe.status}`);
-  console.log(`skipping the PyTorch peer tests: ${PYTHON} cannot import torch (${why}); install Debian's python3-torch`);
-}
+const torch = skipUnless(
+  probe.status === 0,
+  `${PYTHON} cannot import torch and numpy (${probe.error ? probe.error.message : (probe.stderr.trim().split('\n').pop() ?? `exit ${probe.status}`)}): apt-get install python3-torch`,
+);
 
 function peer(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(PYTHON, [SCRIPT, ...args], {
@@ -87,7 +87,7 @@ function expectSaneRun(r: PeerResult, recipe: string, impl: string, steps: numbe
   expect(r.loss_curve[r.loss_curve.length - 1].loss).toBeLessThan(r.loss_curve[0].loss);
 }
 
-(hasTorch ? describe : describe.skip)('PyTorch peer (scripts/peers/torch_recipes.py)', () => {
+torch.describe('PyTorch peer (scripts/peers/torch_recipes.py)', () => {
   it('trains two-layer-net in torch on cpu and reports speed, accuracy and the environment', () => {
     // 150 steps: from its 0.01-scaled start the loss falls slowly (2.30 -> 2.27 by then).
     const out = peerJson(['--recipe', 'two-layer-net', '--steps', '150', '--limit', '2000', '--seed', '1', '--curve-interval', '50', '--eval-interval', '50']);

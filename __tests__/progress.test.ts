@@ -13,6 +13,7 @@ import {
 import { MNIST_DIR } from './helpers/mnist';
 
 import { BUILT_CLI as CLI } from './helpers/run-node';
+import { skipUnless } from './helpers/skips';
 
 const state = (over: Partial<ProgressState> = {}): ProgressState => ({
   epoch: 3,
@@ -114,8 +115,7 @@ describe('stderrProgress', () => {
 });
 
 const script = ['/usr/bin/script', '/bin/script'].find((p) => fs.existsSync(p));
-const describeTty = script ? describe : describe.skip;
-if (!script) console.log('skipping the pseudo-terminal tests: no `script` (util-linux) here');
+const describeTty = skipUnless(script !== undefined, 'no `script` command to give the CLI a pseudo-terminal (apt-get install bsdutils)').describe;
 
 describeTty('under a pseudo-terminal (script)', () => {
   /** Runs the CLI with stdout and stderr on a pseudo-terminal; returns everything the terminal got. */
