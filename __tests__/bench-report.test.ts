@@ -4,9 +4,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { PNG } from 'pngjs';
 import { type BenchResult, benchNotes, benchTableData } from '../lib/jobs/bench-job';
-import { MNIST_DIR } from './helpers/mnist';
 
-import { BUILT_CLI as CLI } from './helpers/run-node';
+import { BUILT_CLI as CLI, dataDirArgs, mnistEnv } from './helpers/run-node';
 import { skipIf } from './helpers/skips';
 import { DEFAULT_CHROMIUM, browserUnavailable } from '../scripts/demo-driver';
 
@@ -27,8 +26,8 @@ beforeAll(() => {
   out = fs.mkdtempSync(path.join(os.tmpdir(), 'mnist-nets-report-'));
   const r = spawnSync(
     process.execPath,
-    [CLI, 'bench', '--models', 'two-layer-net,cnn', '--steps', '4', '--limit', '1200', '--backend', 'wasm', '--data-dir', MNIST_DIR, '--out', out, '--json'],
-    { encoding: 'utf8', env: { ...process.env, MNIST_DIR }, timeout: 300_000, maxBuffer: 64 * 2 ** 20 },
+    [CLI, 'bench', '--models', 'two-layer-net,cnn', '--steps', '4', '--limit', '1200', '--backend', 'wasm', ...dataDirArgs(), '--out', out, '--json'],
+    { encoding: 'utf8', env: { ...process.env, ...mnistEnv() }, timeout: 300_000, maxBuffer: 64 * 2 ** 20 },
   );
   stderr = r.stderr;
   if (r.status !== 0) throw new Error(`bench failed (${r.status}): ${r.stderr}`);

@@ -2,8 +2,10 @@
  * The library in the browser: the browser entry's import graph holds nothing of Node; its pieces
  * (URL loader, canvas digits, model loading by URL) work against the demo server from Node's own
  * fetch; and the demo page, driven in Debian's headless Chromium, trains both models, reads a
- * drawn digit and loads a model saved by the CLI. The Chromium part skips, saying why, where no
- * Chromium is installed, and under CI=true that skip fails the run (.ci/run installs it).
+ * drawn digit and loads a model saved by the CLI; on Chromium's software WebGPU adapter
+ * (SwiftShader) it trains both models as on wasm and counts their GPU programs per step. The
+ * Chromium part skips, saying why, where no Chromium is installed, and under CI=true that skip
+ * fails the run (.ci/run installs it).
  */
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'child_process';
@@ -19,11 +21,18 @@ import { centerDigit, drawingToDigit, predictDigits } from '../lib/io/digits';
 import { loadModelFromFiles, loadModelFromUrl } from '../lib/io/model-url';
 import { loadModel } from '../lib/io/model-io';
 import { useBackend } from '../lib/backends';
+import { getPreset } from '../lib/recipes';
 import { BROWSER_MAIN_FIELDS, ROOT, buildDemo, bundleBrowserEntry, nodeOnlyImports, outputBytes } from '../scripts/build-browser';
 import { DemoServer, startDemoServer } from '../scripts/demo-server';
-import { DEFAULT_CHROMIUM, browserUnavailable, callDemo, drawStrokes, launchChromium, openDemo } from '../scripts/demo-driver';
-import { MNIST_DIR } from './helpers/mnist';
-import { skipIf } from './helpers/skips';
+import { CHROMIUM_ARGS, DEFAULT_CHROMIUM, browserUnavailable, callDemo, drawStrokes, launchChromium, openDemo } from '../scripts/demo-driver';
+import { PAGE_RUNS, PageRun, worstRelativeDifference } from '../scripts/browser-webgpu';
+import { FULL_MNIST, MNIST_DIR } from './helpers/mnist';
+import { describeWithMnist, withMnist } from './helpers/needs-mnist';
+import { allOf, skipIf } from './helpers/skips';
+import { describeTitle, webgpuHere } from './helpers/webgpu';
+
+/** Why all but the bundle checks skip without the full MNIST: they compare the page with the official test files. */
+const OFFICIAL = 'compares the page and the loaders with the official test files';
 
 const CHROMIUM = DEFAULT_CHROMIUM;
 const NO_BROWSER = browserUnavailable(CHROMIUM);
@@ -38,6 +47,7 @@ let testImages: Uint8Array;
 let testLabels: Uint8Array;
 
 beforeAll(async () => {
+  if (!FULL_MNIST) return;
   await buildDemo(demoDir);
   // A model saved by the CLI, as a user would bring it to the page.
   const cli = spawnSync(process.execPath, [CLI, 'train', '--model', 'two-layer-net', '--steps', '600', '--seed', '1', '--backend', 'wasm', '--save', path.join(modelsDir, 'two-layer-net'), '--json'], {
@@ -109,7 +119,7 @@ describe('the browser entry', () => {
   });
 });
 
-describe('digits from a drawing', () => {
+describeWithMnist(OFFICIAL, 'digits from a drawing', () => {
   it('frames an enlarged MNIST digit back into the digit itself, wherever it was drawn', () => {
     const differing: number[] = [];
     for (let i = 0; i < 100; i++) {
@@ -142,7 +152,7 @@ describe('digits from a drawing', () => {
   });
 });
 
-describe('loading MNIST over HTTP (Node fetch against the demo server)', () => {
+describeWithMnist(OFFICIAL, 'loading MNIST over HTTP (Node fetch against the demo server)', () => {
   it('gives the same dataset as the file loader', async () => {
     const viaUrl = await loadMnistFromUrl({ baseUrl: `${server.url}data/mnist/`, limit: { train: 5000 } });
     const viaFiles = await loadMnist({ dataDir: MNIST_DIR, limit: { train: 5000 }, download: false, log: () => {} });
@@ -194,7 +204,7 @@ describe('loading MNIST over HTTP (Node fetch against the demo server)', () => {
   });
 });
 
-describe('models saved by the CLI, loaded by URL and from picked files', () => {
+describeWithMnist(OFFICIAL, 'models saved by the CLI, loaded by URL and from picked files', () => {
   it('predicts exactly as the Node loader does', async () => {
     const tensorsBefore = tf.memory().numTensors;
     const dir = path.join(modelsDir, 'two-layer-net');
@@ -238,7 +248,7 @@ describe('models saved by the CLI, loaded by URL and from picked files', () => {
   });
 });
 
-describe('the demo server', () => {
+describeWithMnist(OFFICIAL, 'the demo server', () => {
   it('serves the page, the wasm binaries, MNIST, the sample and the models with their MIME types', async () => {
     const type = async (p: string) => {
       const r = await fetch(server.url + p);
@@ -275,7 +285,7 @@ describe('the demo server', () => {
   });
 });
 
-chromium.describe('the demo page in headless Chromium', () => {
+allOf(chromium, withMnist(OFFICIAL)).describe('the demo page in headless Chromium', () => {
   let browser: import('playwright-core').BrowserContext;
   let page: import('playwright-core').Page;
   const pageErrors: string[] = [];
@@ -306,18 +316,14 @@ chromium.describe('the demo page in headless Chromium', () => {
   });
 
   it('lists the four backends with a reason each, and runs on wasm', async () => {
-    const statuses = await call<Array<{ name: string; available: boolean; reason: string }>>('statuses');
+    const statuses = await call<Array<{ name: string; available: boolean; reason: string; software?: boolean }>>('statuses');
     expect(statuses.map((s) => s.name)).toEqual(['webgpu', 'webgl', 'wasm', 'cpu']);
     for (const s of statuses) expect(s.reason.length).toBeGreaterThan(5);
     expect(statuses.find((s) => s.name === 'wasm')?.available).toBe(true);
+    // --enable-unsafe-webgpu (CHROMIUM_ARGS) gives SwiftShader's adapter, which the page marks as
+    // software and so does not pick by itself.
+    expect(statuses.find((s) => s.name === 'webgpu')).toMatchObject({ available: true, software: true, reason: 'software adapter (google swiftshader): works, slowly' });
     expect(await page.textContent('#current-backend')).toBe('wasm');
-    // An unavailable backend asked for is an error with its reason, never a silent switch.
-    const webgpu = statuses.find((s) => s.name === 'webgpu') as { available: boolean; reason: string };
-    if (!webgpu.available) {
-      await expect(call('setBackend', 'webgpu')).rejects.toThrow(`backend 'webgpu' is not available: ${webgpu.reason}`);
-      expect(await page.textContent('#backend-status')).toBe(`backend 'webgpu' is not available: ${webgpu.reason}`);
-      expect(await page.textContent('#current-backend')).toBe('wasm');
-    }
     expect(await page.textContent('#data-status')).toMatch(/^MNIST from http:\/\/127\.0\.0\.1:\d+\/data\/mnist\/; using 2,000 train \/ 10,000 test images$/);
   });
 
@@ -386,4 +392,119 @@ chromium.describe('the demo page in headless Chromium', () => {
     expect(fs.statSync(shot).size).toBeGreaterThan(50_000);
     expect(pageErrors).toEqual([]);
   });
+});
+
+/** Dawn in Node, for the count of GPU programs the page should match (helpers/webgpu.ts: lavapipe in CI). */
+const dawnHere = NO_BROWSER ? undefined : webgpuHere();
+
+allOf(chromium, withMnist(OFFICIAL)).describe('WebGPU in headless Chromium', () => {
+  let browser: import('playwright-core').BrowserContext;
+  let page: import('playwright-core').Page;
+  const pageErrors: string[] = [];
+  const call = <T>(name: string, ...args: unknown[]): Promise<T> => callDemo<T>(page, name, ...args);
+  const runs: Record<string, Record<string, PageRun>> = { webgpu: {}, wasm: {} };
+
+  beforeAll(async () => {
+    browser = await launchChromium(path.join(tmp, 'chromium-webgpu-profile'), { executablePath: CHROMIUM });
+    browser.on('weberror', (e) => pageErrors.push(e.error().message));
+    page = await openDemo(browser, `${server.url}?backend=webgpu&limit=2000`);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('trains both models on SwiftShader\'s adapter as on wasm (same seed, every step\'s loss within 1e-4), showing GPU programs per step', async () => {
+    expect(await page.textContent('#backend-status')).toBe('using webgpu: software adapter (google swiftshader): works, slowly');
+    for (const backend of ['webgpu', 'wasm']) {
+      await call('setBackend', backend);
+      for (const [id, run] of Object.entries(PAGE_RUNS)) {
+        const r = await call<Record<string, PageRun>>('train', [id], { ...run, seed: 1, seconds: 3600, evaluate: false, lossEvery: 1 });
+        runs[backend]![id] = r[id]!;
+        expect(r[id]).toMatchObject({ steps: run.steps, backend });
+        expect(r[id]!.lossHistory).toHaveLength(run.steps);
+        const shown = page.locator(`#panel-${id} .programs`);
+        if (backend === 'webgpu') {
+          expect(r[id]!.programsPerStep).toBeGreaterThan(0);
+          expect(r[id]!.programsPerStep).toBeLessThan(r[id]!.kernelCallsPerStep!);
+          expect(r[id]!.dispatchesPerStep).toBeGreaterThanOrEqual(r[id]!.programsPerStep!);
+          expect(await shown.textContent()).toBe(String(r[id]!.programsPerStep));
+          expect(await shown.getAttribute('title')).toBe(
+            `${r[id]!.programsPerStep} kernel calls per step run a GPU program (${r[id]!.dispatchesPerStep} dispatches) of ${r[id]!.kernelCallsPerStep} kernel calls; 2 steps at batch ${run.batchSize ?? getPreset(id).recipe.batchSize} under tf.profile`,
+          );
+        } else {
+          // wasm runs no GPU programs: nothing is counted, and the panel says so.
+          expect(r[id]!.programsPerStep).toBeUndefined();
+          expect(await shown.textContent()).toBe('-');
+        }
+      }
+    }
+    for (const id of Object.keys(PAGE_RUNS)) {
+      expect(worstRelativeDifference(runs.webgpu![id]!.lossHistory, runs.wasm![id]!.lossHistory)).toBeLessThan(1e-4);
+      // The steps trained: the losses move.
+      expect(new Set(runs.webgpu![id]!.lossHistory).size).toBeGreaterThan(1);
+    }
+    expect(pageErrors).toEqual([]);
+  }, 300_000);
+
+  it('counts a training step\'s GPU programs on webgpu without leaking tensors', async () => {
+    await call('setBackend', 'webgpu');
+    const tensors = await call<number>('tensors');
+    const again = await call<PageRun & { batchSize: number }>('countPrograms', 'two-layer-net', { seed: 1 });
+    expect(again.programsPerStep).toBe(runs.webgpu!['two-layer-net']!.programsPerStep);
+    expect(await call<number>('tensors')).toBe(tensors);
+    await expect(call('countPrograms', 'mlp')).rejects.toThrow("no trained model 'mlp' (one of two-layer-net, cnn)");
+    await call('setBackend', 'wasm');
+  }, 120_000);
+
+  (dawnHere === undefined || 'skip' in dawnHere ? it.skip : it)(describeTitle('counts the same GPU programs per step as Dawn in Node', dawnHere ?? { run: false, skip: 'no browser', env: {} }), () => {
+    expect(dawnHere && 'failure' in dawnHere ? dawnHere.failure : undefined).toBeUndefined();
+    const script = `
+      const tf = require('@tensorflow/tfjs');
+      const lib = require(${JSON.stringify(path.join(ROOT, 'dist/lib/index.js'))});
+      const { useBackend } = require(${JSON.stringify(path.join(ROOT, 'dist/lib/backends/index.js'))});
+      const { loadPresetData } = require(${JSON.stringify(path.join(ROOT, 'dist/lib/jobs/train-job.js'))});
+      (async () => {
+        await useBackend('webgpu', { allowSoftwareWebGPU: true });
+        const out = {};
+        for (const [id, run] of Object.entries(${JSON.stringify(PAGE_RUNS)})) {
+          const preset = lib.getPreset(id);
+          const data = await loadPresetData(preset, { load: { dataDir: process.env.MNIST_DIR, download: false, log: () => {} }, limit: 2000 });
+          const model = preset.build({ seed: 1 });
+          const p = await lib.profileSteps(2, () => lib.train(model, data, lib.recipeOptions(preset, { seed: 1, steps: 2, batchSize: run.batchSize, logInterval: 0 })));
+          model.dispose();
+          out[id] = { programsPerStep: p.programsPerStep, dispatchesPerStep: p.dispatchesPerStep, kernelCallsPerStep: p.kernelCallsPerStep };
+        }
+        process.stdout.write(JSON.stringify(out), () => process.exit(0));
+      })();`;
+    const r = spawnSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 300_000, env: { ...process.env, ...dawnHere!.env, MNIST_DIR } });
+    expect(r.status).toBe(0);
+    const node = JSON.parse(r.stdout) as Record<string, { programsPerStep: number; dispatchesPerStep: number; kernelCallsPerStep: number }>;
+    for (const id of Object.keys(PAGE_RUNS)) {
+      const inPage = runs.webgpu![id]!;
+      // Kernel calls that run no program are left out: the loop's progress read-back clones a loss
+      // (an Identity, no GPU program) each time the event loop gets a turn, which is wall-clock paced.
+      expect({ programsPerStep: node[id]!.programsPerStep, dispatchesPerStep: node[id]!.dispatchesPerStep }).toEqual({
+        programsPerStep: inPage.programsPerStep,
+        dispatchesPerStep: inPage.dispatchesPerStep,
+      });
+    }
+  }, 300_000);
+
+  it('has no adapter without --enable-unsafe-webgpu: asking for webgpu fails with that reason, and the page stays on wasm', async () => {
+    const plain = await launchChromium(path.join(tmp, 'chromium-no-webgpu-profile'), { executablePath: CHROMIUM, args: CHROMIUM_ARGS.filter((a) => a !== '--enable-unsafe-webgpu') });
+    try {
+      const other = await openDemo(plain, `${server.url}?backend=wasm&limit=2000`);
+      const statuses = await callDemo<Array<{ name: string; available: boolean; reason: string }>>(other, 'statuses');
+      const reason =
+        'no adapter: requestAdapter returned null (no supported GPU, or the GPU is blocklisted; see chrome://gpu). ' +
+        'Chromium on a machine without one offers its software adapter (SwiftShader) only when started with --enable-unsafe-webgpu';
+      expect(statuses.find((s) => s.name === 'webgpu')).toEqual({ name: 'webgpu', available: false, reason });
+      await expect(callDemo(other, 'setBackend', 'webgpu')).rejects.toThrow(`backend 'webgpu' is not available: ${reason}`);
+      expect(await other.textContent('#backend-status')).toBe(`backend 'webgpu' is not available: ${reason}`);
+      expect(await other.textContent('#current-backend')).toBe('wasm');
+    } finally {
+      await plain.close();
+    }
+  }, 60_000);
 });

@@ -21,9 +21,13 @@ import {
   redirectTarget,
 } from '../lib/datasets';
 import { isolateEnv } from './helpers/env';
-import { skipUnless } from './helpers/skips';
+import { allOf, skipUnless } from './helpers/skips';
 
-const MNIST_DIR = process.env.MNIST_DIR || path.resolve(__dirname, '../../shared/datasets/mnist');
+import { MNIST_DIR } from './helpers/mnist-dir';
+import { describeWithMnist, itWithMnist, withMnist } from './helpers/needs-mnist';
+
+/** Why the tests that serve the official files skip without them: the md5s checked are the published ones. */
+const SERVES = 'serves the official files, whose published md5s the download checks';
 const LABELS = MNIST_FILES.trainLabels; // 28,881 bytes: real, and small enough to fetch many times
 const LABELS_BYTES = 28_881;
 
@@ -174,7 +178,7 @@ async function downloadError(p: Promise<unknown>): Promise<DatasetError> {
   return err as DatasetError;
 }
 
-describe('downloadFile', () => {
+describeWithMnist(SERVES, 'downloadFile', () => {
   it('fetches from a good mirror, verifies the md5 and leaves only the file', async () => {
     const dir = path.join(await emptyDir('good-'), 'nested', 'mnist');
     const lines: string[] = [];
@@ -344,7 +348,7 @@ describe('redirects', () => {
    */
   const openssl = skipUnless(spawnSync('openssl', ['version']).status === 0, 'no `openssl` command to make a certificate with (apt-get install openssl)');
   const DIST_DOWNLOAD = path.resolve(__dirname, '../dist/lib/datasets/download.js');
-  openssl.it('over https: a good mirror works, a redirect from https to http is refused', async () => {
+  allOf(openssl, withMnist(SERVES)).it('over https: a good mirror works, a redirect from https to http is refused', async () => {
     if (!existsSync(DIST_DOWNLOAD)) throw new Error(`${DIST_DOWNLOAD} is missing: run \`npm run build\``);
     const certDir = await emptyDir('tls-');
     const [key, cert] = [path.join(certDir, 'key.pem'), path.join(certDir, 'cert.pem')];
@@ -414,7 +418,7 @@ describe('downloadDataset', () => {
     expect((await fsp.readdir(path.join(cache, 'mnist'))).sort()).toEqual(['small-images.gz', 'small-labels', 'small-test-images.gz', 'small-test-labels']);
   });
 
-  it('loadMnist downloads all four real files from a local mirror into the cache, then reads the cache', async () => {
+  itWithMnist(SERVES, 'loadMnist downloads all four real files from a local mirror into the cache, then reads the cache', async () => {
     const cache = await emptyDir('full-');
     const lines: string[] = [];
     const ds = await loadMnist({ cacheDir: cache, mirrors: [`${base}/missing/`, `${base}/good/`], allowSample: false, log: (l) => lines.push(l) });

@@ -40,6 +40,10 @@ import { predictDigits, predictDigitsAsync } from '../lib/io/digits';
 import { getPreset } from '../lib/recipes';
 import { runNode } from './helpers/run-node';
 import { MNIST_DIR, smallMnist } from './helpers/mnist';
+import { describeWithMnist, itWithMnist } from './helpers/needs-mnist';
+
+/** Why the GPU command's own runs skip without the full MNIST: it trains on the folder of the official .gz files. */
+const GPU_DATA = 'the GPU command trains on the folder of the official .gz files (--data-dir or MNIST_DIR)';
 
 const ROOT = path.resolve(__dirname, '..');
 const CLI = path.join(ROOT, 'dist/lib/cli/main.js');
@@ -273,7 +277,7 @@ describe('train --max-seconds', () => {
     expect(text.stdout).toMatch(/\(stopped by --max-seconds 0.5\)/);
   });
 
-  test('the GPU command\'s train arguments are ones the CLI takes (wasm here), checkpoint included', () => {
+  itWithMnist(GPU_DATA, 'the GPU command\'s train arguments are ones the CLI takes (wasm here), checkpoint included', () => {
     const dir = tmp();
     const step = planSteps({ ...DEFAULT_PLAN_STEPS, cnnLong: 5 }).find((s) => s.id === 'webgpu-cnn-long')!;
     const args = trainArgs(step, { seed: 1, dataDir: MNIST_DIR, limit: 200, batchSize: 10 }, 'wasm', { timeoutSeconds: 60, maxSeconds: 30 }, path.join(dir, 'ckpt'));
@@ -348,7 +352,7 @@ describe('reads webgpu can do under Node', () => {
   });
 });
 
-describe('gpu-run', () => {
+describeWithMnist(GPU_DATA, 'gpu-run', () => {
   test('usage errors name the flag and exit 2', () => {
     const out = tmp();
     const bad = run(GPU_RUN, ['run', '--out', out, '--torch-device', 'tpu']);

@@ -19,7 +19,8 @@ import {
   writeIdxFile,
 } from '../lib/idx';
 
-const MNIST_DIR = process.env.MNIST_DIR || path.resolve(__dirname, '../../shared/datasets/mnist');
+import { MNIST_DIR } from './helpers/mnist-dir';
+import { itWithMnist } from './helpers/needs-mnist';
 
 // zlib's functions cannot be spied on in place (Node defines them non-configurable): the module the
 // library gets is zlib itself with gunzipSync wrapped in a recorder that calls through.
@@ -376,7 +377,7 @@ describe('parseIdxAsync / encodeIdxAsync (DecompressionStream, CompressionStream
     }
   });
 
-  it('reads the real MNIST test labels and images, gzipped', async () => {
+  itWithMnist('reads the official test files', 'reads the real MNIST test labels and images, gzipped', async () => {
     const labels = await parseIdxAsync(await fsp.readFile(path.join(MNIST_DIR, 't10k-labels-idx1-ubyte.gz')), 'labels.gz');
     expect(labels.dims).toEqual([10000]);
     expect(Array.from(labels.data.subarray(0, 10))).toEqual([7, 2, 1, 0, 4, 1, 4, 9, 5, 9]);
@@ -445,7 +446,7 @@ describe('parseIdxAsync / encodeIdxAsync (DecompressionStream, CompressionStream
 });
 
 describe('files', () => {
-  it('reads a real MNIST labels file', async () => {
+  itWithMnist('reads the official test labels file', 'reads a real MNIST labels file', async () => {
     const labels = await readIdxFile(path.join(MNIST_DIR, 't10k-labels-idx1-ubyte.gz'));
     expect(labels.type).toBe('u8');
     expect(labels.dims).toEqual([10000]);

@@ -3,8 +3,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { MNIST_DIR } from './helpers/mnist-dir';
+import { withMnist } from './helpers/needs-mnist';
 import { RECIPE_PARAMS } from './helpers/expected';
-import { skipUnless } from './helpers/skips';
+import { allOf, skipUnless } from './helpers/skips';
 
 /**
  * The PyTorch/NumPy peer script (scripts/peers/torch_recipes.py) on real MNIST, a few steps per
@@ -85,7 +86,7 @@ function expectSaneRun(r: PeerResult, recipe: string, impl: string, steps: numbe
   expect(r.loss_curve[r.loss_curve.length - 1].loss).toBeLessThan(r.loss_curve[0].loss);
 }
 
-torch.describe('PyTorch peer (scripts/peers/torch_recipes.py)', () => {
+allOf(torch, withMnist('the peer reads the folder of the official .gz files')).describe('PyTorch peer (scripts/peers/torch_recipes.py)', () => {
   it('trains two-layer-net in torch on cpu to 70%+ in 1,000 steps, reporting speed, accuracy and the environment', () => {
     // From its 0.01-scaled start at lr 0.1 the net is slow to leave chance (2.23 after 250 steps),
     // then learns fast: about 80% on 2,000 test images after 1,000 steps.

@@ -1,15 +1,20 @@
 /**
- * The webgpu backend's results against the cpu backend's, on whatever adapter Dawn gives here (on
- * this project's machines, Mesa's llvmpipe through OpenGL, allowed for testing). Each backend runs
- * in a child process on the built library: Dawn prints warnings from native code straight to its
- * process's stderr, which would land in the test output were it loaded in jest's worker.
+ * The webgpu backend's results against the cpu backend's, on Mesa's lavapipe when
+ * scripts/gpu/lavapipe.sh has provisioned it (CI does: a core WebGPU adapter through Vulkan, the
+ * path a GPU takes), else on whatever adapter Dawn gives here (helpers/webgpu.ts). Each backend
+ * runs in a child process on the built library: Dawn prints warnings from native code straight to
+ * its process's stderr, which would land in the test output were it loaded in jest's worker.
+ *
+ * Only a machine without an adapter skips (the title says why); a probe that crashes fails.
  */
 import { spawnSync } from 'child_process';
-import * as fs from 'fs';
 import * as path from 'path';
+import { describeTitle, webgpuHere } from './helpers/webgpu';
 
 const REPO = path.resolve(__dirname, '..');
 const BUILT = path.join(REPO, 'dist/lib/backends/index.js');
+const here = webgpuHere();
+if ('skip' in here) console.warn(`webgpu-compute: skipping, no WebGPU adapter on this machine: ${here.skip}`);
 
 /** Runs `body` (JavaScript, async, with `tf` and the built `backends` in scope) in a child; its JSON result. */
 function inChild(body: string): { result: unknown; stderr: string } {
@@ -20,26 +25,11 @@ function inChild(body: string): { result: unknown; stderr: string } {
       (result) => process.stdout.write(JSON.stringify({ result }), () => process.exit(0)),
       (e) => process.stdout.write(JSON.stringify({ error: String((e && e.message) || e) }), () => process.exit(0)),
     );`;
-  const r = spawnSync(process.execPath, ['-e', script], { cwd: REPO, encoding: 'utf8', maxBuffer: 256 * 2 ** 20, timeout: 300_000, env: { ...process.env } });
+  const r = spawnSync(process.execPath, ['-e', script], { cwd: REPO, encoding: 'utf8', maxBuffer: 256 * 2 ** 20, timeout: 300_000, env: { ...process.env, ...here.env } });
   const parsed = JSON.parse(r.stdout || '{}') as { result?: unknown; error?: string };
   if (parsed.error !== undefined || r.status !== 0) throw new Error(`child failed (${r.status}): ${parsed.error ?? r.stderr}`);
   return { result: parsed.result, stderr: r.stderr };
 }
-
-/** Whether Dawn offers an adapter at all (software allowed), decided before the tests are defined. */
-function adapterHere(): { found: boolean; reason: string } {
-  if (!fs.existsSync(BUILT)) return { found: false, reason: `${BUILT} is missing: run \`npm run build\`` };
-  try {
-    const { result } = inChild(`const p = await require(${JSON.stringify(path.join(REPO, 'dist/lib/backends/webgpu.js'))}).probeWebGPU({ allowSoftware: true }); return p.status;`);
-    const status = result as { available: boolean; reason: string };
-    return { found: status.available, reason: status.reason };
-  } catch (err) {
-    return { found: false, reason: (err as Error).message.split('\n')[0]! };
-  }
-}
-
-const adapter = adapterHere();
-if (!adapter.found) console.log(`skipping the WebGPU-vs-cpu comparison: ${adapter.reason}`);
 
 /** The products compared: a dense layer's matMul, two convolutions and a convolution's input gradient. */
 const COMPUTE = `
@@ -62,7 +52,12 @@ const COMPUTE = `
   return { backend: tf.getBackend(), tensors: tf.memory().numTensors, values: values.map((v) => Array.from(v)) };
 `;
 
-(adapter.found ? describe : describe.skip)(`webgpu on this machine's adapter (${adapter.reason})`, () => {
+('skip' in here ? describe.skip : describe)(describeTitle('webgpu', here), () => {
+  test('Dawn answered the probe with an adapter (a crashed or failed probe is a failure, never a skip)', () => {
+    expect('failure' in here ? here.failure : undefined).toBeUndefined();
+    expect(here.run).toBe(true);
+  });
+
   test('matMul and conv2d (forward and input gradient) agree with the cpu backend', () => {
     type Out = { backend: string; tensors: number; values: number[][] };
     const cpu = inChild(`await backends.useBackend('cpu'); ${COMPUTE}`).result as Out;
@@ -79,5 +74,44 @@ const COMPUTE = `
       for (let k = 0; k < values.length; k++) worst = Math.max(worst, Math.abs(values[k]! - expected[k]!) / (1 + Math.abs(expected[k]!)));
       expect(worst).toBeLessThan(1e-4);
     });
+  });
+});
+
+/** Two two-layer-net steps under tf.profile after one unprofiled (lib/profiling), per kernel. */
+const PROFILE = `
+  const lib = require(${JSON.stringify(path.join(REPO, 'dist/lib/index.js'))});
+  const { loadPresetData } = require(${JSON.stringify(path.join(REPO, 'dist/lib/jobs/train-job.js'))});
+  const preset = lib.getPreset('two-layer-net');
+  const data = await loadPresetData(preset, { load: { dataDir: process.env.MNIST_DIR, download: false, log: () => {} }, limit: 500 });
+  const before = tf.memory().numTensors;
+  const model = preset.build({ seed: 1 });
+  const options = (steps) => lib.recipeOptions(preset, { steps, seed: 1, logInterval: 0, batchSize: 20 });
+  await lib.train(model, data, options(1));
+  const p = await lib.profileSteps(2, () => lib.train(model, data, options(2)));
+  model.dispose();
+  return { backend: p.backend, leaked: tf.memory().numTensors - before, programsPerStep: p.programsPerStep, dispatchesPerStep: p.dispatchesPerStep, kernelCallsPerStep: p.kernelCallsPerStep,
+    kernels: p.kernels.map((k) => ({ kernel: k.kernel, calls: k.calls, gpuCalls: k.gpuCalls, dispatches: k.dispatches })) };
+`;
+
+('skip' in here ? describe.skip : describe)(describeTitle('GPU programs per step (lib/profiling)', here), () => {
+  test('on webgpu every computing kernel call runs a program, a reshape none; on cpu nothing does', () => {
+    type Out = { backend: string; leaked: number; programsPerStep: number; dispatchesPerStep: number; kernelCallsPerStep: number; kernels: Array<{ kernel: string; calls: number; gpuCalls: number; dispatches: number }> };
+    const gpu = inChild(`await backends.useBackend('webgpu', { allowSoftwareWebGPU: true }); ${PROFILE}`).result as Out;
+    const cpu = inChild(`await backends.useBackend('cpu'); ${PROFILE}`).result as Out;
+    expect([gpu.backend, cpu.backend]).toEqual(['webgpu', 'cpu']);
+    expect([gpu.leaked, cpu.leaked]).toEqual([0, 0]);
+    const byName = new Map(gpu.kernels.map((k) => [k.kernel, k]));
+    expect(byName.get('Reshape')).toMatchObject({ gpuCalls: 0, dispatches: 0 });
+    for (const name of ['_FusedMatMul', 'BatchMatMul', 'Softmax']) {
+      const k = byName.get(name);
+      expect(k).toBeDefined();
+      expect(k!.gpuCalls).toBe(k!.calls);
+    }
+    expect(gpu.programsPerStep).toBe(gpu.kernels.reduce((n, k) => n + k.gpuCalls, 0) / 2);
+    expect(gpu.programsPerStep).toBeGreaterThan(0);
+    expect(gpu.programsPerStep).toBeLessThan(gpu.kernelCallsPerStep);
+    expect(gpu.dispatchesPerStep).toBeGreaterThanOrEqual(gpu.programsPerStep);
+    expect([cpu.programsPerStep, cpu.dispatchesPerStep]).toEqual([0, 0]);
+    expect(cpu.kernelCallsPerStep).toBeGreaterThan(0);
   });
 });

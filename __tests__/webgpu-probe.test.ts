@@ -4,8 +4,8 @@ import * as path from 'path';
 import { DAWN_PROBE_CACHE_FILE, probeDawn, type DawnAttempt } from '../lib/backends/dawn-probe';
 import { visibleSharedLibraries } from '../lib/backends/native';
 import { KEY_LIMITS, probeWebGPU } from '../lib/backends/webgpu';
-import { BUILT_CLI as CLI, runNode } from './helpers/run-node';
-import { MNIST_DIR } from './helpers/mnist';
+import { BUILT_CLI as CLI, dataDirArgs, runNode } from './helpers/run-node';
+import { probeInChild, verdict, webgpuHere } from './helpers/webgpu';
 
 /** The built CLI, as `npx mnist-nets` runs it (npm test builds first). */
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'mnist-nets-probe-'));
@@ -36,6 +36,7 @@ module.exports = {
       async requestAdapter(request) {
         if (mode === 'crash') process.kill(process.pid, 'SIGKILL');
         if (mode === 'hang') { setInterval(() => {}, 1000); return new Promise(() => {}); }
+        if (mode === 'none') return null;
         fs.writeSync(2, 'Warning: asked with [' + options.join(' ') + '] at ' + request.featureLevel + '\\n');
         return request.featureLevel === 'core' ? null : software;
       },
@@ -191,36 +192,48 @@ describe('probeDawn: Dawn in a child process, verdict cached', () => {
 
 describe('the CLI never shows what Dawn prints unless asked', () => {
   const cli = (args: string[], env: Record<string, string>) => runNode(CLI, args, { env });
-  const train = ['train', '--model', 'mlp', '--steps', '3', '--limit', '200', '--data-dir', MNIST_DIR];
+  const train = ['train', '--model', 'mlp', '--steps', '3', '--limit', '200', ...dataDirArgs()];
 
   beforeAll(() => {
     if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\``);
   });
 
-  test('train --backend auto with the real Dawn: no Dawn lines on stderr; doctor and --verbose show them', () => {
+  test('train --backend auto with the real Dawn: none of its lines on stderr; doctor and --verbose show exactly them', () => {
     const cache = tmp();
-    const env = { MNIST_NETS_CACHE: cache };
+    // On lavapipe (helpers/webgpu.ts; CI provisions it) Dawn warns about the limits it reduces, and
+    // without a Vulkan loader it says it cannot load one: either way there are lines to hide. The
+    // software adapter is not allowed here, so auto still trains on wasm.
+    const { MNIST_NETS_WEBGPU_ALLOW_SOFTWARE: _, ...dawnEnv } = webgpuHere().env;
+    const env = { ...dawnEnv, MNIST_NETS_CACHE: cache };
+    const dawnMustSpeak = dawnEnv.VK_DRIVER_FILES !== undefined || (process.platform === 'linux' && !visibleSharedLibraries().has('libvulkan.so.1'));
     const first = cli([...train, '--backend', 'auto'], env);
     expect(first.code).toBe(0);
-    expect(first.stderr).not.toMatch(DAWN_NOISE);
+    expect(first.stderr).toMatch(/^backend: wasm \(skipped: tensorflow, webgpu;/m);
     const cacheFile = path.join(cache, DAWN_PROBE_CACHE_FILE);
     const cached = JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as { entries: Array<{ run: { output: string[] } }> };
     expect(cached.entries).toHaveLength(1);
     const said = cached.entries[0]!.run.output;
+    if (dawnMustSpeak) expect(said.length).toBeGreaterThan(0);
+    else console.warn('webgpu-probe: this machine has a Vulkan loader and no lavapipe; Dawn may print nothing, so hiding its lines is not observed (bash scripts/gpu/lavapipe.sh)');
+    expect(first.stderr).not.toMatch(DAWN_NOISE);
+    for (const line of said) expect(first.stderr).not.toContain(line.trim());
 
+    const shown = (text: string, prefix: string) => text.split('\n').filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length));
     const second = cli([...train, '--backend', 'auto', '--verbose'], env);
     expect(second.code).toBe(0);
-    expect(second.stderr).toContain(`webgpu probe: cached verdict of`);
-    for (const line of said) expect(second.stderr).toContain(`webgpu probe:   ${line}`);
+    const header = said.length === 0 ? 'Dawn printed nothing' : `Dawn printed ${said.length} line${said.length === 1 ? '' : 's'}:`;
+    expect(second.stderr).toMatch(new RegExp(`webgpu probe: cached verdict of .*; ${header}\\n`));
+    expect(shown(second.stderr, 'webgpu probe:   ')).toEqual(said);
 
     const doctor = cli(['doctor'], env);
     expect(doctor.code).toBe(0);
     expect(doctor.stderr).not.toMatch(DAWN_NOISE);
-    expect(doctor.stdout).toMatch(/Dawn printed (nothing|\d+ lines?) while probing \(child process, [\d.]+ s\)/);
     const fresh = (JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as { entries: Array<{ run: { output: string[] } }> }).entries[0]!.run.output;
-    for (const line of fresh) expect(doctor.stdout).toContain(`| ${line}`);
-    // On this project's machines (no Vulkan loader) Dawn does complain; elsewhere it may not.
-    if (process.platform === 'linux' && !visibleSharedLibraries().has('libvulkan.so.1')) expect(fresh.join('\n')).toMatch(/Vulkan/);
+    const count = fresh.length === 0 ? 'nothing' : `${fresh.length} line${fresh.length === 1 ? '' : 's'}`;
+    expect(doctor.stdout).toMatch(new RegExp(`Dawn printed ${count} while probing \\(child process, [\\d.]+ s\\)`));
+    expect(shown(doctor.stdout.split('\n').map((l) => l.trimStart()).join('\n'), '| ')).toEqual(fresh);
+    if (dawnEnv.VK_DRIVER_FILES !== undefined) expect(fresh.join('\n')).toMatch(/artificially reduced/);
+    else if (dawnMustSpeak) expect(fresh.join('\n')).toMatch(/Vulkan/);
   });
 
   test('--backend wasm and cpu never load Dawn', () => {
@@ -240,5 +253,43 @@ describe('the CLI never shows what Dawn prints unless asked', () => {
     expect(auto.code).toBe(0);
     expect(auto.stderr).not.toMatch(/fake native noise/);
     expect(loads(path.join(dir, 'loads'))).toBe(1);
+  });
+});
+
+describe('the WebGPU tests\' verdict (helpers/webgpu.ts): only a missing adapter skips', () => {
+  const withFake = (mode: string) => {
+    const dir = tmp();
+    return { MNIST_NETS_DAWN_NODE: fakeDawn(dir), FAKE_DAWN_MODE: mode, MNIST_NETS_CACHE: dir, MNIST_NETS_DAWN_OPTIONS: '', VK_DRIVER_FILES: '' };
+  };
+
+  test('a probe whose child crashes is a failure, never a skip', () => {
+    const env = withFake('crash');
+    const answer = probeInChild(env);
+    expect(answer.failure).toMatch(/^probe crashed: the process that loaded dawn\.node was killed by SIGKILL/);
+    const v = verdict(answer, env);
+    expect(v.run).toBe(false);
+    expect('failure' in v && v.failure).toMatch(/^the WebGPU probe failed \(a fault, not a missing adapter\): probe crashed/);
+    expect('skip' in v).toBe(false);
+  });
+
+  test('a dawn.node that fails to load is a failure too', () => {
+    const v = verdict(probeInChild(withFake('throw')), {});
+    expect('failure' in v && v.failure).toMatch(/failed to load: undefined symbol: wgpuFake/);
+  });
+
+  test('no adapter at all skips, naming the reason; with lavapipe provisioned it is a failure', () => {
+    const answer = probeInChild(withFake('none'));
+    expect(answer.failure).toBeUndefined();
+    expect(answer.reason).toMatch(/^no adapter: requestAdapter returned null/);
+    expect(verdict(answer, {})).toEqual({ run: false, env: {}, skip: answer.reason });
+    expect(verdict(answer, {}, '25.0.7')).toMatchObject({ run: false, failure: expect.stringMatching(/^no usable WebGPU adapter with lavapipe \(Mesa 25\.0\.7\) provisioned/) });
+  });
+
+  test('a software adapter runs; lavapipe provisioned but another adapter chosen is a failure', () => {
+    const answer = probeInChild(withFake('software'));
+    expect(answer).toMatchObject({ available: true, featureLevel: 'compatibility', software: true });
+    expect(verdict(answer, {})).toMatchObject({ run: true, adapter: expect.stringMatching(/^llvmpipe/) });
+    // The fake's adapter came through OpenGL in compatibility mode, not lavapipe's core Vulkan one.
+    expect(verdict(answer, {}, '25.0.7')).toMatchObject({ run: false, failure: expect.stringMatching(/lavapipe \(Mesa 25\.0\.7\) is provisioned, but Dawn chose llvmpipe/) });
   });
 });

@@ -47,3 +47,7 @@ export type { OptimizerConfig, LrPolicy } from './training/optimizers';
 export type { Sampling } from './training/sampler';
 export { silentProgress, formatProgress } from './training/progress';
 export type { ProgressSink, ProgressState } from './training/progress';
+
+// Profiles: kernel calls and GPU programs per training step (tf.profile)
+export { profileSteps, summarizeKernels, programsOf } from './profiling/kernel-profile';
+export type { StepsProfile, KernelProfileSummary, KernelSummary, ProfiledKernel } from './profiling/kernel-profile';

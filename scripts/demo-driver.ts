@@ -26,26 +26,45 @@ export function browserUnavailable(executablePath: string = DEFAULT_CHROMIUM): s
 
 /**
  * Headless and quiet: no sandbox (containers and root), no GPU process (software WebGL still
- * works), nothing fetched from Google's services.
+ * works), nothing fetched from Google's services. `--enable-unsafe-webgpu` gives the page
+ * Chromium's software WebGPU adapter (Dawn on SwiftShader's Vulkan, a fallback adapter) on a
+ * machine without a GPU, where requestAdapter otherwise returns null (docs/GPU.md, "WebGPU in the
+ * browser"); the page then reports it as software and picks wasm unless asked for webgpu.
  */
 export const CHROMIUM_ARGS: readonly string[] = [
   '--no-sandbox',
   '--disable-gpu',
+  '--enable-unsafe-webgpu',
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
   '--no-first-run',
 ];
 
+/** Options of {@link launchChromium}. */
+export interface LaunchOptions {
+  /** @default {@link DEFAULT_CHROMIUM} */
+  executablePath?: string;
+  /** @default 1200 */
+  width?: number;
+  /** @default 900 */
+  height?: number;
+  /** Chromium's switches. @default {@link CHROMIUM_ARGS} */
+  args?: readonly string[];
+  /** Environment variables added to this process's for the browser (e.g. a Vulkan driver's). */
+  env?: Record<string, string>;
+}
+
 /** Starts Chromium with a fresh profile in `profileDir` (its --user-data-dir). */
-export async function launchChromium(profileDir: string, options: { executablePath?: string; width?: number; height?: number } = {}): Promise<BrowserContext> {
+export async function launchChromium(profileDir: string, options: LaunchOptions = {}): Promise<BrowserContext> {
   // Loaded here, not at the top: the module is a devDependency, and only callers that drive a browser need it.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { chromium } = require('playwright-core') as typeof import('playwright-core');
   return chromium.launchPersistentContext(profileDir, {
     executablePath: options.executablePath ?? DEFAULT_CHROMIUM,
     headless: true,
-    args: [...CHROMIUM_ARGS],
+    args: [...(options.args ?? CHROMIUM_ARGS)],
+    ...(options.env ? { env: { ...process.env, ...options.env } as Record<string, string> } : {}),
     viewport: { width: options.width ?? 1200, height: options.height ?? 900 },
   });
 }

@@ -1,5 +1,5 @@
 /**
- * The tables in README.md and docs/RESULTS.md, and the few paragraphs made of measured figures,
+ * The tables in README.md, docs/RESULTS.md and docs/GPU.md, and the paragraphs made of measured figures,
  * written from their JSON records under docs/results/ (and docs/browser.json), so that no figure in
  * the docs is typed by hand and none can drift from its record.
  *
@@ -31,6 +31,8 @@ import { recipesTable } from './recipes-table';
 import type { PeerResult, SpeedResult } from './speed';
 import { peerBlas, peerMedians, peersTable, speedTable } from './speed';
 import type { SizesRecord } from './sizes';
+import type { BrowserWebGPURecord } from './browser-webgpu';
+import { tables as browserWebGPUTables } from './browser-webgpu';
 import type { TestsRecord } from './test-record';
 
 /** The repository root, from the source (scripts/) or the build (dist/scripts/). */
@@ -49,6 +51,8 @@ export interface DocBlock {
   records: readonly string[];
   /** Its markdown, from its records. */
   render: (read: ReadRecord) => string;
+  /** Whether its prose is re-wrapped to {@link PROSE_WIDTH} columns (tables never are). @default true */
+  wrap?: boolean;
 }
 
 const RECIPE_RECORDS = PRESET_IDS.map((id) => `docs/results/recipes/${id}.json`);
@@ -62,6 +66,9 @@ const FASHION = ['docs/results/fashion-mnist/two-layer-net.json', 'docs/results/
 const BROWSER = 'docs/browser.json';
 const SIZES = 'docs/results/sizes.json';
 const TESTS = 'docs/results/tests.json';
+const BROWSER_WEBGPU = 'docs/results/browser-webgpu.json';
+const INTERRUPTS = ['docs/results/interrupt-check.json', 'docs/results/interrupt-check-cnn.json'];
+const YIELD_COST = 'docs/results/yield-cost.json';
 
 const pct = (fraction: number, digits = 2): string => formatPercent(fraction, digits);
 const kib = (bytes: number): string => `${formatNumber(bytes / 1024)} KiB`;
@@ -362,6 +369,71 @@ function readmeTests(read: ReadRecord): string {
   ].join('\n');
 }
 
+/** What scripts/interrupt-check.ts records. */
+interface InterruptRecord {
+  run: string;
+  stepsPerEpoch: number;
+  trials: number;
+  identical: number;
+  midEpoch: number;
+  acknowledgedAfterMs: { median: number; max: number };
+  exitedAfterMs: { median: number; max: number };
+}
+
+function interrupts(read: ReadRecord): string {
+  const ms = (v: number): string => (v < 1000 ? `${formatNumber(v)} ms` : `${formatNumber(v / 1000, 1)} s`);
+  const rows = INTERRUPTS.map((f) => {
+    const r = read<InterruptRecord>(f);
+    const flag = (name: string): number | undefined => {
+      const v = new RegExp(`--${name} (\\d+)(\\s|$)`).exec(r.run)?.[1];
+      return v === undefined ? undefined : Number(v);
+    };
+    const model = /--model (\S+)/.exec(r.run)?.[1] ?? '?';
+    const limit = flag('limit');
+    return [
+      `\`${model}\`, ${formatNumber(flag('steps') ?? NaN)} steps${limit ? ` on ${formatNumber(limit)} images` : ''} (${formatNumber(r.stepsPerEpoch)} an epoch)`,
+      String(r.trials),
+      `**${r.identical}**`,
+      String(r.midEpoch),
+      `${ms(r.acknowledgedAfterMs.median)}, ${ms(r.acknowledgedAfterMs.max)}`,
+      `${ms(r.exitedAfterMs.median)}, ${ms(r.exitedAfterMs.max)}`,
+    ];
+  });
+  return markdownTable(
+    ['run (full MNIST, wasm, seed 1)', 'interrupted', 'resumed to the identical result', 'stopped mid-epoch', 'signal acknowledged after (median, max)', 'process exited after (median, max)'],
+    rows,
+    ['l', 'r', 'r', 'r', 'r', 'r'],
+  );
+}
+
+/** What scripts/yield-cost.ts records (the parts the docs show). */
+interface YieldCostRecord {
+  turnMicros: number;
+  stepMillis: number;
+  estimatedCost: { everyStep: number; every50ms: number };
+  inProcess: { summary: Record<string, { medianWallVsNoTurns: number }> };
+  cli: { medianAfterVsBefore: number };
+}
+
+function yieldCost(read: ReadRecord): string {
+  const y = read<YieldCostRecord>(YIELD_COST);
+  const label: Record<string, string> = {
+    'no turns (before)': 'no turns (the loop before issue 17)',
+    'a turn after every step': 'a turn after every step (`yieldIntervalMs: 0`)',
+    'a turn every 50 ms (default)': 'a turn every 50 ms (the default)',
+  };
+  const times = (v: number): string => (v === 1 ? '1' : v.toFixed(3));
+  const rows = Object.entries(y.inProcess.summary).map(([k, v]) => [label[k] ?? k, times(v.medianWallVsNoTurns)]);
+  rows.push(['the CLI, this build against the one before (`train --model two-layer-net --steps 1000`, samples/s)', times(y.cli.medianAfterVsBefore)]);
+  const share = (x: number): string => `${Number((x * 100).toPrecision(1))}%`;
+  return [
+    markdownTable(['loop', 'time against no turns (median of rounds)'], rows, ['l', 'r']),
+    '',
+    `One turn (\`await\` of \`setImmediate\`) takes ${formatNumber(y.turnMicros, 1)} µs, ${share(y.estimatedCost.everyStep)} of a ${formatNumber(y.stepMillis, 2)} ms step when taken after every`,
+    `step and ${share(y.estimatedCost.every50ms)} of the time when taken every 50 ms; the rest of the differences are the machine's noise.`,
+  ].join('\n');
+}
+
 /** Every generated block of the docs. Adding one: an entry here, and its markers where it goes. */
 export const BLOCKS: readonly DocBlock[] = [
   { name: 'recipes', files: ['README.md'], records: RECIPE_RECORDS, render: readmeRecipes },
@@ -382,6 +454,9 @@ export const BLOCKS: readonly DocBlock[] = [
   { name: 'cnn-20k', files: ['docs/RESULTS.md'], records: [CNN_20K], render: cnn20kTable },
   { name: 'bench-notes', files: ['docs/RESULTS.md'], records: [BENCH, 'docs/results/recipes/cnn.json', CNN_20K], render: benchNotes },
   { name: 'fashion-mnist', files: ['docs/RESULTS.md'], records: FASHION, render: fashion },
+  { name: 'interrupt-check', files: ['docs/RESULTS.md'], records: INTERRUPTS, render: interrupts },
+  { name: 'yield-cost', files: ['docs/RESULTS.md'], records: [YIELD_COST], render: yieldCost },
+  { name: 'browser-webgpu', files: ['docs/GPU.md'], records: [BROWSER_WEBGPU], render: (read) => browserWebGPUTables(read<BrowserWebGPURecord>(BROWSER_WEBGPU)), wrap: false },
 ];
 
 const MARKER = /<!-- (\/?)table:([A-Za-z0-9._-]+) -->/g;
@@ -463,7 +538,8 @@ export function wrapProse(markdown: string, width: number = PROSE_WIDTH): string
 
 /** A block's markdown from its records. */
 export function renderBlock(block: DocBlock, root: string = ROOT): string {
-  return wrapProse(block.render(recordReader(root, block)).replace(/\s+$/, ''));
+  const markdown = block.render(recordReader(root, block)).replace(/\s+$/, '');
+  return block.wrap === false ? markdown : wrapProse(markdown);
 }
 
 /** One thing wrong with the docs. */

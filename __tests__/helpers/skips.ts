@@ -56,3 +56,8 @@ export function skipUnless(ok: boolean, reason: string): Gate {
 export function skipIf(why: string | undefined): Gate {
   return skipUnless(!why, why ?? '');
 }
+
+/** Tests that run only where every gate runs; otherwise they skip with the first missing one's reason. */
+export function allOf(...gates: Gate[]): Gate {
+  return gates.find((g) => !g.runs) ?? skipUnless(true, '');
+}

@@ -2,7 +2,8 @@
  * The demo page: tfjs-mnist-nets' browser entry driving a page. Picks a backend (what this browser
  * has, with the reason for what it lacks), loads MNIST over HTTP (the IDX files the server offers,
  * else the npm sample), trains `two-layer-net` and `cnn` side by side with live curves, reads a
- * digit drawn on a canvas, and loads models saved by `mnist-nets train --save`.
+ * digit drawn on a canvas, and loads models saved by `mnist-nets train --save`. On webgpu each
+ * model's panel also shows how many GPU programs one of its training steps runs (tf.profile).
  *
  * Built by scripts/build-browser.ts, served by `npm run demo` (scripts/demo-server.ts). The page's
  * actions are also on `window.mnistDemo`, which __tests__/browser.test.ts drives.
@@ -21,6 +22,7 @@ import {
   PresetId,
   Prediction,
   ProgressSink,
+  StepsProfile,
   Series,
   TrainResult,
   drawingToDigit,
@@ -31,6 +33,7 @@ import {
   loadModelFromUrl,
   predictDigits,
   probeBrowserBackends,
+  profileSteps,
   recipeOptions,
   train,
   useBrowserBackend,
@@ -61,6 +64,11 @@ const EVALS_PER_RUN = 10;
 const YIELD_EVERY_MS = 40;
 /** Steps between loss read-backs (each one a device sync): the CNN's steps are ~50x slower. */
 const LOSS_SYNC: Record<string, number> = { 'two-layer-net': 25, cnn: 5 };
+/**
+ * Steps of a fresh copy of the model run under tf.profile to count GPU programs, as the GPU
+ * rehearsal's profile does (`--profile-steps 2`). @default 2
+ */
+const PROFILE_STEPS = 2;
 const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c'];
 
 interface Slot {
@@ -76,6 +84,8 @@ interface Slot {
   samplesPerSec?: number;
   loss?: number;
   result?: TrainResult;
+  /** GPU programs per training step, counted after the last run on webgpu. */
+  profile?: StepsProfile & { batchSize: number };
   abort?: AbortController;
   running: boolean;
   error?: string;
@@ -173,7 +183,8 @@ function panel(slot: Slot): HTMLElement {
     el.innerHTML =
       `<h3></h3><p class="arch"></p><div class="row"><button type="button" class="train">Train</button><button type="button" class="stop">Stop</button></div>` +
       `<div class="stats"><div class="stat"><b class="step">-</b><span>steps</span></div><div class="stat"><b class="loss">-</b><span>loss</span></div>` +
-      `<div class="stat"><b class="rate">-</b><span>samples/s</span></div><div class="stat"><b class="acc">-</b><span>test acc (${EVAL_EXAMPLES.toLocaleString('en-US')} images)</span></div></div>` +
+      `<div class="stat"><b class="rate">-</b><span>samples/s</span></div><div class="stat"><b class="acc">-</b><span>test acc (${EVAL_EXAMPLES.toLocaleString('en-US')} images)</span></div>` +
+      `<div class="stat"><b class="programs">-</b><span>GPU programs / step</span></div></div>` +
       `<p class="status note"></p><div class="chart loss-chart"></div>`;
     (el.querySelector('h3') as HTMLElement).textContent = `${preset.id} (${preset.params.toLocaleString('en-US')} params)`;
     const r = preset.recipe;
@@ -210,6 +221,11 @@ function renderNow(): void {
     (el.querySelector('.loss') as HTMLElement).textContent = slot.loss === undefined ? '-' : slot.loss.toFixed(4);
     (el.querySelector('.rate') as HTMLElement).textContent = slot.samplesPerSec === undefined ? '-' : Math.round(slot.samplesPerSec).toLocaleString('en-US');
     (el.querySelector('.acc') as HTMLElement).textContent = last?.testAccuracy === undefined ? '-' : `${(last.testAccuracy * 100).toFixed(2)}%`;
+    const programs = el.querySelector('.programs') as HTMLElement;
+    programs.textContent = slot.profile === undefined ? '-' : String(slot.profile.programsPerStep);
+    programs.title = slot.profile === undefined
+      ? 'counted after training on webgpu'
+      : `${slot.profile.programsPerStep} kernel calls per step run a GPU program (${slot.profile.dispatchesPerStep} dispatches) of ${slot.profile.kernelCallsPerStep} kernel calls; ${slot.profile.steps} steps at batch ${slot.profile.batchSize} under tf.profile`;
     const note = el.querySelector('.note') as HTMLElement;
     note.textContent = slot.error ?? (slot.running ? `training on ${tf.getBackend()}...` : slot.result ? `${slot.result.stopped} after ${slot.result.steps.toLocaleString('en-US')} steps, ${slot.result.trainSeconds.toFixed(1)} s of training on ${tf.getBackend()}` : '');
     note.classList.toggle('error', slot.error !== undefined);
@@ -229,12 +245,25 @@ async function yieldToPage(): Promise<void> {
   lastYield = performance.now();
 }
 
-async function trainSlot(slot: Slot, options: { seconds: number; steps?: number; seed: number }): Promise<void> {
+/** How one model is trained (the page's controls give `seconds` and `seed`; scripts may give the rest). */
+interface SlotRun {
+  seconds: number;
+  steps?: number;
+  seed: number;
+  /** @default the recipe's batch */
+  batchSize?: number;
+  /** Steps between loss read-backs. @default LOSS_SYNC[preset] */
+  lossEvery?: number;
+  /** Evaluate for the accuracy curve and at the end. @default true */
+  evaluate?: boolean;
+}
+
+async function trainSlot(slot: Slot, options: SlotRun): Promise<void> {
   const preset = PRESETS[slot.preset as PresetId];
   if (data === undefined) throw new Error('load the data first');
   if (preset.recipe.normalization !== data.normalization) throw new Error(`${preset.id} wants ${preset.recipe.normalization} pixels, the data holds ${data.normalization}`);
   slot.model?.dispose();
-  Object.assign(slot, { losses: [], evals: [], step: 0, loss: undefined, samplesPerSec: undefined, result: undefined, error: undefined, running: true });
+  Object.assign(slot, { losses: [], evals: [], step: 0, loss: undefined, samplesPerSec: undefined, result: undefined, profile: undefined, error: undefined, running: true });
   slot.abort = new AbortController();
   slot.model = preset.build({ seed: options.seed });
   slot.metadata = { normalization: preset.recipe.normalization, loss: preset.recipe.loss };
@@ -248,14 +277,15 @@ async function trainSlot(slot: Slot, options: { seconds: number; steps?: number;
     log() {},
     done() {},
   };
+  const evaluate = options.evaluate ?? true;
   render();
   try {
     slot.result = await train(slot.model, data, {
-      ...recipeOptions(preset, { seed: options.seed, maxSeconds: options.seconds, steps: options.steps }),
+      ...recipeOptions(preset, { seed: options.seed, maxSeconds: options.seconds, steps: options.steps, batchSize: options.batchSize, ...(evaluate ? {} : { logInterval: 0 }) }),
       evalTrainLimit: EVAL_TRAIN_EXAMPLES,
       evalTestLimit: EVAL_EXAMPLES,
-      evalIntervalSeconds: Math.max(1, options.seconds / EVALS_PER_RUN),
-      lossSyncInterval: LOSS_SYNC[preset.id] ?? 10,
+      evalIntervalSeconds: evaluate ? Math.max(1, options.seconds / EVALS_PER_RUN) : undefined,
+      lossSyncInterval: options.lossEvery ?? LOSS_SYNC[preset.id] ?? 10,
       progress,
       signal: slot.abort.signal,
       onBatchEnd: async (info) => {
@@ -277,19 +307,47 @@ async function trainSlot(slot: Slot, options: { seconds: number; steps?: number;
 }
 
 /**
+ * GPU programs per training step of a slot's preset: a fresh copy of the model (same seed) trains
+ * {@link PROFILE_STEPS} steps under tf.profile, so the trained model is left as it was. Only the
+ * webgpu backend names the programs its kernels run; elsewhere the count is 0.
+ */
+async function countPrograms(id: string, options: { seed?: number; batchSize?: number } = {}): Promise<StepsProfile & { batchSize: number }> {
+  const slot = slots.find((s) => s.id === id && s.preset !== undefined);
+  if (slot === undefined) throw new Error(`no trained model '${id}' (one of ${TRAINED.join(', ')})`);
+  if (data === undefined) throw new Error('load the data first');
+  const preset = PRESETS[slot.preset as PresetId];
+  const seed = options.seed ?? Number(($('train-seed') as HTMLInputElement).value);
+  const trainOptions = recipeOptions(preset, { seed, steps: PROFILE_STEPS, batchSize: options.batchSize, logInterval: 0 });
+  const model = preset.build({ seed });
+  try {
+    const profile = await profileSteps(PROFILE_STEPS, () => train(model, data as Dataset, trainOptions));
+    slot.profile = { ...profile, kernels: [], batchSize: trainOptions.batchSize };
+    renderNow();
+    return { ...profile, batchSize: trainOptions.batchSize };
+  } finally {
+    model.dispose();
+  }
+}
+
+/**
  * Trains the named models at the same time (each sharing the device with the other), each for the
- * time budget or `steps` (one number for all, or one per model), whichever ends first.
+ * time budget or `steps` (one number for all, or one per model), whichever ends first. On webgpu
+ * it then counts each model's GPU programs per step (one after the other: tf.profile sees every
+ * kernel the engine runs).
  */
 async function trainModels(
   ids: readonly string[] = TRAINED,
-  options: { seconds?: number; steps?: number | Record<string, number>; seed?: number } = {},
+  options: Partial<Omit<SlotRun, 'steps'>> & { steps?: number | Record<string, number> } = {},
 ): Promise<Record<string, unknown>> {
   const seconds = options.seconds ?? Number(($('train-seconds') as HTMLInputElement).value);
   const seed = options.seed ?? Number(($('train-seed') as HTMLInputElement).value);
   const chosen = slots.filter((s) => ids.includes(s.id));
   if (chosen.some((s) => s.running)) throw new Error('already training');
   const steps = (id: string): number | undefined => (typeof options.steps === 'object' ? options.steps[id] : options.steps);
-  await Promise.all(chosen.map((s) => trainSlot(s, { seconds, seed, steps: steps(s.id) })));
+  await Promise.all(chosen.map((s) => trainSlot(s, { ...options, seconds, seed, steps: steps(s.id) })));
+  if (tf.getBackend() === 'webgpu') {
+    for (const s of chosen) await countPrograms(s.id, { seed, batchSize: options.batchSize });
+  }
   return Object.fromEntries(
     chosen.map((s) => [
       s.id,
@@ -300,7 +358,9 @@ async function trainModels(
         samplesPerSec: s.result?.samplesPerSec,
         testAccuracy: s.evals[s.evals.length - 1]?.testAccuracy,
         losses: s.losses.length,
+        lossHistory: s.result?.history.loss,
         backend: tf.getBackend(),
+        ...(s.profile ? { programsPerStep: s.profile.programsPerStep, dispatchesPerStep: s.profile.dispatchesPerStep, kernelCallsPerStep: s.profile.kernelCallsPerStep } : {}),
       },
     ]),
   );
@@ -512,6 +572,7 @@ ready.catch((err) => console.error(err));
   setBackend,
   loadData,
   train: trainModels,
+  countPrograms,
   paintDigit,
   clear: clearPad,
   predict,

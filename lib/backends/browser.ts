@@ -74,7 +74,13 @@ async function probeWebGPU(): Promise<BrowserBackendStatus> {
     return { name, available: false, reason: `requestAdapter failed: ${errorMessage(err)}` };
   }
   if (adapter === null) {
-    return { name, available: false, reason: 'no adapter: requestAdapter returned null (no supported GPU, or the GPU is blocklisted; see chrome://gpu)' };
+    return {
+      name,
+      available: false,
+      reason:
+        'no adapter: requestAdapter returned null (no supported GPU, or the GPU is blocklisted; see chrome://gpu). ' +
+        'Chromium on a machine without one offers its software adapter (SwiftShader) only when started with --enable-unsafe-webgpu',
+    };
   }
   const label = adapterName(adapter);
   const software = adapter.isFallbackAdapter === true || SOFTWARE_RENDERER.test(label);

@@ -113,10 +113,10 @@ export interface BenchResult {
 /** Trains and evaluates each model on the same data and backend, measuring speed and accuracy. */
 export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const models = options.models ?? DEFAULT_BENCH_MODELS;
-  if (models.length === 0) throw new InvalidArgumentError('--models', 'name at least one preset');
+  if (models.length === 0) throw new InvalidArgumentError('models', 'name at least one preset');
   const presets = models.map((m) => getPreset(m));
   if ([options.steps, options.epochs, options.seconds].filter((v) => v !== undefined).length > 1) {
-    throw new InvalidArgumentError('--steps/--epochs/--seconds', 'give one of them');
+    throw new InvalidArgumentError('steps/epochs/seconds', 'give one of them');
   }
   const { steps, epochs } = options;
   const seconds = steps === undefined && epochs === undefined ? options.seconds ?? DEFAULT_BENCH_SECONDS : undefined;

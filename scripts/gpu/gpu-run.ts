@@ -30,6 +30,7 @@ import { loadPresetData } from '../../lib/jobs/train-job';
 import { getPreset, recipeOptions } from '../../lib/recipes';
 import { bundleDir } from '../../lib/runtime';
 import { train } from '../../lib/training/train';
+import { profileSteps } from '../../lib/profiling/kernel-profile';
 import { exitCodeFor, formatError } from '../../lib/cli/output';
 import {
   Allotment,
@@ -40,7 +41,6 @@ import {
   IcdManifest,
   OutputKey,
   PROFILE_WARMUP_STEPS,
-  ProfiledKernel,
   RunSettings,
   StepSpec,
   VulkanCandidate,
@@ -56,7 +56,6 @@ import {
   runNumbers,
   selectSteps,
   soVersion,
-  summarizeKernels,
   torchArgs,
   trainArgs,
   vulkanCandidates,
@@ -329,16 +328,7 @@ async function profileCommand(args: ProfileArgs): Promise<number> {
     const t0 = performance.now();
     const plain = await train(model, data, options(args.steps));
     const plainSeconds = (performance.now() - t0) / 1000;
-    const info = await tf.profile(() => train(model, data, options(args.steps)) as never);
-    const kernels: ProfiledKernel[] = info.kernels.map((k) => ({
-      name: k.name,
-      bytesAdded: k.bytesAdded,
-      kernelTimeMs: k.kernelTimeMs as ProfiledKernel['kernelTimeMs'],
-      extraInfo: typeof k.extraInfo === 'string' ? k.extraInfo : undefined,
-      inputShapes: k.inputShapes,
-      outputShapes: k.outputShapes,
-    }));
-    const summary = summarizeKernels(kernels);
+    const summary = await profileSteps(args.steps, () => train(model, data, options(args.steps)));
     const timestampQuery = probe.adapter?.features.includes('timestamp-query') ?? false;
     const report = {
       model: preset.id,
@@ -356,9 +346,11 @@ async function profileCommand(args: ProfileArgs): Promise<number> {
         : 'the adapter gave no timestamp-query feature: kernel times are 0; only calls, bytes and the unprofiled step time are measured',
       profiledKernelMs: summary.totalMs,
       kernelCalls: summary.calls,
-      kernelCallsPerStep: summary.calls / args.steps,
-      newBytes: info.newBytes,
-      peakBytes: info.peakBytes,
+      kernelCallsPerStep: summary.kernelCallsPerStep,
+      programsPerStep: summary.programsPerStep,
+      dispatchesPerStep: summary.dispatchesPerStep,
+      newBytes: summary.newBytes,
+      peakBytes: summary.peakBytes,
       kernels: summary.kernels,
       date: new Date().toISOString(),
     };

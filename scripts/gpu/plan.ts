@@ -311,58 +311,9 @@ export function soVersion(file: string): string | undefined {
   return /\.so\.(\d+(?:\.\d+)*)$/.exec(file)?.[1];
 }
 
-/** One kernel call as tf.profile reports it (after its promises are resolved). */
-export interface ProfiledKernel {
-  name: string;
-  bytesAdded: number;
-  kernelTimeMs: number | { error: string };
-  extraInfo?: string;
-  inputShapes?: number[][];
-  outputShapes?: number[][];
-}
-
-/** All calls of one kernel, summed. */
-export interface KernelSummary {
-  kernel: string;
-  calls: number;
-  totalMs: number;
-  meanMs: number;
-  /** Share of all profiled kernel time, 0..1. */
-  share: number;
-  bytesAdded: number;
-  /** The GPU programs behind it (webgpu's extraInfo: `Conv2DDerFilterProgram: 1.2`). */
-  programs: string[];
-  /** Input shapes of its slowest call. */
-  slowestInputShapes?: number[][];
-}
-
-/** Groups a profile's kernel calls by kernel, slowest total first. */
-export function summarizeKernels(kernels: ProfiledKernel[]): { kernels: KernelSummary[]; totalMs: number; calls: number } {
-  const ms = (k: ProfiledKernel) => (typeof k.kernelTimeMs === 'number' && Number.isFinite(k.kernelTimeMs) ? k.kernelTimeMs : 0);
-  const totalMs = kernels.reduce((sum, k) => sum + ms(k), 0);
-  const groups = new Map<string, { calls: number; totalMs: number; bytesAdded: number; programs: Set<string>; slowest?: ProfiledKernel }>();
-  for (const k of kernels) {
-    const g = groups.get(k.name) ?? { calls: 0, totalMs: 0, bytesAdded: 0, programs: new Set<string>() };
-    g.calls++;
-    g.totalMs += ms(k);
-    g.bytesAdded += k.bytesAdded;
-    for (const p of (k.extraInfo ?? '').split(',').map((x) => x.split(':')[0].trim()).filter(Boolean)) g.programs.add(p);
-    if (!g.slowest || ms(k) > ms(g.slowest)) g.slowest = k;
-    groups.set(k.name, g);
-  }
-  const out = [...groups.entries()].map(([kernel, g]) => ({
-    kernel,
-    calls: g.calls,
-    totalMs: g.totalMs,
-    meanMs: g.totalMs / g.calls,
-    share: totalMs > 0 ? g.totalMs / totalMs : 0,
-    bytesAdded: g.bytesAdded,
-    programs: [...g.programs].sort(),
-    ...(g.slowest?.inputShapes ? { slowestInputShapes: g.slowest.inputShapes } : {}),
-  }));
-  out.sort((a, b) => b.totalMs - a.totalMs || b.calls - a.calls || a.kernel.localeCompare(b.kernel));
-  return { kernels: out, totalMs, calls: kernels.length };
-}
+// The profile's summary lives in the library, where the browser demo counts GPU programs too.
+export { summarizeKernels } from '../../lib/profiling/kernel-profile';
+export type { KernelSummary, ProfiledKernel } from '../../lib/profiling/kernel-profile';
 
 /** The numbers of one training run that the comparison table needs, from either side's JSON. */
 export interface RunNumbers {

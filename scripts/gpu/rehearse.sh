@@ -7,14 +7,14 @@
 #
 #   bash scripts/gpu/rehearse.sh [STAGE_DIR]        (default /tmp/mnist-nets-rehearsal)
 #
-# Needs: root (a private mount namespace hides /usr/bin/node), apt-get (to download Mesa's
-# lavapipe from bookworm-backports: bookworm's own Mesa 22.3 lavapipe lacks a feature Dawn
-# requires), /usr/bin/python3 with torch, and `node dist/scripts/gpu/prepare.js` run first.
+# Needs: root (a private mount namespace hides /usr/bin/node), apt-get (scripts/gpu/lavapipe.sh
+# downloads Mesa 25's lavapipe from bookworm-backports into its cache: bookworm's own Mesa 22.3
+# lavapipe lacks a feature Dawn requires), /usr/bin/python3 with torch, and
+# `node dist/scripts/gpu/prepare.js` run first.
 # Extra gpu-run options: REHEARSAL_ARGS="--only doctor" bash scripts/gpu/rehearse.sh
 set -euo pipefail
 repo=$(git rev-parse --show-toplevel)
 stage=${1:-/tmp/mnist-nets-rehearsal}
-cache=${REHEARSAL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tfjs-mnist-nets/lavapipe}
 branch=$(git -C "$repo" branch --show-current)
 
 for f in .device-carry/node.xz .device-carry/mnist-nets.tar.gz; do
@@ -24,14 +24,10 @@ if [ -n "$(git -C "$repo" status --porcelain --untracked-files=no)" ]; then
   echo "rehearse: note: uncommitted changes are not in the clone that is rehearsed" >&2
 fi
 
-# 1. lavapipe from bookworm-backports (Mesa 25), downloaded once into a cache, with private apt lists.
-if ! ls "$cache"/mesa-vulkan-drivers_*.deb >/dev/null 2>&1; then
-  mkdir -p "$cache/lists/partial" "$cache/archives/partial"
-  echo "deb http://deb.debian.org/debian bookworm-backports main" >"$cache/sources.list"
-  o=(-oDir::State::Lists="$cache/lists" -oDir::Etc::SourceList="$cache/sources.list" -oDir::Etc::SourceParts=/nonexistent -oDir::Cache="$cache")
-  apt-get "${o[@]}" update -qq
-  (cd "$cache" && apt-get "${o[@]}" download mesa-vulkan-drivers)
-fi
+# 1. lavapipe (Mesa 25) and what it needs that this system lacks: the same .debs tests and CI use,
+#    downloaded once into lavapipe.sh's cache. They stand in for the device's NVIDIA driver.
+mapfile -t lavapipe_debs < <(bash "$repo/scripts/gpu/lavapipe.sh" --debs)
+[ "${#lavapipe_debs[@]}" -gt 0 ] || { echo "rehearse: scripts/gpu/lavapipe.sh gave no .debs" >&2; exit 1; }
 
 # 2. What the device tool sends: committed files, plus the carried folders.
 rm -rf "$stage" && mkdir -p "$stage/gl" "$stage/root" "$stage/out"
@@ -42,7 +38,9 @@ echo "rehearse: what would travel: $((travel / 1048576)) MiB (limit 64 MiB)"
 [ "$travel" -lt $((64 * 1048576)) ] || { echo "rehearse: too large to travel" >&2; exit 1; }
 
 # 3. The carried Vulkan loader plus lavapipe, for a private root.
-cp "$repo"/.gl/*.deb "$cache"/mesa-vulkan-drivers_*.deb "$stage/gl/"
+# Two copies: one cp refuses a name given twice (the loader is in both), the second replaces it.
+cp "$repo"/.gl/*.deb "$stage/gl/"
+cp "${lavapipe_debs[@]}" "$stage/gl/"
 
 # 4. The run, with /usr/bin/node hidden: only the carried Node can start.
 export stage

@@ -3,9 +3,9 @@ import type { CommandModule } from 'yargs';
 import { checkPositiveNumber, checkSeed } from '../../checks';
 import { InvalidArgumentError } from '../../errors';
 import { DEFAULT_BENCH_MODELS, benchHeadline, benchTable, runBench, writeBenchReport } from '../../jobs/bench-job';
-import { getPreset } from '../../recipes';
+import { PRESET_IDS } from '../../recipes';
 import { stderrProgress } from '../../training/stderr-progress';
-import { RunArgs, checkFlag, loadOptionsFrom, selectBackend, withRunOptions } from '../common-options';
+import { RunArgs, checkFlag, loadOptionsFrom, namingFlags, selectBackend, withRunOptions } from '../common-options';
 import { logLine, printJson, printText } from '../output';
 
 interface BenchArgs extends RunArgs {
@@ -43,13 +43,10 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
     const target = args['target-accuracy'];
     if (!(target > 0 && target <= 1)) throw new InvalidArgumentError('--target-accuracy', `must be in (0, 1], got ${target}`);
     const models = args.models.split(',').map((m) => m.trim()).filter(Boolean);
-    models.forEach((m) => {
-      try {
-        getPreset(m);
-      } catch {
-        throw new InvalidArgumentError('--models', `unknown preset '${m}'`);
-      }
-    });
+    for (const m of models) {
+      if (!(PRESET_IDS as readonly string[]).includes(m)) throw new InvalidArgumentError('--models', `unknown preset '${m}'; choose from ${PRESET_IDS.join(', ')}`);
+    }
+    if (models.length === 0) throw new InvalidArgumentError('--models', `name at least one preset: ${PRESET_IDS.join(', ')}`);
     const backend = await selectBackend(args.backend, args.threads, args.verbose);
     const bench = await runBench({
       models,
@@ -65,7 +62,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       // --json output is read by scripts, whose stderr is usually a log: lines, not a live line.
       progress: stderrProgress({ live: args.json ? false : undefined }),
       log: logLine,
-    });
+    }).catch(namingFlags({ models: '--models', 'steps/epochs/seconds': '--steps/--epochs/--seconds', batchSize: '--batch-size', limit: '--limit', seed: '--seed' }));
     if (args.out) {
       const command = `npx mnist-nets bench ${process.argv.slice(3).join(' ')}`.trim();
       const written = await writeBenchReport(bench, args.out, command);
