@@ -6,18 +6,12 @@ import { PNG } from 'pngjs';
 import { type BenchResult, benchNotes, benchTableData } from '../lib/jobs/bench-job';
 
 import { BUILT_CLI as CLI, dataDirArgs, mnistEnv } from './helpers/run-node';
+import { skipIf } from './helpers/skips';
+import { DEFAULT_CHROMIUM, browserUnavailable } from '../scripts/demo-driver';
 
-/** Headless Chromium: $CHROMIUM_PATH, else Debian's or Ubuntu's package. */
-const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p): p is string => Boolean(p && fs.existsSync(p)));
-const PLAYWRIGHT = (() => {
-  try {
-    return require.resolve('playwright-core');
-  } catch {
-    return undefined;
-  }
-})();
-const browserWhy = !CHROMIUM ? 'no Chromium (apt-get install chromium, or set CHROMIUM_PATH)' : !PLAYWRIGHT ? 'playwright-core is not installed' : '';
-if (browserWhy) console.log(`skipping the report.html browser test: ${browserWhy}`);
+/** Headless Chromium ($CHROMIUM_PATH, else Debian's or Ubuntu's package), as the demo tests drive it. */
+const CHROMIUM = DEFAULT_CHROMIUM;
+const chromium = skipIf(browserUnavailable(CHROMIUM));
 
 /**
  * One real benchmark for every test here: two presets on real MNIST, cnn among them because its
@@ -71,7 +65,7 @@ describe('bench --out', () => {
   });
 });
 
-(browserWhy ? describe.skip : describe)('report.html in headless Chromium', () => {
+chromium.describe('report.html in headless Chromium', () => {
   test('opens offline, shows the table, machine, backend, command and every plot; screenshot', async () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { chromium } = require('playwright-core') as typeof import('playwright-core');

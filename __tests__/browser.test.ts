@@ -4,7 +4,8 @@
  * fetch; and the demo page, driven in Debian's headless Chromium, trains both models, reads a
  * drawn digit and loads a model saved by the CLI; on Chromium's software WebGPU adapter
  * (SwiftShader) it trains both models as on wasm and counts their GPU programs per step. The
- * Chromium part skips, saying so, where no Chromium is installed (.ci/run installs it).
+ * Chromium part skips, saying why, where no Chromium is installed, and under CI=true that skip
+ * fails the run (.ci/run installs it).
  */
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'child_process';
@@ -26,7 +27,8 @@ import { DemoServer, startDemoServer } from '../scripts/demo-server';
 import { CHROMIUM_ARGS, DEFAULT_CHROMIUM, browserUnavailable, callDemo, drawStrokes, launchChromium, openDemo } from '../scripts/demo-driver';
 import { PAGE_RUNS, PageRun, worstRelativeDifference } from '../scripts/browser-webgpu';
 import { FULL_MNIST, MNIST_DIR } from './helpers/mnist';
-import { describeWithMnist } from './helpers/needs-mnist';
+import { describeWithMnist, withMnist } from './helpers/needs-mnist';
+import { allOf, skipIf } from './helpers/skips';
 import { describeTitle, webgpuHere } from './helpers/webgpu';
 
 /** Why all but the bundle checks skip without the full MNIST: they compare the page with the official test files. */
@@ -34,7 +36,7 @@ const OFFICIAL = 'compares the page and the loaders with the official test files
 
 const CHROMIUM = DEFAULT_CHROMIUM;
 const NO_BROWSER = browserUnavailable(CHROMIUM);
-if (NO_BROWSER) console.log(`skipping the demo page tests in headless Chromium: ${NO_BROWSER}`);
+const chromium = skipIf(NO_BROWSER);
 const CLI = path.join(ROOT, 'dist', 'lib', 'cli', 'main.js');
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'browser-test-'));
@@ -283,7 +285,7 @@ describeWithMnist(OFFICIAL, 'the demo server', () => {
   });
 });
 
-(NO_BROWSER ? describe.skip : (title: string, fn: () => void) => describeWithMnist(OFFICIAL, title, fn))(`the demo page in headless Chromium${NO_BROWSER ? ` (skipped: ${NO_BROWSER})` : ''}`, () => {
+allOf(chromium, withMnist(OFFICIAL)).describe('the demo page in headless Chromium', () => {
   let browser: import('playwright-core').BrowserContext;
   let page: import('playwright-core').Page;
   const pageErrors: string[] = [];
@@ -395,7 +397,7 @@ describeWithMnist(OFFICIAL, 'the demo server', () => {
 /** Dawn in Node, for the count of GPU programs the page should match (helpers/webgpu.ts: lavapipe in CI). */
 const dawnHere = NO_BROWSER ? undefined : webgpuHere();
 
-(NO_BROWSER ? describe.skip : (title: string, fn: () => void) => describeWithMnist(OFFICIAL, title, fn))(`WebGPU in headless Chromium${NO_BROWSER ? ` (skipped: ${NO_BROWSER})` : ''}`, () => {
+allOf(chromium, withMnist(OFFICIAL)).describe('WebGPU in headless Chromium', () => {
   let browser: import('playwright-core').BrowserContext;
   let page: import('playwright-core').Page;
   const pageErrors: string[] = [];

@@ -28,6 +28,7 @@ import {
 import { isolateEnv } from './helpers/env';
 import { MNIST_DIR } from './helpers/mnist-dir';
 import { describeWithMnist, itWithMnist } from './helpers/needs-mnist';
+import { skipUnless } from './helpers/skips';
 
 /** Why the tests that read the official files skip without them. */
 const OFFICIAL = 'reads the official files (their counts, bytes and md5s)';
@@ -439,8 +440,11 @@ describe('the npm sample fallback', () => {
 });
 
 describe('Fashion-MNIST', () => {
-  const haveSystem = existsSync(path.join(FASHION_SYSTEM_DIR, 'train-images-idx3-ubyte.gz'));
-  (haveSystem ? it : it.skip)(`loads from ${FASHION_SYSTEM_DIR} (Debian dataset-fashion-mnist)`, async () => {
+  const system = skipUnless(
+    existsSync(path.join(FASHION_SYSTEM_DIR, 'train-images-idx3-ubyte.gz')),
+    `no Fashion-MNIST in ${FASHION_SYSTEM_DIR} (apt-get install dataset-fashion-mnist)`,
+  );
+  system.it(`loads from ${FASHION_SYSTEM_DIR} (Debian dataset-fashion-mnist)`, async () => {
     const ds = await loadFashionMnist({ cacheDir: await emptyDir('cache-'), download: false, log: quiet() });
     expect(ds.source).toMatchObject({ kind: 'system', path: FASHION_SYSTEM_DIR });
     expect([ds.train.count, ds.test.count]).toEqual([60000, 10000]);
@@ -450,7 +454,7 @@ describe('Fashion-MNIST', () => {
     expect(minMax(ds.test.images)).toEqual([0, 1]);
   });
 
-  (haveSystem ? it : it.skip)("Debian's gunzipped files match the table's raw md5s", async () => {
+  system.it("Debian's gunzipped files match the table's raw md5s", async () => {
     for (const file of Object.values(FASHION_MNIST_FILES)) {
       const raw = zlib.gunzipSync(await fsp.readFile(path.join(FASHION_SYSTEM_DIR, file.name)));
       expect(createHash('md5').update(raw).digest('hex')).toBe(file.rawMd5);

@@ -19,6 +19,7 @@ import { evaluate } from '../lib/training/evaluate';
 import { TrainOptions, train } from '../lib/training/train';
 import { smallMnist } from './helpers/mnist';
 import { BUILT_CLI, runNode } from './helpers/run-node';
+import { skipUnless } from './helpers/skips';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'mnist-nets-inputs-'));
 
@@ -172,9 +173,12 @@ describe('the CLI', () => {
     expect(r.stdout.trim().split('\n').map((l) => l.replace(/: .*/, ''))).toEqual([`${idx}[0]`, `${idx}[1]`, `${idx}[2]`]);
   });
 
-  const haveFashion = fs.existsSync('/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz');
-  (haveFashion ? it : it.skip)(
-    `eval --dataset fashion-mnist on an MNIST model evaluates Fashion-MNIST, saying so${haveFashion ? '' : ' (skipped: no Debian dataset-fashion-mnist)'}`,
+  const fashion = skipUnless(
+    fs.existsSync('/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz'),
+    'no Fashion-MNIST in /usr/share/datasets/fashion-mnist (apt-get install dataset-fashion-mnist)',
+  );
+  fashion.it(
+    'eval --dataset fashion-mnist on an MNIST model evaluates Fashion-MNIST, saying so',
     () => {
       const r = runNode(BUILT_CLI, ['eval', '--model-dir', modelDir, '--dataset', 'fashion-mnist', '--limit', '200', '--json']);
       expect(r.code).toBe(0);

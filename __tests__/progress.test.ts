@@ -12,6 +12,7 @@ import {
 } from '../lib/training/stderr-progress';
 
 import { BUILT_CLI as CLI, dataDirArgs, mnistEnv } from './helpers/run-node';
+import { skipUnless } from './helpers/skips';
 
 const state = (over: Partial<ProgressState> = {}): ProgressState => ({
   epoch: 3,
@@ -113,8 +114,7 @@ describe('stderrProgress', () => {
 });
 
 const script = ['/usr/bin/script', '/bin/script'].find((p) => fs.existsSync(p));
-const describeTty = script ? describe : describe.skip;
-if (!script) console.log('skipping the pseudo-terminal tests: no `script` (util-linux) here');
+const describeTty = skipUnless(script !== undefined, 'no `script` command to give the CLI a pseudo-terminal (apt-get install bsdutils)').describe;
 
 describeTty('under a pseudo-terminal (script)', () => {
   /** Runs the CLI with stdout and stderr on a pseudo-terminal; returns everything the terminal got. */

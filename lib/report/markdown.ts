@@ -70,16 +70,3 @@ export function tableAligns(headers: string[], rows: Array<Array<string | number
   }
   return align ?? headers.map((_, c) => (rows.length > 0 && rows.every((r) => typeof r[c] === 'number') ? 'r' : 'l'));
 }
-
-/**
- * `text` with `body` between the lines `<!-- NAME:start -->` and `<!-- NAME:end -->`, for tables a
- * script writes into a document from its record; undefined when the text lacks the markers.
- */
-export function replaceMarkedSection(text: string, name: string, body: string): string | undefined {
-  const startMark = `<!-- ${name}:start -->`;
-  const endMark = `<!-- ${name}:end -->`;
-  const start = text.indexOf(startMark);
-  const end = text.indexOf(endMark);
-  if (start < 0 || end < start) return undefined;
-  return `${text.slice(0, start + startMark.length)}\n${body.replace(/\n+$/, '')}\n${text.slice(end)}`;
-}

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { DataSplit } from '../datasets';
 import { InvalidArgumentError, TrainingError } from '../errors';
 import { SeededMathRandom, deriveSeed, randomSeed } from '../random';
-import { checkInt, checkOneOf, checkPositiveInt, checkPositiveNumber, checkSeed } from '../checks';
+import { checkFunction, checkInt, checkOneOf, checkPositiveInt, checkPositiveNumber, checkSeed } from '../checks';
 import { BatchMaker, modelInputShape } from './batches';
 import { evaluate } from './evaluate';
 import { GradientMethod, TrainingStep, createTrainingStep } from './dense-step';
@@ -99,6 +99,14 @@ export interface TrainOptions {
    * end); the result says `stopped: 'aborted'`, and no final evaluation runs.
    */
   signal?: AbortSignal;
+  /**
+   * The clock, in milliseconds, that training time, `maxSeconds`, `evalIntervalSeconds`, the
+   * turns given to the event loop and every reported time read. Tests pass one that advances as
+   * they decide, so that time-based stops and evaluations happen at the same steps on a loaded
+   * machine as on an idle one.
+   * @default performance.now
+   */
+  now?: () => number;
 }
 
 export interface BatchInfo {
@@ -224,7 +232,8 @@ function checkTrainOptions(model: tf.LayersModel, options: TrainOptions): TrainO
 }
 
 async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptions, seed: number): Promise<TrainResult> {
-  const started = performance.now();
+  const now = checkFunction('now', o.now, () => performance.now(), '() => number (milliseconds)');
+  const started = now();
   const numClasses = o.numClasses ?? DEFAULT_NUM_CLASSES;
   const targets = o.targets ?? DEFAULT_TARGETS;
   const progress = o.progress ?? silentProgress;
@@ -300,16 +309,16 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
     };
 
     const runEval = async (atStep: number): Promise<void> => {
-      const t0 = performance.now();
+      const t0 = now();
       const trainEval = await evaluate(model, data.train, { limit: Math.min(o.evalTrainLimit ?? Infinity, batches.count), numClasses });
       const testEval = data.test
         ? await evaluate(model, data.test, { limit: o.evalTestLimit, loss: o.loss, targets, numClasses })
         : undefined;
-      evalMillis += performance.now() - t0;
+      evalMillis += now() - t0;
       const entry: EvalEntry = {
         step: atStep,
         epoch: (atStep + 1) / sampler.stepsPerEpoch,
-        seconds: (performance.now() - started) / 1000,
+        seconds: (now() - started) / 1000,
         trainSeconds: trainMillis / 1000,
         trainAccuracy: trainEval.accuracy,
         testAccuracy: testEval?.accuracy,
@@ -331,7 +340,7 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
       steps: totalSteps,
       loss: latestLoss.value,
       lossStep: latestLoss.value === undefined || latestLoss.step === done ? undefined : latestLoss.step,
-      elapsedSeconds: (performance.now() - started) / 1000,
+      elapsedSeconds: (now() - started) / 1000,
       samplesPerSec: sampler.samplesIn(done) / (trainMillis / 1000),
       etaSeconds: Number.isFinite(totalSteps)
         ? Math.min((trainMillis / done) * (totalSteps - done), budgetMillis - trainMillis) / 1000
@@ -345,7 +354,7 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
         stopped = 'aborted';
         break;
       }
-      const t0 = performance.now();
+      const t0 = now();
       const indices = sampler.next();
       const lossValue = runner.current.run(indices, step);
       pending.push(lossValue);
@@ -357,18 +366,18 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
       if (turnDue) latestLoss.request(lossValue, done);
       let syncedLoss: number | undefined;
       // Near the time budget every step syncs, so the clock sees the work the device really did.
-      const nearBudget = trainMillis + 2 * (performance.now() - t0) >= budgetMillis;
+      const nearBudget = trainMillis + 2 * (now() - t0) >= budgetMillis;
       if (pending.length >= syncEvery || epochEnds || nearBudget) {
         await flushLosses();
         syncedLoss = history.loss[history.loss.length - 1];
       }
-      trainMillis += performance.now() - t0;
+      trainMillis += now() - t0;
       const outOfTime = trainMillis >= budgetMillis;
       const epoch = Math.floor(step / sampler.stepsPerEpoch) + 1;
       await o.onBatchEnd?.({ step, epoch, loss: syncedLoss });
       if (turnDue || (outOfTime && done < totalSteps)) {
         if (yieldEvery !== Infinity) await nextTurn();
-        lastTurn = performance.now();
+        lastTurn = now();
         progress.update((shown = progressAt(done)));
       }
       const timedEval = trainMillis >= nextTimedEval;
@@ -383,7 +392,7 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
         const entry: EpochEntry = {
           epoch,
           step: done,
-          seconds: (performance.now() - started) / 1000,
+          seconds: (now() - started) / 1000,
           meanLoss: losses.reduce((a, b) => a + b, 0) / losses.length,
         };
         history.epochs.push(entry);
@@ -415,7 +424,7 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
       steps: step,
       resumedFrom,
       epochs: step / sampler.stepsPerEpoch,
-      seconds: (performance.now() - started) / 1000,
+      seconds: (now() - started) / 1000,
       trainSeconds,
       samplesPerSec: trainSeconds > 0 ? sampler.samplesIn(step) / trainSeconds : 0,
       seed,

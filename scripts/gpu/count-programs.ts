@@ -24,8 +24,9 @@
  *   --json               the record alone on stdout (progress on stderr)
  *   --out FILE           also write the record there (e.g. docs/results/gpu/programs-per-step.json)
  *   --markdown FILE      print the tables of a record written before, run nothing
- *   --update DOC         also put the tables (the counts, then each step's kernels) between
- *                        DOC's <!-- programs-per-step:start/end --> markers (docs/GPU.md)
+ *   --update             with --out docs/results/gpu/programs-per-step.json: then rewrite the
+ *                        docs' tables from their records (scripts/docs-tables.ts; docs/GPU.md's
+ *                        table:programs-per-step block is written from that record)
  *   --adapter lavapipe|any
  *
  * Exit: 0; 1 when a preset's `after` dispatches are above its goal (cnn 40, two-layer-net 12) or the step
@@ -41,7 +42,7 @@ import { dawnPackageVersion, webgpuBackendVersion } from '../../lib/backends/web
 import { checkInt } from '../../lib/checks';
 import { InvalidArgumentError, errorMessage } from '../../lib/errors';
 import { machineFacts } from '../../lib/jobs/machine';
-import { markdownTable, replaceMarkedSection } from '../../lib/report/markdown';
+import { markdownTable } from '../../lib/report/markdown';
 import { WEBGPU_TRAINING_KERNELS, registerWebGPUTrainingKernels } from '../../lib/kernels/webgpu';
 import { PRESETS, PresetId, getPreset } from '../../lib/recipes';
 import { BatchMaker, modelInputShape } from '../../lib/training/batches';
@@ -57,6 +58,9 @@ export const PROGRAM_GOALS: Readonly<Partial<Record<PresetId, number>>> = { cnn:
 export const VARIANTS = ['before', 'after'] as const;
 export type Variant = (typeof VARIANTS)[number];
 
+/** The record docs/GPU.md's programs-per-step tables are written from (scripts/docs-tables.ts). */
+export const PROGRAMS_RECORD = 'docs/results/gpu/programs-per-step.json';
+
 /** Set by scripts/gpu/lavapipe.sh's environment: the Mesa version of the driver. */
 const LAVAPIPE_ENV = 'MNIST_NETS_LAVAPIPE';
 
@@ -71,7 +75,7 @@ interface Args {
   json: boolean;
   out?: string;
   markdown?: string;
-  update?: string;
+  update: boolean;
   adapter: string;
 }
 
@@ -267,11 +271,12 @@ export function markdownTables(record: ProgramsRecord, variants: readonly Varian
   return `${parts.join('\n\n')}\n`;
 }
 
-/** Puts the tables of `record` between the programs-per-step markers of `file`. */
-async function updateDoc(file: string, record: ProgramsRecord): Promise<void> {
-  const text = replaceMarkedSection(fs.readFileSync(file, 'utf8'), 'programs-per-step', markdownTables(record));
-  if (text === undefined) throw new InvalidArgumentError('--update', `${file} has no <!-- programs-per-step:start --> ... <!-- programs-per-step:end --> markers`);
-  await writeFileAtomic(file, text);
+/** Rewrites the docs' tables from their records (docs/GPU.md's programs-per-step among them: scripts/docs-tables.ts). */
+async function updateDocs(): Promise<void> {
+  // Loaded here: docs-tables imports this module for its renderer.
+  const { writeDocs } = await import('../docs-tables');
+  const changed = await writeDocs();
+  log(changed.length > 0 ? `rewrote ${changed.join(', ')} from their records` : 'the docs already match their records');
 }
 
 /** Why the record fails: goals missed, tensors leaked, GPU memory grown; empty when it passes. */
@@ -293,9 +298,11 @@ export function recordProblems(record: ProgramsRecord): string[] {
 async function run(a: Args): Promise<number> {
   if (a.markdown !== undefined) {
     const saved = JSON.parse(fs.readFileSync(a.markdown, 'utf8')) as ProgramsRecord;
-    if (a.update) await updateDoc(a.update, saved);
     process.stdout.write(markdownTables(saved));
     return 0;
+  }
+  if (a.update && a.out !== PROGRAMS_RECORD) {
+    throw new InvalidArgumentError('--update', `the docs are written from ${PROGRAMS_RECORD}: give --out ${PROGRAMS_RECORD} with --update`);
   }
   const presets = parseList('--presets', a.presets, Object.keys(PRESETS) as PresetId[]);
   const variants = parseList('--variants', a.variants, VARIANTS);
@@ -331,7 +338,7 @@ async function run(a: Args): Promise<number> {
   for (const id of presets) record.presets.push(await measurePreset(id, variants, a));
   const json = `${JSON.stringify(record, null, 2)}\n`;
   if (a.out) await writeFileAtomic(a.out, json);
-  if (a.update) await updateDoc(a.update, record);
+  if (a.update) await updateDocs();
   process.stdout.write(a.json ? json : markdownTables(record));
   const problems = recordProblems(record);
   for (const p of problems) log(p);
@@ -353,7 +360,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('json', { type: 'boolean', default: false })
     .option('out', { type: 'string' })
     .option('markdown', { type: 'string', describe: 'print the tables of this record and run nothing' })
-    .option('update', { type: 'string', describe: 'put the tables between the programs-per-step markers of this markdown file' })
+    .option('update', { type: 'boolean', default: false, describe: `with --out ${PROGRAMS_RECORD}: then rewrite the docs' tables from their records (scripts/docs-tables.ts)` })
     .option('adapter', { type: 'string', default: 'lavapipe', describe: 'lavapipe (scripts/gpu/lavapipe.sh) or any' })
     .strict()
     .exitProcess(false)
