@@ -13,6 +13,8 @@ import {
   useBackend,
 } from '../lib/backends';
 import * as webgpuModule from '../lib/backends/webgpu';
+import { CUDA_DOCS_LINK, TFJS_NODE, TFJS_NODE_GPU } from '../lib/backends/native';
+import { resolvePackageDir } from '../lib/runtime';
 import { BackendUnavailableError, InvalidArgumentError } from '../lib/errors';
 
 let tensorsAtStart = 0;
@@ -229,16 +231,22 @@ describe('useBackend', () => {
     expect(lines[lines.length - 1]).toMatch(new RegExp(`^backend: .*${sel.selected}.* selected`));
     expect(tf.getBackend()).toBe(sel.selected);
 
-    const gpuTier = sel.statuses[0];
-    expect(gpuTier).toMatchObject({ name: 'tensorflow', package: '@tensorflow/tfjs-node-gpu' });
-    if (!gpuTier.available) {
-      // Here: tfjs-node-gpu is absent, or present without its addon (its install needs internet).
-      expect(gpuTier.reason).toMatch(/^(not installed|failed to load|loaded, but)/);
-      // Without CUDA and tfjs-node, and with no hardware adapter, wasm is the best there is.
-      if (sel.statuses.length >= 4 && sel.statuses.slice(0, 3).every((s) => !s.available)) expect(sel.selected).toBe('wasm');
+    // auto's order, stopping at the selected one; wasm always works under Node, so it gets no further.
+    expect(sel.statuses.map((s) => s.name)).toEqual(['tensorflow', 'webgpu', 'tensorflow', 'wasm', 'cpu'].slice(0, sel.statuses.length));
+    expect(sel.statuses.length).toBeLessThanOrEqual(4);
+    // The tensorflow tiers' reasons, against what npm installed (decided apart from the loader).
+    // (A tfjs-node-gpu that loaded without a GPU is the CPU tier's TensorFlow too.)
+    const gpuLoaded = /^loaded, but TensorFlow registered no CUDA GPU/.test(sel.statuses[0]!.reason);
+    const tiers = [
+      { status: sel.statuses[0], pkg: TFJS_NODE_GPU, absent: `not installed (npm i @tensorflow/tfjs-node-gpu@4.22.0; exactly CUDA 11.2 + cuDNN 8.1, see ${CUDA_DOCS_LINK})` },
+      { status: sel.statuses[2], pkg: gpuLoaded ? TFJS_NODE_GPU : TFJS_NODE, absent: 'not installed (npm i @tensorflow/tfjs-node@4.22.0)' },
+    ];
+    for (const { status, pkg, absent } of tiers.filter((t) => t.status !== undefined)) {
+      expect(status).toMatchObject({ name: 'tensorflow', package: pkg });
+      if (resolvePackageDir(pkg) === undefined) expect(status).toMatchObject({ available: false, reason: absent });
+      else if (!status!.available) expect(status!.reason).toMatch(/^(failed to load|loaded, but)/);
+      else expect(status!.reason).toMatch(/^TensorFlow/);
     }
-    const tfCpu = sel.statuses.find((s) => s.package === '@tensorflow/tfjs-node');
-    if (tfCpu) expect(tfCpu.reason).toMatch(/^(not installed \(npm i @tensorflow\/tfjs-node|failed to load|TensorFlow)/);
   });
 
   test('probeBackends lists all five tiers and does not switch', async () => {
@@ -271,6 +279,9 @@ describe('doctor', () => {
     if (report.gpu.webgpuAdapter) {
       expect(report.gpu.webgpuAdapter.limits.maxStorageBufferBindingSize).toBeGreaterThan(0);
       expect(report.gpu.webgpuAdapter.limits.maxComputeWorkgroupStorageSize).toBeGreaterThan(0);
+    } else {
+      // No adapter of any kind: the line says why.
+      expect(report.gpu.webgpu).toMatch(/^(no adapter|not installed|no Dawn)/);
     }
     expect(report.platform).toMatchObject({ os: process.platform, arch: process.arch, bundled: false });
     expect(JSON.parse(JSON.stringify(report))).toEqual(report);

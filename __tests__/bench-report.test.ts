@@ -5,21 +5,14 @@ import * as path from 'path';
 import { PNG } from 'pngjs';
 import { type BenchResult, benchNotes, benchTableData, comparisonSentence } from '../lib/jobs/bench-job';
 import { DEFAULT_DIGIT_SCALE } from '../lib/report';
-import { MNIST_DIR } from './helpers/mnist';
 
-import { BUILT_CLI as CLI } from './helpers/run-node';
+import { BUILT_CLI as CLI, dataDirArgs, mnistEnv } from './helpers/run-node';
+import { skipIf } from './helpers/skips';
+import { DEFAULT_CHROMIUM, browserUnavailable } from '../scripts/demo-driver';
 
-/** Headless Chromium: $CHROMIUM_PATH, else Debian's or Ubuntu's package. */
-const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p): p is string => Boolean(p && fs.existsSync(p)));
-const PLAYWRIGHT = (() => {
-  try {
-    return require.resolve('playwright-core');
-  } catch {
-    return undefined;
-  }
-})();
-const browserWhy = !CHROMIUM ? 'no Chromium (apt-get install chromium, or set CHROMIUM_PATH)' : !PLAYWRIGHT ? 'playwright-core is not installed' : '';
-if (browserWhy) console.log(`skipping the report.html browser test: ${browserWhy}`);
+/** Headless Chromium ($CHROMIUM_PATH, else Debian's or Ubuntu's package), as the demo tests drive it. */
+const CHROMIUM = DEFAULT_CHROMIUM;
+const chromium = skipIf(browserUnavailable(CHROMIUM));
 
 /**
  * One real benchmark for every test here: two presets on real MNIST, two seeds each, cnn among
@@ -35,8 +28,8 @@ beforeAll(() => {
   out = fs.mkdtempSync(path.join(os.tmpdir(), 'mnist-nets-report-'));
   const r = spawnSync(
     process.execPath,
-    [CLI, 'bench', '--models', 'two-layer-net,cnn', '--seeds', '2', '--steps', '4', '--limit', '1200', '--backend', 'wasm', '--data-dir', MNIST_DIR, '--out', out, '--json'],
-    { encoding: 'utf8', env: { ...process.env, MNIST_DIR }, timeout: 300_000, maxBuffer: 64 * 2 ** 20 },
+    [CLI, 'bench', '--models', 'two-layer-net,cnn', '--seeds', '2', '--steps', '4', '--limit', '1200', '--backend', 'wasm', ...dataDirArgs(), '--out', out, '--json'],
+    { encoding: 'utf8', env: { ...process.env, ...mnistEnv() }, timeout: 300_000, maxBuffer: 64 * 2 ** 20 },
   );
   stderr = r.stderr;
   if (r.status !== 0) throw new Error(`bench failed (${r.status}): ${r.stderr}`);
@@ -107,7 +100,7 @@ describe('bench --out', () => {
   });
 });
 
-(browserWhy ? describe.skip : describe)('report.html in headless Chromium', () => {
+chromium.describe('report.html in headless Chromium', () => {
   test('opens offline, shows the table, machine, backend, command and every plot; screenshot', async () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { chromium } = require('playwright-core') as typeof import('playwright-core');

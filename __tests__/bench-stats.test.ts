@@ -4,19 +4,21 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { useBackend } from '../lib/backends';
 import { compareModels } from '../lib/jobs/bench-analysis';
 import { BENCH_EVALS, type BenchModelRun, type BenchResult, type BenchSeedRun, evaluationSchedule, runBench } from '../lib/jobs/bench-job';
-import { benchTable, benchTableData, comparisonSentence, jsonWithFlatArrays, meanSd } from '../lib/jobs/bench-report';
-import { benchSection, replaceSection } from '../scripts/bench-section';
+import { benchNotes, benchTable, benchTableData, comparisonSentence, jsonWithFlatArrays, meanSd } from '../lib/jobs/bench-report';
+import { benchDetails, benchSummary } from '../scripts/bench-section';
 import { buildTwoLayerNet } from '../lib/models/two-layer-net';
 import { PRESETS, recipeOptions } from '../lib/recipes';
 import { train } from '../lib/training/train';
-import { smallMnist } from './helpers/mnist';
-import { BUILT_CLI as CLI, runNode } from './helpers/run-node';
+import { FULL_MNIST, MNIST_DIR, smallMnist } from './helpers/mnist';
+import { BUILT_CLI as CLI, dataDirArgs, mnistEnv, runNode } from './helpers/run-node';
+import { skipUnless } from './helpers/skips';
 
 const run = (args: string[]) => runNode(CLI, args, { timeout: 600_000 });
 
@@ -237,7 +239,7 @@ describe('runBench in one process (the library entry)', () => {
   test('seeds, summaries and the comparison, on a small subset; no tensors left', async () => {
     await useBackend('wasm');
     const before = tf.memory().numTensors;
-    const bench = await runBench({ models: ['two-layer-net', 'mlp'], seeds: [3, 4], steps: 30, limit: 600, backend: 'wasm', load: { dataDir: process.env.MNIST_DIR } });
+    const bench = await runBench({ models: ['two-layer-net', 'mlp'], seeds: [3, 4], steps: 30, limit: 600, backend: 'wasm', load: FULL_MNIST ? { dataDir: MNIST_DIR } : { cacheDir: '/nonexistent/tfjs-mnist-nets-tests', download: false } });
     expect(tf.memory().numTensors).toBe(before);
     expect(bench.seeds).toEqual([3, 4]);
     expect(bench.results.map((r) => [r.model, r.seeds.map((s) => s.seed)])).toEqual([
@@ -254,19 +256,14 @@ describe('runBench in one process (the library entry)', () => {
     const { rows } = benchTableData(bench);
     expect(rows[0]![8]).toMatch(/^\d+\.\d\d ± \d+\.\d\d%$/);
 
-    // The docs' section is written from this document alone.
-    const section = benchSection(bench, { linkBase: 'results/bench-seeds' });
-    expect(section).toContain(benchTable(bench));
-    expect(section).toContain(`**${comparisonSentence(bench.comparison!)}**`);
-    expect(section).toContain('[results.json](results/bench-seeds/results.json)');
-    expect(section).toContain('](results/bench-seeds/accuracy.png)');
-    const doc = 'intro\n<!-- s:begin -->\nold numbers\n<!-- s:end -->\nafter\n';
-    const once = replaceSection(doc, 's', section);
-    expect(once).not.toContain('old numbers');
-    expect(once.startsWith('intro\n<!-- s:begin -->\n')).toBe(true);
-    expect(once.endsWith(`${section}\n<!-- s:end -->\nafter\n`)).toBe(true);
-    expect(replaceSection(once, 's', section)).toBe(once);
-    expect(() => replaceSection('no markers', 's', section, 'docs/RESULTS.md')).toThrow('docs/RESULTS.md: needs the lines <!-- s:begin --> and <!-- s:end --> around the section');
+    // The docs' blocks are written from this document alone.
+    const summary = benchSummary(bench);
+    expect(summary).toContain(benchTable(bench));
+    expect(summary).toContain(`**${comparisonSentence(bench.comparison!)}**`);
+    const details = benchDetails(bench);
+    for (const n of benchNotes(bench)) expect(details).toContain(`- ${n}`);
+    expect(details).toContain(`${bench.comparison!.testAccuracy.description}.`);
+    expect(details).toMatch(/Per digit \(wasm\), mlp's test accuracy minus two-layer-net's in points, largest first: (\d: [+-]\d+\.\d\d, ){9}\d: [+-]\d+\.\d\d\./);
   });
 });
 
@@ -332,6 +329,63 @@ describe('mnist-nets bench --seeds (CLI)', () => {
       }
     }
   });
+});
+
+/** Pids whose parent is `ppid`, from /proc (Linux). */
+function childrenOf(ppid: number): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        // stat: pid (comm) state ppid ...; comm may hold spaces, so read after the last ')'.
+        const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === ppid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** Whether `pid` still runs: a zombie (ended, not yet reaped by whoever adopted it) does not. */
+const alive = (pid: number) => {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+};
+
+skipUnless(process.platform === 'linux', 'reads /proc to find the worker process: Linux only').describe('bench workers', () => {
+  test('a worker whose bench process is killed stops instead of training on as an orphan', async () => {
+    const parent = spawn(process.execPath, [CLI, 'bench', '--models', 'cnn', '--seed-list', '1', '--steps', '100000', '--limit', '500', '--backend', 'wasm', ...dataDirArgs()], {
+      env: { ...process.env, ...mnistEnv() },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    // The worker is training once its first evaluation is logged.
+    await new Promise<void>((resolve, reject) => {
+      parent.stderr!.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (/step 0: train acc/.test(stderr)) resolve();
+      });
+      parent.on('exit', (code) => reject(new Error(`bench ended (${code}) before its worker trained: ${stderr}`)));
+    });
+    const workers = childrenOf(parent.pid!);
+    expect(workers).toHaveLength(1);
+    const worker = workers[0]!;
+    parent.kill('SIGKILL');
+    try {
+      // The worker notices at its next turn of the event loop (a step at most); four minutes
+      // leave a loaded machine room, and the loop ends, so a failure does not hang the run.
+      for (let waited = 0; alive(worker) && waited < 240_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+      expect(alive(worker)).toBe(false);
+    } finally {
+      if (alive(worker)) process.kill(worker, 'SIGKILL');
+    }
+  }, 300_000);
 });
 
 describe('bench flags (CLI)', () => {

@@ -4,7 +4,8 @@
  * fetch; and the demo page, driven in Debian's headless Chromium, trains both models, reads a
  * drawn digit and loads a model saved by the CLI; on Chromium's software WebGPU adapter
  * (SwiftShader) it trains both models as on wasm and counts their GPU programs per step. The
- * Chromium part skips, saying so, where no Chromium is installed (.ci/run installs it).
+ * Chromium part skips, saying why, where no Chromium is installed, and under CI=true that skip
+ * fails the run (.ci/run installs it).
  */
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'child_process';
@@ -25,12 +26,17 @@ import { BROWSER_MAIN_FIELDS, ROOT, buildDemo, bundleBrowserEntry, nodeOnlyImpor
 import { DemoServer, startDemoServer } from '../scripts/demo-server';
 import { CHROMIUM_ARGS, DEFAULT_CHROMIUM, browserUnavailable, callDemo, drawStrokes, launchChromium, openDemo } from '../scripts/demo-driver';
 import { PAGE_RUNS, PageRun, worstRelativeDifference } from '../scripts/browser-webgpu';
-import { MNIST_DIR } from './helpers/mnist';
+import { FULL_MNIST, MNIST_DIR } from './helpers/mnist';
+import { describeWithMnist, withMnist } from './helpers/needs-mnist';
+import { allOf, skipIf } from './helpers/skips';
 import { describeTitle, webgpuHere } from './helpers/webgpu';
+
+/** Why all but the bundle checks skip without the full MNIST: they compare the page with the official test files. */
+const OFFICIAL = 'compares the page and the loaders with the official test files';
 
 const CHROMIUM = DEFAULT_CHROMIUM;
 const NO_BROWSER = browserUnavailable(CHROMIUM);
-if (NO_BROWSER) console.log(`skipping the demo page tests in headless Chromium: ${NO_BROWSER}`);
+const chromium = skipIf(NO_BROWSER);
 const CLI = path.join(ROOT, 'dist', 'lib', 'cli', 'main.js');
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'browser-test-'));
@@ -41,6 +47,7 @@ let testImages: Uint8Array;
 let testLabels: Uint8Array;
 
 beforeAll(async () => {
+  if (!FULL_MNIST) return;
   await buildDemo(demoDir);
   // A model saved by the CLI, as a user would bring it to the page.
   const cli = spawnSync(process.execPath, [CLI, 'train', '--model', 'two-layer-net', '--steps', '600', '--seed', '1', '--backend', 'wasm', '--save', path.join(modelsDir, 'two-layer-net'), '--json'], {
@@ -112,7 +119,7 @@ describe('the browser entry', () => {
   });
 });
 
-describe('digits from a drawing', () => {
+describeWithMnist(OFFICIAL, 'digits from a drawing', () => {
   it('frames an enlarged MNIST digit back into the digit itself, wherever it was drawn', () => {
     const differing: number[] = [];
     for (let i = 0; i < 100; i++) {
@@ -145,7 +152,7 @@ describe('digits from a drawing', () => {
   });
 });
 
-describe('loading MNIST over HTTP (Node fetch against the demo server)', () => {
+describeWithMnist(OFFICIAL, 'loading MNIST over HTTP (Node fetch against the demo server)', () => {
   it('gives the same dataset as the file loader', async () => {
     const viaUrl = await loadMnistFromUrl({ baseUrl: `${server.url}data/mnist/`, limit: { train: 5000 } });
     const viaFiles = await loadMnist({ dataDir: MNIST_DIR, limit: { train: 5000 }, download: false, log: () => {} });
@@ -197,7 +204,7 @@ describe('loading MNIST over HTTP (Node fetch against the demo server)', () => {
   });
 });
 
-describe('models saved by the CLI, loaded by URL and from picked files', () => {
+describeWithMnist(OFFICIAL, 'models saved by the CLI, loaded by URL and from picked files', () => {
   it('predicts exactly as the Node loader does', async () => {
     const tensorsBefore = tf.memory().numTensors;
     const dir = path.join(modelsDir, 'two-layer-net');
@@ -241,7 +248,7 @@ describe('models saved by the CLI, loaded by URL and from picked files', () => {
   });
 });
 
-describe('the demo server', () => {
+describeWithMnist(OFFICIAL, 'the demo server', () => {
   it('serves the page, the wasm binaries, MNIST, the sample and the models with their MIME types', async () => {
     const type = async (p: string) => {
       const r = await fetch(server.url + p);
@@ -278,7 +285,7 @@ describe('the demo server', () => {
   });
 });
 
-(NO_BROWSER ? describe.skip : describe)(`the demo page in headless Chromium${NO_BROWSER ? ` (skipped: ${NO_BROWSER})` : ''}`, () => {
+allOf(chromium, withMnist(OFFICIAL)).describe('the demo page in headless Chromium', () => {
   let browser: import('playwright-core').BrowserContext;
   let page: import('playwright-core').Page;
   const pageErrors: string[] = [];
@@ -390,7 +397,7 @@ describe('the demo server', () => {
 /** Dawn in Node, for the count of GPU programs the page should match (helpers/webgpu.ts: lavapipe in CI). */
 const dawnHere = NO_BROWSER ? undefined : webgpuHere();
 
-(NO_BROWSER ? describe.skip : describe)(`WebGPU in headless Chromium${NO_BROWSER ? ` (skipped: ${NO_BROWSER})` : ''}`, () => {
+allOf(chromium, withMnist(OFFICIAL)).describe('WebGPU in headless Chromium', () => {
   let browser: import('playwright-core').BrowserContext;
   let page: import('playwright-core').Page;
   const pageErrors: string[] = [];
@@ -475,7 +482,12 @@ const dawnHere = NO_BROWSER ? undefined : webgpuHere();
     const node = JSON.parse(r.stdout) as Record<string, { programsPerStep: number; dispatchesPerStep: number; kernelCallsPerStep: number }>;
     for (const id of Object.keys(PAGE_RUNS)) {
       const inPage = runs.webgpu![id]!;
-      expect(node[id]).toEqual({ programsPerStep: inPage.programsPerStep, dispatchesPerStep: inPage.dispatchesPerStep, kernelCallsPerStep: inPage.kernelCallsPerStep });
+      // Kernel calls that run no program are left out: the loop's progress read-back clones a loss
+      // (an Identity, no GPU program) each time the event loop gets a turn, which is wall-clock paced.
+      expect({ programsPerStep: node[id]!.programsPerStep, dispatchesPerStep: node[id]!.dispatchesPerStep }).toEqual({
+        programsPerStep: inPage.programsPerStep,
+        dispatchesPerStep: inPage.dispatchesPerStep,
+      });
     }
   }, 300_000);
 

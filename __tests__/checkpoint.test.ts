@@ -9,8 +9,8 @@ import { saveModel } from '../lib/io/model-io';
 import { runTrainJob } from '../lib/jobs/train-job';
 import { PRESETS, recipeOptions } from '../lib/recipes';
 import { TrainOptions, TrainState, train } from '../lib/training/train';
-import { MNIST_DIR, smallMnist } from './helpers/mnist';
-import { BUILT_CLI } from './helpers/run-node';
+import { smallMnist } from './helpers/mnist';
+import { BUILT_CLI, mnistEnv } from './helpers/run-node';
 
 beforeAll(async () => {
   await useBackend('wasm');
@@ -126,12 +126,8 @@ describe('runTrainJob with a save folder', () => {
       signal: controller.signal,
       onEval: undefined,
       // 1000 images, batch 100: an epoch every 10 steps; stop after 23.
-      progress: {
-        update: (s) => {
-          if (s.step === 23) controller.abort();
-        },
-        log: () => undefined,
-        done: () => undefined,
+      onBatchEnd: ({ step }) => {
+        if (step === 22) controller.abort();
       },
     });
     first.model.dispose();
@@ -228,7 +224,7 @@ describe('mnist-nets train --save DIR --resume', () => {
     const dir = tmp();
     const args = ['train', '--model', 'two-layer-net', '--steps', '1500', '--limit', '1000', '--seed', '5', '--log-interval', '0', '--save', dir];
     const { spawn, spawnSync } = await import('child_process');
-    const env = { ...process.env, MNIST_DIR };
+    const env = { ...process.env, ...mnistEnv() };
     const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     const code = await new Promise<number | null>((resolve) => {

@@ -26,8 +26,12 @@ import {
   VERDICT_FILE,
 } from '../lib/datasets';
 import { isolateEnv } from './helpers/env';
+import { MNIST_DIR } from './helpers/mnist-dir';
+import { describeWithMnist, itWithMnist } from './helpers/needs-mnist';
+import { skipUnless } from './helpers/skips';
 
-const MNIST_DIR = process.env.MNIST_DIR || path.resolve(__dirname, '../../shared/datasets/mnist');
+/** Why the tests that read the official files skip without them. */
+const OFFICIAL = 'reads the official files (their counts, bytes and md5s)';
 const FASHION_SYSTEM_DIR = '/usr/share/datasets/fashion-mnist';
 const TRAIN_FIRST = [5, 0, 4, 1, 9, 2, 1, 3, 1, 4];
 const TEST_FIRST = [7, 2, 1, 0, 4, 1, 4, 9, 5, 9];
@@ -77,7 +81,7 @@ async function writeDataset(dir: string, parts: { trainImages?: Parameters<typeo
   await writeIdxFile(path.join(dir, MNIST_FILES.testLabels.name), labels, { gzip: true });
 }
 
-describe('real MNIST from a directory', () => {
+describeWithMnist(OFFICIAL, 'real MNIST from a directory', () => {
   let ds: Dataset;
   beforeAll(async () => {
     ds = await loadMnist({ dataDir: MNIST_DIR, download: false, allowSample: false, log: quiet() });
@@ -125,7 +129,7 @@ describe('real MNIST from a directory', () => {
 });
 
 describe('normalisation and limits', () => {
-  it("'offset' lands in [0.01, 1.0], as x/255*0.99+0.01", async () => {
+  itWithMnist(OFFICIAL, "'offset' lands in [0.01, 1.0], as x/255*0.99+0.01", async () => {
     const ds = await loadMnist({ dataDir: MNIST_DIR, normalization: 'offset', limit: 2000, log: quiet() });
     expect(ds.normalization).toBe('offset');
     expect([ds.train.count, ds.test.count]).toEqual([2000, 2000]);
@@ -135,7 +139,7 @@ describe('normalisation and limits', () => {
     expect(minMax(ds.test.images)[0]).toBeGreaterThanOrEqual(Math.fround(0.01));
   });
 
-  it("'none' keeps the raw 0..255 as floats", async () => {
+  itWithMnist(OFFICIAL, "'none' keeps the raw 0..255 as floats", async () => {
     const ds = await loadMnist({ dataDir: MNIST_DIR, normalization: 'none', limit: { train: 100, test: 50 }, log: quiet() });
     expect([ds.train.count, ds.test.count]).toEqual([100, 50]);
     expect(ds.train.images).toHaveLength(100 * 784);
@@ -157,7 +161,7 @@ describe('normalisation and limits', () => {
     }
   });
 
-  it('a limit above the count keeps everything; a limit of 0 keeps nothing', async () => {
+  itWithMnist(OFFICIAL, 'a limit above the count keeps everything; a limit of 0 keeps nothing', async () => {
     const ds = await loadMnist({ dataDir: MNIST_DIR, limit: { train: 0, test: 1e9 }, log: quiet() });
     expect(ds.train.count).toBe(0);
     expect(ds.train.images).toHaveLength(0);
@@ -166,14 +170,14 @@ describe('normalisation and limits', () => {
 });
 
 describe('locating files', () => {
-  it('reads the directory in MNIST_DIR', async () => {
+  itWithMnist(OFFICIAL, 'reads the directory in MNIST_DIR', async () => {
     process.env.MNIST_DIR = MNIST_DIR;
     const ds = await loadMnist({ cacheDir: await emptyDir('cache-'), limit: 10, log: quiet() });
     expect(ds.source).toMatchObject({ kind: 'env', path: path.resolve(MNIST_DIR) });
     expect(ds.source.description).toContain('MNIST_DIR');
   });
 
-  it('an explicit dataDir wins over MNIST_DIR', async () => {
+  itWithMnist(OFFICIAL, 'an explicit dataDir wins over MNIST_DIR', async () => {
     const dir = await emptyDir('explicit-');
     await writeDataset(dir);
     process.env.MNIST_DIR = MNIST_DIR;
@@ -182,7 +186,7 @@ describe('locating files', () => {
     expect(ds.train.count).toBe(3);
   });
 
-  it('finds files in <cacheDir>/mnist/', async () => {
+  itWithMnist(OFFICIAL, 'finds files in <cacheDir>/mnist/', async () => {
     const cache = await emptyDir('cache-');
     await fsp.mkdir(path.join(cache, 'mnist'));
     for (const f of Object.values(MNIST_FILES)) await fsp.symlink(path.join(MNIST_DIR, f.name), path.join(cache, 'mnist', f.name));
@@ -191,7 +195,7 @@ describe('locating files', () => {
     expect(Array.from(ds.test.labels)).toEqual(TEST_FIRST);
   });
 
-  it('uses $MNIST_NETS_CACHE when no cacheDir is given', async () => {
+  itWithMnist(OFFICIAL, 'uses $MNIST_NETS_CACHE when no cacheDir is given', async () => {
     const cache = await emptyDir('envcache-');
     await fsp.mkdir(path.join(cache, 'mnist'));
     for (const f of Object.values(MNIST_FILES)) await fsp.symlink(path.join(MNIST_DIR, f.name), path.join(cache, 'mnist', f.name));
@@ -200,7 +204,7 @@ describe('locating files', () => {
     expect(ds.source).toMatchObject({ kind: 'cache', path: path.join(cache, 'mnist') });
   });
 
-  it('accepts un-gzipped and dotted file names, and sniffs gzip from the bytes', async () => {
+  itWithMnist(OFFICIAL, 'accepts un-gzipped and dotted file names, and sniffs gzip from the bytes', async () => {
     expect(fileNameVariants('train-images-idx3-ubyte.gz')).toEqual([
       'train-images-idx3-ubyte.gz',
       'train-images-idx3-ubyte',
@@ -218,7 +222,7 @@ describe('locating files', () => {
     expect(Array.from(ds.test.labels)).toEqual(TEST_FIRST);
   });
 
-  it('an explicit dataDir that lacks files is an error naming it and the file, with no fallback', async () => {
+  itWithMnist(OFFICIAL, 'an explicit dataDir that lacks files is an error naming it and the file, with no fallback', async () => {
     const dir = await emptyDir('partial-');
     await fsp.symlink(path.join(MNIST_DIR, 'train-images-idx3-ubyte.gz'), path.join(dir, 'train-images-idx3-ubyte.gz'));
     await fsp.symlink(path.join(MNIST_DIR, 'train-labels-idx1-ubyte.gz'), path.join(dir, 'train-labels-idx1-ubyte.gz'));
@@ -286,7 +290,7 @@ describe('validating loaded files', () => {
   });
 });
 
-describe('md5 on use', () => {
+describeWithMnist(OFFICIAL, 'md5 on use', () => {
   /** The four real files copied (not linked: their state is what the verdict remembers) into a new directory. */
   async function copyOfMnist(prefix: string): Promise<string> {
     const dir = await emptyDir(prefix);
@@ -436,8 +440,11 @@ describe('the npm sample fallback', () => {
 });
 
 describe('Fashion-MNIST', () => {
-  const haveSystem = existsSync(path.join(FASHION_SYSTEM_DIR, 'train-images-idx3-ubyte.gz'));
-  (haveSystem ? it : it.skip)(`loads from ${FASHION_SYSTEM_DIR} (Debian dataset-fashion-mnist)`, async () => {
+  const system = skipUnless(
+    existsSync(path.join(FASHION_SYSTEM_DIR, 'train-images-idx3-ubyte.gz')),
+    `no Fashion-MNIST in ${FASHION_SYSTEM_DIR} (apt-get install dataset-fashion-mnist)`,
+  );
+  system.it(`loads from ${FASHION_SYSTEM_DIR} (Debian dataset-fashion-mnist)`, async () => {
     const ds = await loadFashionMnist({ cacheDir: await emptyDir('cache-'), download: false, log: quiet() });
     expect(ds.source).toMatchObject({ kind: 'system', path: FASHION_SYSTEM_DIR });
     expect([ds.train.count, ds.test.count]).toEqual([60000, 10000]);
@@ -447,14 +454,14 @@ describe('Fashion-MNIST', () => {
     expect(minMax(ds.test.images)).toEqual([0, 1]);
   });
 
-  (haveSystem ? it : it.skip)("Debian's gunzipped files match the table's raw md5s", async () => {
+  system.it("Debian's gunzipped files match the table's raw md5s", async () => {
     for (const file of Object.values(FASHION_MNIST_FILES)) {
       const raw = zlib.gunzipSync(await fsp.readFile(path.join(FASHION_SYSTEM_DIR, file.name)));
       expect(createHash('md5').update(raw).digest('hex')).toBe(file.rawMd5);
     }
   });
 
-  it('FASHION_MNIST_DIR takes precedence, and MNIST files there are refused as not Fashion-MNIST, with no fallback', async () => {
+  itWithMnist(OFFICIAL, 'FASHION_MNIST_DIR takes precedence, and MNIST files there are refused as not Fashion-MNIST, with no fallback', async () => {
     process.env.FASHION_MNIST_DIR = MNIST_DIR;
     const p = loadDataset('fashion-mnist', { cacheDir: await emptyDir('cache-'), limit: 5, log: quiet() });
     await expect(p).rejects.toBeInstanceOf(DatasetError);
@@ -521,7 +528,7 @@ describe('tensors', () => {
     expect(tf.memory().numTensors).toBe(start);
   });
 
-  it('splitToTensors on real data, without leaks', async () => {
+  itWithMnist(OFFICIAL, 'splitToTensors on real data, without leaks', async () => {
     const ds = await loadMnist({ dataDir: MNIST_DIR, limit: 256, log: quiet() });
     const start = tf.memory().numTensors;
     const { xs, ys } = splitToTensors(ds.train, { layout: 'image', labels: 'onehot' });

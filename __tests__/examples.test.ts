@@ -1,7 +1,10 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { runNode } from './helpers/run-node';
+import { encodeIdx } from '../lib/idx';
+import { digitToPng } from '../lib/io/images';
+import { FULL_MNIST, smallMnist } from './helpers/mnist';
+import { BUILT_CLI, runNode } from './helpers/run-node';
 
 /** Each example in its small mode, from the build (npm test builds first), so none rots. */
 function runExample(name: string, args: string[]) {
@@ -28,11 +31,38 @@ describe('examples (small modes)', () => {
     expect(fs.existsSync(path.join(out, 'report.md'))).toBe(true);
   });
 
-  it('predict-image predicts the test digit 7 from PNG and IDX', () => {
+  it('predict-image --dry-run predicts the first test digit from PNG and IDX alike, and leaves nothing in the temp folder', () => {
+    const leftovers = () => fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('predict-example-'));
+    const before = leftovers();
     const r = runExample('predict-image', ['--dry-run']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/digit\.png: 7 /);
-    expect(r.stdout).toMatch(/digit\.idx: 7 /);
+    const label = /test digit \(label (\d)\)/.exec(r.stderr)?.[1];
+    const png = /digit\.png: (\d) /.exec(r.stdout)?.[1];
+    expect(png).toBeDefined();
+    expect(/digit\.idx: (\d) /.exec(r.stdout)?.[1]).toBe(png);
+    // MNIST's first test digit is a 7 (the npm sample's is another digit).
+    if (FULL_MNIST) expect(label).toBe('7');
+    expect(png).toBe(label);
+    expect(leftovers()).toEqual(before);
+  });
+
+  it('predict-image as its header documents it: --model-dir DIR and image files, the same answers as `mnist-nets predict`', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'predict-usage-'));
+    const modelDir = path.join(dir, 'model-dir');
+    const trained = runNode(BUILT_CLI, ['train', '--model', 'two-layer-net', '--steps', '200', '--limit', '2000', '--seed', '1', '--save', modelDir]);
+    expect(trained.code).toBe(0);
+    const data = await smallMnist('none');
+    const png = path.join(dir, 'digit.png');
+    const idx = path.join(dir, 'more-digits.idx');
+    fs.writeFileSync(png, digitToPng(Uint8Array.from(data.test.images.subarray(0, 784))));
+    fs.writeFileSync(idx, encodeIdx({ type: 'u8', dims: [2, 28, 28], data: Uint8Array.from(data.test.images.subarray(784, 3 * 784)) }));
+    const r = runExample('predict-image', ['--model-dir', modelDir, png, idx]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const cli = runNode(BUILT_CLI, ['predict', '--model-dir', modelDir, png, idx]);
+    expect(r.stdout.trim().split('\n')).toHaveLength(3);
+    expect(r.stdout).toBe(cli.stdout);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('train-cuda explains a missing CUDA backend and still runs its dry run', () => {
@@ -41,5 +71,6 @@ describe('examples (small modes)', () => {
     const result = JSON.parse(r.stdout.trim());
     expect(result).toMatchObject({ model: 'cnn', steps: 3 });
     if (result.backend !== 'tensorflow') expect(r.stderr).toMatch(/CUDA backend unavailable: .*tfjs-node/);
+    else expect(r.stderr).not.toMatch(/CUDA backend unavailable/);
   });
 });

@@ -17,6 +17,7 @@ import {
 import { BackendUnavailableError, InvalidArgumentError, KernelError } from '../lib/errors';
 import { gatherRows } from '../lib/kernels/gather-rows';
 import { simdGemm } from '../lib/kernels/simd-gemm';
+import { originalKernels } from '../lib/kernels/compose';
 import { relativeError } from './helpers/compare';
 
 /** Largest |a - b| relative to the largest |b|: the kernels' sums are reordered, not changed. */
@@ -232,15 +233,39 @@ describe('BatchMatMul and _FusedMatMul on wasm', () => {
     });
   }
 
-  it('reuses a weight matrix it has seen, as XNNPACK caches its packing', async () => {
+  it("gives XNNPACK a weight matrix it has seen before as it is, so XNNPACK's cached packing serves the reuse", async () => {
     await tf.setBackend('wasm');
     const before = counts();
-    const a = tf.tensor(randomInput([50, 300], 10).values, [50, 300]);
-    const b = tf.tensor(randomInput([300, 200], 11).values, [300, 200]);
-    const first = tf.matMul(a, b);
-    const second = tf.matMul(a, b);
-    expect(relativeError(second.dataSync() as Float32Array, first.dataSync() as Float32Array)).toBeLessThan(TOLERANCE);
-    tf.dispose([a, b, first, second]);
+    // Every call of the backend's own product (XNNPACK), with the data ids of its operands.
+    const xnnpack = originalKernels.get(tf.BatchMatMul)!;
+    const ownProduct = xnnpack.kernelFunc;
+    const calls: Array<{ b: object; transposeB: boolean }> = [];
+    xnnpack.kernelFunc = (args) => {
+      calls.push({ b: args.inputs.b!.dataId, transposeB: Boolean((args.attrs as { transposeB?: boolean }).transposeB) });
+      return ownProduct(args);
+    };
+    try {
+      const a = tf.tensor(randomInput([50, 300], 10).values, [50, 300]);
+      const b = tf.tensor(randomInput([300, 200], 11).values, [300, 200]);
+      // First sight of b: a fresh weight, done by the SIMD product, which packs nothing.
+      const first = tf.matMul(a, b);
+      expect(calls).toEqual([]);
+      // Seen before: XNNPACK gets b itself, untransposed (its packing is cached per tensor), each time.
+      const second = tf.matMul(a, b);
+      const third = tf.matMul(a, b);
+      expect(calls).toEqual([
+        { b: b.dataId, transposeB: false },
+        { b: b.dataId, transposeB: false },
+      ]);
+      // The same values in a new tensor are a fresh weight again (as after an optimiser step).
+      const fresh = tf.tensor(randomInput([300, 200], 11).values, [300, 200]);
+      const fourth = tf.matMul(a, fresh);
+      expect(calls).toHaveLength(2);
+      for (const out of [second, third, fourth]) expect(relativeError(out.dataSync() as Float32Array, first.dataSync() as Float32Array)).toBeLessThan(TOLERANCE);
+      tf.dispose([a, b, fresh, first, second, third, fourth]);
+    } finally {
+      xnnpack.kernelFunc = ownProduct;
+    }
     expect(counts()).toEqual(before);
   });
 

@@ -67,11 +67,27 @@ describe('presets', () => {
     model.dispose();
   });
 
-  it('cnn uses truncated normal 0.1 weights (within 2 std) and 0.1 biases', () => {
+  it('cnn uses truncated normal 0.1 weights (N(0, 0.1) redrawn beyond 2 std) and 0.1 biases', () => {
     const model = PRESETS.cnn.build({ seed: 5 });
-    const [k1, b1] = model.getWeights();
-    expect(Math.max(...k1.dataSync().map(Math.abs))).toBeLessThanOrEqual(0.2 + 1e-6);
-    expect([...b1.dataSync()].every((v) => Math.abs(v - 0.1) < 1e-7)).toBe(true);
+    const weights = model.getWeights();
+    // N(0, 0.1) cut at +-0.2 has mean 0 and standard deviation 0.1 * sqrt(1 - 2 * 2 phi(2) / (Phi(2) - Phi(-2))) = 0.0880.
+    const truncatedStd = 0.1 * Math.sqrt(1 - (4 * Math.exp(-2)) / Math.sqrt(2 * Math.PI) / 0.9545);
+    expect(truncatedStd).toBeCloseTo(0.088, 3);
+    const kernels = weights.filter((w) => w.shape.length > 1);
+    expect(kernels.map((k) => k.shape)).toEqual([[5, 5, 1, 32], [5, 5, 32, 64], [3136, 1024], [1024, 10]]);
+    for (const k of kernels) {
+      const v = k.dataSync() as Float32Array;
+      const mean = v.reduce((a, b) => a + b, 0) / v.length;
+      const std = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length);
+      // Within 4 standard errors of the mean, and 5% of the standard deviation.
+      expect(Math.abs(mean)).toBeLessThan((4 * truncatedStd) / Math.sqrt(v.length));
+      expect(Math.abs(std / truncatedStd - 1)).toBeLessThan(0.05);
+      // Nothing beyond 2 std, and the tails reach it.
+      const largest = v.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+      expect(largest).toBeLessThanOrEqual(0.2 + 1e-6);
+      expect(largest).toBeGreaterThan(0.19);
+    }
+    for (const b of weights.filter((w) => w.shape.length === 1)) expect([...b.dataSync()].every((v) => Math.abs(v - 0.1) < 1e-7)).toBe(true);
     model.dispose();
   });
 

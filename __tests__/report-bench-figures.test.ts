@@ -2,6 +2,7 @@
 import { PNG } from 'pngjs';
 import { InvalidArgumentError } from '../lib/errors';
 import { PALETTE, digitGridSvg, lineChartSvg, pngSupport, svgToPng } from '../lib/report';
+import { skipUnless } from './helpers/skips';
 
 const base = { title: 'Test accuracy', xLabel: 'time', yLabel: 'accuracy' };
 
@@ -82,11 +83,12 @@ describe('digit grids', () => {
     expect(() => digitGridSvg([{ pixels: digit, caption: [] }, { pixels: new Uint8Array(16), caption: [] }], { title: 't' })).toThrow(/cells\[1\]\.pixels: is 4x4, the others 28x28/);
   });
 
-  (pngSupport().available ? test : test.skip)('resvg draws the inline digits into the PNG', async () => {
-    const png = PNG.sync.read((await svgToPng(digitGridSvg([{ pixels: digit, caption: ['d'] }], { title: 't', scale: 3 })))!);
+  const png = pngSupport();
+  skipUnless(png.available, png.available ? '' : `@resvg/resvg-js does not load (${png.reason}); npm install brings it, an optional dependency`).test('resvg draws the inline digits into the PNG', async () => {
+    const image = PNG.sync.read((await svgToPng(digitGridSvg([{ pixels: digit, caption: ['d'] }], { title: 't', scale: 3 })))!);
     // The diagonal, 28 squares of 3 x 3, comes out black: not smoothed into grey.
     let black = 0;
-    for (let i = 0; i < png.data.length; i += 4) if (png.data[i]! < 10) black++;
+    for (let i = 0; i < image.data.length; i += 4) if (image.data[i]! < 10) black++;
     expect(black).toBeGreaterThanOrEqual(28 * 9);
   });
 });

@@ -23,6 +23,7 @@ import {
   writeFileAtomic,
 } from '../lib/report';
 import type { Series } from '../lib/report';
+import { skipUnless } from './helpers/skips';
 
 /**
  * Well-formedness without an XML library: every tag is syntactically a tag with quoted attributes,
@@ -72,8 +73,10 @@ function texts(svg: string, cls: string): string[] {
 const curve = (n: number, f: (i: number) => number): Array<[number, number]> =>
   Array.from({ length: n }, (_, i) => [i, f(i)] as [number, number]);
 
-const resvgInstalled = pngSupport().available;
-const pngTest = resvgInstalled ? test : test.skip;
+const png = pngSupport();
+const resvgInstalled = png.available;
+const resvgMissing = png.available ? '' : `@resvg/resvg-js does not load (${png.reason}); npm install brings it, an optional dependency`;
+const pngTest = skipUnless(resvgInstalled, resvgMissing).test;
 
 // A font file the machine has, for the text-rendering test; PNG text needs one and resvg ships none.
 function findFontFile(): string | null {
@@ -527,7 +530,7 @@ describe('svgToPng', () => {
   });
 
   const fontFile = findFontFile();
-  (resvgInstalled && fontFile ? test : test.skip)('text renders with a font file, and is detected missing without one', () => {
+  skipUnless(resvgInstalled && fontFile !== null, resvgInstalled ? 'no .ttf or .otf font file on this machine (apt-get install fonts-dejavu-core)' : resvgMissing).test('text renders with a font file, and is detected missing without one', () => {
     expect(pngTextRenders({ loadSystemFonts: false, fontFiles: [fontFile!] })).toBe(true);
     expect(pngTextRenders({ loadSystemFonts: false })).toBe(false);
     // The default (system fonts) finds the same directories this test searched.

@@ -14,6 +14,7 @@ import { createUpdateRule, learningRateAt } from '../lib/training/optimizers';
 import { BatchSampler } from '../lib/training/sampler';
 import { TrainData, train } from '../lib/training/train';
 import { runTrainJob } from '../lib/jobs/train-job';
+import * as checkpointModule from '../lib/io/checkpoint';
 import { smallMnist } from './helpers/mnist';
 import { useBackend } from '../lib/backends';
 
@@ -161,20 +162,32 @@ describe('train()', () => {
     model.dispose();
   });
 
-  it('stops at a training-time budget and evaluates on a time interval', async () => {
+  it('stops at a training-time budget and evaluates on a time interval, by its clock', async () => {
     const data = await smallMnist();
     const model = PRESETS['two-layer-net'].build({ seed: 3 });
     const { steps: _recipeSteps, ...options } = recipeOptions(PRESETS['two-layer-net'], {});
-    const r = await train(model, data, { ...options, maxSeconds: 0.6, evalIntervalSeconds: 0.2, logInterval: 0 });
+    // A clock that moves 1 ms each time it is read, whatever the machine's load: the budget and the
+    // evaluations fall at the same steps on every run. A step reads it a few times, so it takes a
+    // few (fake) ms, far less than the 20 ms allowed past each mark below.
+    let clock = 0;
+    const now = () => ++clock;
+    const r = await train(model, data, { ...options, maxSeconds: 0.6, evalIntervalSeconds: 0.2, logInterval: 0, now });
     expect(r.stopped).toBe('time-limit');
+    // The step that crossed the budget is the last one.
     expect(r.trainSeconds).toBeGreaterThanOrEqual(0.6);
-    expect(r.trainSeconds).toBeLessThan(1.5);
+    expect(r.trainSeconds).toBeLessThan(0.62);
     expect(r.history.loss).toHaveLength(r.steps);
-    // Evaluations at ~0.2, 0.4, 0.6 s of training, the last one at the final step.
-    expect(r.history.evals.length).toBeGreaterThanOrEqual(3);
+    expect(r.steps).toBeGreaterThan(50);
+    // One evaluation at each step that crossed 0.2, 0.4 and 0.6 s of training time (the last at the final step), no others.
+    expect(r.history.evals.map((e) => Math.floor(e.trainSeconds / 0.2 + 1e-9))).toEqual([1, 2, 3]);
+    for (const [k, e] of r.history.evals.entries()) expect(e.trainSeconds).toBeLessThan(0.2 * (k + 1) + 0.02);
     expect(r.history.evals.at(-1)?.step).toBe(r.steps - 1);
-    const capped = await train(model, data, { ...options, steps: 5, maxSeconds: 60, logInterval: 0 });
+    // Wall time counts the evaluations too, on the same clock.
+    expect(r.seconds).toBeGreaterThan(r.trainSeconds);
+    expect(r.seconds).toBeCloseTo((clock - 1) / 1000, 2);
+    const capped = await train(model, data, { ...options, steps: 5, maxSeconds: 60, logInterval: 0, now });
     expect(capped).toMatchObject({ stopped: 'completed', steps: 5 });
+    await expect(train(model, data, { ...options, steps: 1, now: 5 as never })).rejects.toThrow(/^now: must be a function/);
     model.dispose();
   });
 
@@ -226,22 +239,34 @@ describe('optimisers and sampling', () => {
     w.dispose();
   });
 
-  it('samples with replacement, in order with wrap-around, shuffled epochs, file order', () => {
-    const ordered = new BatchSampler(10, 4, 'ordered', 1);
-    expect([ordered.next(), ordered.next(), ordered.next()].map((b) => Array.from(b))).toEqual([
+  it('samples with replacement, in file order, shuffled once with wrap-around, and shuffled afresh each epoch', () => {
+    const identity = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+    const batches = (sampler: BatchSampler, n: number) => Array.from({ length: n }, () => Array.from(sampler.next()));
+    // 'ordered': the file's own order, epoch after epoch.
+    expect(batches(new BatchSampler(10, 4, 'ordered', 1), 3)).toEqual([
       [0, 1, 2, 3],
       [4, 5, 6, 7],
       [8, 9, 0, 1],
     ]);
-    const shuffled = new BatchSampler(10, 4, 'shuffle', 1);
-    const epoch = [shuffled.next(), shuffled.next(), shuffled.next()].flatMap((b) => Array.from(b));
-    expect(epoch).toHaveLength(10);
-    expect([...epoch].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
-    const sequential = new BatchSampler(10, 4, 'sequential', 1);
-    const seq = [sequential.next(), sequential.next(), sequential.next()].flatMap((b) => Array.from(b));
-    expect(seq.slice(10)).toEqual(seq.slice(0, 2)); // wrap-around continues the same order
-    const repl = new BatchSampler(5, 1000, 'replacement', 1).next();
-    expect(new Set(repl).size).toBe(5); // every index drawn, so duplicates within a batch
+    // 'shuffle': each epoch a permutation, not the file's order, and a different one the next
+    // epoch (the last batch of an epoch is short); the same seed gives the same epochs.
+    const shuffled = batches(new BatchSampler(10, 4, 'shuffle', 1), 6);
+    expect(shuffled.map((b) => b.length)).toEqual([4, 4, 2, 4, 4, 2]);
+    const [first, second] = [shuffled.slice(0, 3).flat(), shuffled.slice(3).flat()];
+    for (const epoch of [first, second]) expect([...epoch].sort((a, b) => a - b)).toEqual(identity);
+    expect(first).not.toEqual(identity);
+    expect(second).not.toEqual(first);
+    expect(batches(new BatchSampler(10, 4, 'shuffle', 1), 6)).toEqual(shuffled);
+    expect(batches(new BatchSampler(10, 4, 'shuffle', 2), 3).flat()).not.toEqual(first);
+    // 'sequential' (001's data layer): one shuffle up front, then that order with wrap-around.
+    const seq = batches(new BatchSampler(10, 4, 'sequential', 1), 5).flat();
+    expect([...seq.slice(0, 10)].sort((a, b) => a - b)).toEqual(identity);
+    expect(seq.slice(0, 10)).not.toEqual(identity);
+    expect(seq.slice(10)).toEqual(seq.slice(0, 10));
+    // 'replacement': every index drawn with replacement, about evenly.
+    const drawn = new BatchSampler(5, 1000, 'replacement', 1).next();
+    const counts = [0, 1, 2, 3, 4].map((i) => drawn.filter((x) => x === i).length);
+    for (const c of counts) expect(Math.abs(c - 200)).toBeLessThan(60);
   });
 
   it('encodes targets 0.01/0.99 for mse-mlp, for the rows asked for', () => {
@@ -496,15 +521,34 @@ describe('runTrainJob', () => {
     const data = await smallMnist();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mnist-nets-job-'));
     const start = tf.memory().numTensors;
-    const { result, model } = await runTrainJob({ preset: 'prelu-mlp', data, steps: 60, seed: 1, saveDir: dir, logInterval: 20 });
-    model.dispose();
-    expect(result).toMatchObject({ model: 'prelu-mlp', params: 203_531, steps: 60, seed: 1, stopped: 'completed' });
-    expect(result.testAccuracy).toBeGreaterThan(0.3);
-    expect(result.history.loss).toHaveLength(60);
-    const loaded = await loadModel(dir);
-    expect(loaded.metadata.testAccuracy).toBe(result.testAccuracy);
-    expect((loaded.metadata.history as { loss: number[] }).loss).toHaveLength(60);
-    loaded.model.dispose();
-    expect(tf.memory().numTensors).toBe(start);
+    // What is on disk after each save: the step and the epoch of the checkpoint each one left.
+    const saved: Array<{ step: number; epoch: unknown; stopped: unknown }> = [];
+    const saveThrough = checkpointModule.saveCheckpoint;
+    const save = jest.spyOn(checkpointModule, 'saveCheckpoint').mockImplementation(async (...args) => {
+      await saveThrough(...args);
+      const c = await checkpointModule.loadCheckpoint(dir);
+      c.model.dispose();
+      saved.push({ step: c.state.step, epoch: (c.metadata.checkpoint as { epoch?: number } | undefined)?.epoch, stopped: c.metadata.stopped });
+    });
+    try {
+      // prelu-mlp's batch of 64 on 2,000 images: 32 steps an epoch, so 60 steps end one epoch at step 32.
+      const { result, model } = await runTrainJob({ preset: 'prelu-mlp', data, steps: 60, seed: 1, saveDir: dir, logInterval: 20 });
+      model.dispose();
+      expect(result).toMatchObject({ model: 'prelu-mlp', params: 203_531, steps: 60, seed: 1, stopped: 'completed' });
+      expect(result.history.epochs.map((e) => e.step)).toEqual([32, 60]);
+      expect(saved).toEqual([
+        { step: 32, epoch: 1, stopped: undefined },
+        { step: 60, epoch: 2, stopped: 'completed' },
+      ]);
+      expect(result.testAccuracy).toBeGreaterThan(0.3);
+      expect(result.history.loss).toHaveLength(60);
+      const loaded = await loadModel(dir);
+      expect(loaded.metadata.testAccuracy).toBe(result.testAccuracy);
+      expect((loaded.metadata.history as { loss: number[] }).loss).toHaveLength(60);
+      loaded.model.dispose();
+      expect(tf.memory().numTensors).toBe(start);
+    } finally {
+      save.mockRestore();
+    }
   });
 });

@@ -4,8 +4,7 @@ import * as path from 'path';
 import { DAWN_PROBE_CACHE_FILE, probeDawn, type DawnAttempt } from '../lib/backends/dawn-probe';
 import { visibleSharedLibraries } from '../lib/backends/native';
 import { KEY_LIMITS, probeWebGPU } from '../lib/backends/webgpu';
-import { BUILT_CLI as CLI, runNode } from './helpers/run-node';
-import { MNIST_DIR } from './helpers/mnist';
+import { BUILT_CLI as CLI, dataDirArgs, runNode } from './helpers/run-node';
 import { probeInChild, verdict, webgpuHere } from './helpers/webgpu';
 
 /** The built CLI, as `npx mnist-nets` runs it (npm test builds first). */
@@ -193,7 +192,7 @@ describe('probeDawn: Dawn in a child process, verdict cached', () => {
 
 describe('the CLI never shows what Dawn prints unless asked', () => {
   const cli = (args: string[], env: Record<string, string>) => runNode(CLI, args, { env });
-  const train = ['train', '--model', 'mlp', '--steps', '3', '--limit', '200', '--data-dir', MNIST_DIR];
+  const train = ['train', '--model', 'mlp', '--steps', '3', '--limit', '200', ...dataDirArgs()];
 
   beforeAll(() => {
     if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\``);

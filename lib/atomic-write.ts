@@ -14,10 +14,7 @@ import { randomBytes } from 'crypto';
  * `fill` writes through the handle and leaves closing it to this function.
  */
 export async function withAtomicFile<T>(filePath: string, fill: (handle: fsp.FileHandle) => Promise<T>): Promise<T> {
-  const dir = path.dirname(filePath);
-  // Same directory, so the rename never crosses a file system; dot-prefixed so globs and the
-  // dataset scans skip it; pid and random bytes so concurrent writers never share one.
-  const tmp = path.join(dir, `.${path.basename(filePath)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = tempSibling(filePath);
   let handle: fsp.FileHandle | undefined;
   try {
     handle = await fsp.open(tmp, 'wx');
@@ -41,4 +38,44 @@ export async function withAtomicFile<T>(filePath: string, fill: (handle: fsp.Fil
  */
 export async function writeFileAtomic(filePath: string, data: string | Uint8Array): Promise<void> {
   await withAtomicFile(filePath, (handle) => handle.writeFile(data));
+}
+
+/** What a temporary sibling's name ends with: `.<pid>.<12 hex digits>.<kind>`. */
+const TEMP_NAME = /^\..+\.(\d+)\.[0-9a-f]{12}\.(tmp|saving)$/;
+
+/**
+ * A temporary path beside `target` (same directory, so a rename never crosses a file system):
+ * dot-prefixed so globs and the dataset scans skip it; the writer's pid, so that a later writer can
+ * tell one left by a process that died ({@link removeAbandonedTemps}); random bytes, so concurrent
+ * writers never share one. `kind`: `tmp` for a file, `saving` for a folder being filled.
+ */
+export function tempSibling(target: string, kind: 'tmp' | 'saving' = 'tmp'): string {
+  return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.${kind}`);
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it runs, as another user.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporary files and folders ({@link tempSibling}) in `dir` that a process which no
+ * longer runs left behind (killed mid-write: a rename that never happened). Those of running
+ * processes, this one included, may be writes in flight and stay. Returns the names removed.
+ */
+export async function removeAbandonedTemps(dir: string): Promise<string[]> {
+  const names = await fsp.readdir(dir).catch(() => [] as string[]);
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = TEMP_NAME.exec(name);
+    if (!m || Number(m[1]) === process.pid || processRuns(Number(m[1]))) continue;
+    await fsp.rm(path.join(dir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
 }

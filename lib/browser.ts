@@ -31,6 +31,7 @@ export type { ImageLayout, LabelEncoding } from './datasets/tensors';
 export { probeBrowserBackends, useBrowserBackend, BROWSER_BACKENDS } from './backends/browser';
 export type { BrowserBackendName, BrowserBackendStatus, BrowserBackendOptions } from './backends/browser';
 export { registerWasmTrainingKernels, unregisterWasmTrainingKernels } from './kernels';
+export { WEBGPU_TRAINING_KERNELS, registerWebGPUTrainingKernels, unregisterWebGPUTrainingKernels } from './kernels/webgpu';
 
 // Digits from a canvas, predictions, models saved by `mnist-nets train --save`
 export { centerDigit, drawingToDigit, rgbaToInk, scaleDigit, predictDigits, DIGIT_SIZE, DIGIT_BOX } from './io/digits';

@@ -32,6 +32,14 @@ export function checkPositiveNumber(argument: string, value: unknown): number {
   return value;
 }
 
+/** A finite number >= 0 (a weight decay, a schedule's exponent). */
+export function checkNonNegativeNumber(argument: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new InvalidArgumentError(argument, `must be a finite number >= 0, got ${shown(value)}`);
+  }
+  return value;
+}
+
 /** A number in [0, 1): a dropout rate, a momentum. */
 export function checkRate(argument: string, value: unknown): number {
   if (typeof value !== 'number' || !(value >= 0 && value < 1)) {

@@ -49,6 +49,7 @@ export type {
 export { useBackend, probeBackends, doctor, formatDoctor, explainNativeLoadError, BACKEND_CHOICES, recommendedWasmThreads } from './backends';
 export type { BackendChoice, BackendName, BackendSelection, BackendStatus, DoctorReport, UseBackendOptions, WasmWorkload } from './backends';
 export { registerWasmTrainingKernels, unregisterWasmTrainingKernels } from './kernels';
+export { WEBGPU_TRAINING_KERNELS, registerWebGPUTrainingKernels, unregisterWebGPUTrainingKernels } from './kernels/webgpu';
 export { enableWasmThreads } from './kernels/threads';
 
 // Progress on stderr (the rest of training is in the core above)

@@ -12,8 +12,9 @@
  *    page shows (tf.profile, lib/profiling/kernel-profile.ts).
  *
  * Usage (after `npm run build`; needs Chromium, e.g. Debian's `chromium`):
- *   node dist/scripts/browser-webgpu.js [--out docs/results/browser-webgpu.json] [--update docs/GPU.md]
- *   node dist/scripts/browser-webgpu.js --from docs/results/browser-webgpu.json --update docs/GPU.md   # the tables again
+ *   node dist/scripts/browser-webgpu.js [--out docs/results/browser-webgpu.json] [--update]
+ *   node dist/scripts/browser-webgpu.js --from docs/results/browser-webgpu.json   # the tables again
+ * docs/GPU.md's tables are written from the record by scripts/docs-tables.ts (--update runs it).
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -315,7 +316,7 @@ async function record(chromium: string, dataDir: string | undefined) {
   const chromiumDir = path.dirname(fs.realpathSync('/usr/lib/chromium/chromium'));
   return {
     date: new Date().toISOString(),
-    command: 'node dist/scripts/browser-webgpu.js --update docs/GPU.md',
+    command: 'node dist/scripts/browser-webgpu.js --update',
     machine: { ...machineFacts(), gpu: 'none' },
     chromium: {
       path: chromium,
@@ -396,29 +397,10 @@ export function tables(r: BrowserWebGPURecord): string {
   return lines.join('\n');
 }
 
-const MARK_START = '<!-- browser-webgpu:start -->';
-const MARK_END = '<!-- browser-webgpu:end -->';
-
-/** What stands between the markers of a markdown text, or undefined without them. */
-export function markedSection(text: string): string | undefined {
-  const start = text.indexOf(MARK_START);
-  const end = text.indexOf(MARK_END);
-  return start < 0 || end < start ? undefined : text.slice(start + MARK_START.length, end).replace(/^\n|\n$/g, '');
-}
-
-/** Puts the tables between the markers of `file`, which must have them. */
-export async function updateDoc(file: string, table: string): Promise<void> {
-  const text = fs.readFileSync(file, 'utf8');
-  const start = text.indexOf(MARK_START);
-  const end = text.indexOf(MARK_END);
-  if (start < 0 || end < start) throw new Error(`--update ${file}: no ${MARK_START} ... ${MARK_END} markers in it`);
-  await writeFileAtomic(file, `${text.slice(0, start + MARK_START.length)}\n${table}\n${text.slice(end)}`);
-}
-
 async function main(argv: string[]): Promise<number> {
   const args = await yargs(argv)
     .option('out', { type: 'string', default: path.join(ROOT, 'docs', 'results', 'browser-webgpu.json'), describe: 'The record to write' })
-    .option('update', { type: 'string', describe: 'Markdown file whose browser-webgpu markers get the tables' })
+    .option('update', { type: 'boolean', default: false, describe: "Then rewrite the docs' tables from their records (scripts/docs-tables.ts), these included" })
     .option('from', { type: 'string', describe: 'Take the record from this file instead of running Chromium' })
     .option('chromium', { type: 'string', default: DEFAULT_CHROMIUM })
     .option('data-dir', { type: 'string', describe: 'MNIST for the page (default: $MNIST_DIR, else the cache)' })
@@ -439,9 +421,13 @@ async function main(argv: string[]): Promise<number> {
     await writeFileAtomic(args.out, `${JSON.stringify(r, null, 2)}\n`);
     process.stderr.write(`browser-webgpu: wrote ${path.relative(process.cwd(), args.out)}\n`);
   }
-  const table = tables(r);
-  if (args.update) await updateDoc(args.update, table);
-  process.stdout.write(`${table}\n`);
+  process.stdout.write(`${tables(r)}\n`);
+  if (args.update) {
+    // Loaded here: docs-tables imports this module for its renderer.
+    const { writeDocs } = await import('./docs-tables');
+    const changed = await writeDocs();
+    process.stderr.write(changed.length ? `browser-webgpu: rewrote ${changed.join(', ')}\n` : 'browser-webgpu: the docs already matched the records\n');
+  }
   return 0;
 }
 

@@ -76,11 +76,21 @@ export function outputBytes(metafile: esbuild.Metafile): number {
     .reduce((sum, [, o]) => sum + o.bytes, 0);
 }
 
+/** One file a page downloads: raw and gzipped bytes, and when the page loads it. */
+export interface SizeRow {
+  /** Relative to the build's folder. */
+  file: string;
+  bytes: number;
+  /** gzip level 9, as a server compressing it would send it. */
+  gzipBytes: number;
+  when: 'at start' | 'on first use' | 'one of these, with the wasm backend';
+}
+
 /**
- * One line per file a page downloads (JS chunks, .wasm), raw and gzipped (level 9, as a server
- * compressing them would send), and whether the page loads it at start or on first use.
+ * Every file a page downloads from a build (JS chunks, .wasm), and whether the page loads it at
+ * start or on first use. scripts/sizes.ts records these; the build prints them.
  */
-function sizeReport(metafile: esbuild.Metafile, outDir: string, entry: string): string[] {
+export function sizeRows(metafile: esbuild.Metafile, outDir: string, entry: string): SizeRow[] {
   const entries = Object.entries(metafile.outputs).filter(([file]) => !file.endsWith('.map'));
   const eager = new Set<string>();
   const visit = (file: string): void => {
@@ -94,20 +104,21 @@ function sizeReport(metafile: esbuild.Metafile, outDir: string, entry: string): 
   if (fs.existsSync(path.join(outDir, DEMO_WASM_DIR))) {
     for (const f of fs.readdirSync(path.join(outDir, DEMO_WASM_DIR))) files.push(path.relative(ROOT, path.join(outDir, DEMO_WASM_DIR, f)));
   }
+  return files.map((file) => {
+    const bytes = fs.readFileSync(path.join(ROOT, file));
+    const when = file.endsWith('.wasm') ? 'one of these, with the wasm backend' : eager.has(file) ? 'at start' : 'on first use';
+    return { file: path.relative(outDir, path.join(ROOT, file)), bytes: bytes.length, gzipBytes: zlib.gzipSync(bytes, { level: 9 }).length, when };
+  });
+}
+
+/** {@link sizeRows} as lines, with the total loaded at start when there is more than one file. */
+function sizeReport(rows: SizeRow[]): string[] {
   const kib = (n: number): string => `${(n / 1024).toFixed(0)} KiB`.padStart(9);
   const line = (name: string, raw: number, gzipped: number, when: string): string => `${name.padEnd(46)} ${kib(raw)} ${kib(gzipped)} gzipped  ${when}`;
-  const atStart = [0, 0];
-  const lines = files.map((file) => {
-    const bytes = fs.readFileSync(path.join(ROOT, file));
-    const gzipped = zlib.gzipSync(bytes, { level: 9 }).length;
-    const when = file.endsWith('.wasm') ? 'one of these, with the wasm backend' : eager.has(file) ? 'at start' : 'on first use';
-    if (when === 'at start') {
-      atStart[0] += bytes.length;
-      atStart[1] += gzipped;
-    }
-    return line(path.relative(outDir, path.join(ROOT, file)), bytes.length, gzipped, when);
-  });
-  return lines.length > 1 ? [...lines, line('JS loaded at start, in all', atStart[0], atStart[1], '')] : lines;
+  const atStart = rows.filter((r) => r.when === 'at start');
+  const lines = rows.map((r) => line(r.file, r.bytes, r.gzipBytes, r.when));
+  const sum = (key: 'bytes' | 'gzipBytes') => atStart.reduce((n, r) => n + r[key], 0);
+  return lines.length > 1 ? [...lines, line('JS loaded at start, in all', sum('bytes'), sum('gzipBytes'), '')] : lines;
 }
 
 /** Bundles lib/browser.ts with tf.js left out (the page's bundler supplies it). */
@@ -177,7 +188,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`build-browser: ${name} reaches Node-only code:\n  ${leaks.join('\n  ')}\n`);
       return 1;
     }
-    process.stderr.write(`build-browser: ${name}:\n  ${sizeReport(metafile, dir, entry).join('\n  ')}\n`);
+    process.stderr.write(`build-browser: ${name}:\n  ${sizeReport(sizeRows(metafile, dir, entry)).join('\n  ')}\n`);
   }
   return 0;
 }

@@ -140,7 +140,8 @@ function copyTree(from: string, to: string, keep: (rel: string) => boolean = () 
   }
 }
 
-function listFiles(dir: string, rel = ''): string[] {
+/** Every file under `dir`, relative to it, sorted. */
+export function listFiles(dir: string, rel = ''): string[] {
   return fs
     .readdirSync(path.join(dir, rel), { withFileTypes: true })
     .flatMap((e) => (e.isDirectory() ? listFiles(dir, path.join(rel, e.name)) : [path.join(rel, e.name)]))

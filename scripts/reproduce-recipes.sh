@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every preset's full recipe on the real MNIST and keeps each run's JSON under
-# docs/results/recipes/<id>.json (stderr progress beside it as <id>.log). Then render the table with
-#   node dist/scripts/recipes-table.js docs/results/recipes
+# docs/results/recipes/<id>.json (stderr progress beside it as <id>.log). Then rewrite the docs' tables
+# from the records with
+#   node dist/scripts/docs-tables.js --write
 # Usage: scripts/reproduce-recipes.sh [preset ...]   (default: all seven; MNIST_DIR or --data-dir via DATA_DIR)
 set -euo pipefail
 cd "$(dirname "$0")/.."

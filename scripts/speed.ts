@@ -10,12 +10,13 @@
  *    scripts/peers/torch_recipes.py on Debian's /usr/bin/python3 (python3-torch), on one thread
  *    and on all cores (--peer-threads), keeping the faster each round. Its speed depends on the
  *    libblas.so.3 the system selects (install libopenblas0-pthread; the JSON names it).
- *    Writes the raw JSON (--out) and a markdown table, which --update FILE puts between the
- *    markers `<!-- speed-vs-peers:start -->` and `<!-- speed-vs-peers:end -->` of FILE.
+ *    Writes the raw JSON record (--out) and prints a markdown table; --update then rewrites every
+ *    table in the docs from its record (scripts/docs-tables.ts, where the record's table is
+ *    registered), the new one included.
  *
  *      node dist/scripts/speed.js --peers torch,numpy [--presets all] [--rounds 3] [--peer-threads 1,CORES] [--steps N]
- *          [--warmup N] [--data-dir DIR] [--out docs/results/speed-vs-peers.json] [--update docs/RESULTS.md]
- *      node dist/scripts/speed.js --peers-from docs/results/speed-vs-peers.json [--update FILE]  # the table again
+ *          [--warmup N] [--data-dir DIR] [--out docs/results/speed-vs-peers.json] [--update]
+ *      node dist/scripts/speed.js --peers-from docs/results/speed-vs-peers.json   # the table again
  *
  * 2. Every preset on every CPU backend in this process (wasm on one thread, cpu), plus the time
  *    to prepare MNIST:
@@ -63,11 +64,9 @@ export const PEER_WARMUP: Readonly<Record<PresetId, number>> = {
 const PEER_SCRIPT = process.env['MNIST_NETS_PEER_SCRIPT'] ?? path.resolve(__dirname, '../../scripts/peers/torch_recipes.py');
 /** Debian's python3 with python3-torch; the pyenv python3 first on PATH has no torch. */
 const PEER_PYTHON = process.env['MNIST_NETS_PEER_PYTHON'] ?? '/usr/bin/python3';
-const MARK_START = '<!-- speed-vs-peers:start -->';
-const MARK_END = '<!-- speed-vs-peers:end -->';
 
 /** What one of our child runs prints. */
-interface OursRun {
+export interface OursRun {
   samplesPerSec: number;
   backend: string;
   threads: number;
@@ -87,7 +86,7 @@ interface PeerRow {
   byThreads?: Partial<Record<'torch' | 'numpy', Array<Record<string, number>>>>;
 }
 
-interface PeerResult {
+export interface PeerResult {
   date: string;
   machine: ReturnType<typeof machineFacts>;
   load: string[];
@@ -122,7 +121,7 @@ const median = (a: number[]): number => {
   return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-async function comparePeers(args: { presets: string; peers: string; rounds: number; peerThreads: string; steps?: number; warmup?: number; dataDir?: string; out?: string; update?: string }): Promise<void> {
+async function comparePeers(args: { presets: string; peers: string; rounds: number; peerThreads: string; steps?: number; warmup?: number; dataDir?: string; out?: string; update: boolean }): Promise<void> {
   const ids = (args.presets === 'all' ? PRESET_IDS : args.presets.split(',').map((p) => getPreset(p).id)) as PresetId[];
   const peers = args.peers.split(',').filter(Boolean);
   for (const peer of peers) if (peer !== 'torch' && peer !== 'numpy') throw new Error(`--peers: torch or numpy, got ${peer}`);
@@ -169,8 +168,16 @@ async function comparePeers(args: { presets: string; peers: string; rounds: numb
   }
   const table = peersTable(result);
   if (args.out) await writeFileAtomic(args.out, `${JSON.stringify(result, null, 2)}\n`);
-  if (args.update) await updateSection(args.update, table);
+  if (args.update) await updateDocs();
   process.stdout.write(`${table}\n`);
+}
+
+/** Rewrites the docs' tables from their records (scripts/docs-tables.ts), saying which files changed. */
+async function updateDocs(): Promise<void> {
+  // Loaded here: docs-tables imports this module for its renderers.
+  const { writeDocs } = await import('./docs-tables');
+  const changed = await writeDocs();
+  process.stderr.write(changed.length ? `docs: rewrote the tables of ${changed.join(', ')}\n` : 'docs: every table already matched its record\n');
 }
 
 /**
@@ -182,18 +189,45 @@ export function defaultPeerThreads(): string {
   return cores > 1 ? `1,${cores}` : '1';
 }
 
+/** One preset of a {@link PeerResult}: medians over its rounds, ours and each peer's, in samples/s. */
+export interface PeerMedians {
+  preset: PresetId;
+  batchSize: number;
+  steps: number;
+  ours: number;
+  torch?: number;
+  numpy?: number;
+  /** How ours ran (the first round's). */
+  run: OursRun;
+}
+
+export function peerMedians(result: PeerResult): PeerMedians[] {
+  return result.rows.map((r) => ({
+    preset: r.preset,
+    batchSize: r.batchSize,
+    steps: r.steps,
+    ours: median(r.ours.map((o) => o.samplesPerSec)),
+    torch: r.torch ? median(r.torch) : undefined,
+    numpy: r.numpy ? median(r.numpy) : undefined,
+    run: r.ours[0]!,
+  }));
+}
+
+/** The BLAS the peer loaded, as its record names it. */
+export function peerBlas(result: PeerResult): string {
+  const env = result.peerEnvironment ?? {};
+  const libs = Array.isArray(env['blas_libraries']) && env['blas_libraries'].length ? (env['blas_libraries'] as string[]).map((l) => path.basename(l)).join(', ') : String(env['blas'] ?? '?');
+  return `${libs}${env['reference_blas'] ? ', the reference BLAS' : ''}`;
+}
+
 /** The markdown of a {@link PeerResult}: medians over the rounds, ratios ours / peer. */
 export function peersTable(result: PeerResult): string {
-  const rows = result.rows.map((r) => {
-    const ours = median(r.ours.map((o) => o.samplesPerSec));
-    const torch = r.torch ? median(r.torch) : undefined;
-    const numpy = r.numpy ? median(r.numpy) : undefined;
-    const o = r.ours[0]!;
+  const rows = peerMedians(result).map(({ preset, batchSize, steps, ours, torch, numpy, run: o }) => {
     const digits = (v: number) => (v < 10 ? 2 : 0);
     return [
-      r.preset,
-      String(r.batchSize),
-      String(r.steps),
+      preset,
+      String(batchSize),
+      String(steps),
       `${formatNumber(ours, digits(ours))} (${o.backend}, ${o.threads} thread${o.threads > 1 ? 's' : ''}, ${o.gradients})`,
       torch === undefined ? '-' : formatNumber(torch, digits(torch)),
       torch === undefined ? '-' : `${(ours / torch).toFixed(2)}x`,
@@ -213,46 +247,13 @@ export function peersTable(result: PeerResult): string {
     '',
     `Medians of ${result.rounds} rounds, each round ours then the peer(s), back to back; warm-up steps excluded on both sides. ` +
       `Machine: ${m.cpu}, ${m.cores} cores, Node ${m.node}, tf.js ${m.tfjs}; peer: PyTorch ${String(env['torch'] ?? '?')}, NumPy ${String(env['numpy'] ?? '?')} ` +
-      `(BLAS: ${Array.isArray(env['blas_libraries']) && env['blas_libraries'].length ? (env['blas_libraries'] as string[]).map((l) => path.basename(l)).join(', ') : String(env['blas'] ?? '?')}${env['reference_blas'] ? ', the reference BLAS' : ''}), Python ${String(env['python'] ?? '?')}, ` +
+      `(BLAS: ${peerBlas(result)}), Python ${String(env['python'] ?? '?')}, ` +
       (result.peerThreads ? `each round the faster of ${result.peerThreads.join(' and ')} threads. ` : `${String(env['threads'] ?? '?')} threads. `) +
       `${result.date.slice(0, 10)}; load average at the start of each round: ${[...new Set(result.load.map((l) => l.split(' ')[0]))].join(', ')}.`,
   ].join('\n');
 }
 
-/**
- * Puts `table` between the speed-vs-peers markers of `file`; a file without them gets a section
- * with the markers appended.
- */
-async function updateSection(file: string, table: string): Promise<void> {
-  const text = fs.readFileSync(file, 'utf8');
-  const start = text.indexOf(MARK_START);
-  const end = text.indexOf(MARK_END);
-  if (start >= 0 && end > start) {
-    await writeFileAtomic(file, `${text.slice(0, start + MARK_START.length)}\n${table}\n${text.slice(end)}`);
-    return;
-  }
-  const section = [
-    '## Every preset beside PyTorch (issue: CPU speed, second round)',
-    '',
-    "Each preset's recipe, ours as `train` runs it and the PyTorch peer's (scripts/peers/torch_recipes.py),",
-    'and two-layer-net also as the source\'s NumPy code, on the same two cores, back to back. Raw JSON:',
-    '[docs/results/speed-vs-peers.json](results/speed-vs-peers.json). Reproduce with',
-    '',
-    '```sh',
-    'npm run build',
-    'node dist/scripts/speed.js --peers torch,numpy --peer-threads 1,2 --rounds 3 --data-dir ../shared/datasets/mnist \\',
-    '  --out docs/results/speed-vs-peers.json --update docs/RESULTS.md',
-    '```',
-    '',
-    MARK_START,
-    table,
-    MARK_END,
-    '',
-  ].join('\n');
-  await writeFileAtomic(file, `${text.replace(/\n*$/, '\n\n')}${section}`);
-}
-
-interface SpeedRow {
+export interface SpeedRow {
   preset: string;
   backend: string;
   batchSize: number;
@@ -275,15 +276,14 @@ async function main(): Promise<void> {
     .option('rounds', { type: 'number', default: 3 })
     .option('peer-threads', { type: 'string', default: defaultPeerThreads(), describe: 'Comma list of thread counts to run each peer with; each round keeps its fastest' })
     .option('out', { type: 'string', describe: 'Write the --peers result as JSON here' })
-    .option('update', { type: 'string', describe: 'Put the --peers (or --peers-from) table into this markdown file, between its markers' })
+    .option('update', { type: 'boolean', default: false, describe: 'After --peers, rewrite the docs\' tables from their records (scripts/docs-tables.ts)' })
     .option('child', { type: 'string', hidden: true })
     .strict()
     .parseAsync();
   if (args.child) return oursChild(getPreset(args.child).id, args.steps ?? PEER_STEPS[getPreset(args.child).id], args.warmup ?? 0, args['data-dir']);
   if (args['peers-from']) {
-    const table = peersTable(JSON.parse(fs.readFileSync(args['peers-from'], 'utf8')) as PeerResult);
-    if (args.update) await updateSection(args.update, table);
-    process.stdout.write(`${table}\n`);
+    process.stdout.write(`${peersTable(JSON.parse(fs.readFileSync(args['peers-from'], 'utf8')) as PeerResult)}\n`);
+    if (args.update) await updateDocs();
     return;
   }
   if (args.peers) {
@@ -326,7 +326,7 @@ async function main(): Promise<void> {
   process.stdout.write(args.json ? `${JSON.stringify(result, null, 2)}\n` : `${speedTable(result)}\n`);
 }
 
-interface SpeedResult {
+export interface SpeedResult {
   machine: ReturnType<typeof machineFacts>;
   date: string;
   mnist: { loadSeconds: number; tensorSeconds: number; source: string };

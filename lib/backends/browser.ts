@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BackendUnavailableError, errorMessage } from '../errors';
 import { checkOneOf } from '../checks';
 import { registerWasmTrainingKernels } from '../kernels';
+import { registerWebGPUTrainingKernels } from '../kernels/webgpu';
 
 export type BrowserBackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
@@ -159,8 +160,8 @@ function keepInitErrors(name: string): void {
 
 /**
  * Makes `name` the current backend; throws BackendUnavailableError with the reason when this
- * browser cannot have it (never a silent fallback to another). For wasm it also registers this
- * library's training kernels. Returns the backend's status.
+ * browser cannot have it (never a silent fallback to another). For wasm and webgpu it also
+ * registers this library's training kernels. Returns the backend's status.
  */
 export async function useBrowserBackend(name: BrowserBackendName, options: BrowserBackendOptions = {}): Promise<BrowserBackendStatus> {
   checkOneOf('backend', name, BROWSER_BACKENDS);
@@ -185,5 +186,6 @@ export async function useBrowserBackend(name: BrowserBackendName, options: Brows
   }
   await tf.ready();
   if (name === 'wasm') registerWasmTrainingKernels();
+  if (name === 'webgpu') registerWebGPUTrainingKernels();
   return status;
 }

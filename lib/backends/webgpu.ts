@@ -6,6 +6,7 @@ import { type DawnAttempt, type DawnProbeOptions, type DawnProbeRun, type RawAda
 import { visibleSharedLibraries } from './native';
 import { bundleDir, resolvePackageDir, runtimeRequire } from '../runtime';
 import { errorMessage } from '../errors';
+import { registerWebGPUTrainingKernels } from '../kernels/webgpu';
 
 /** Set to `1` to let a software (CPU) or OpenGL compatibility-mode adapter count as available. */
 export const ALLOW_SOFTWARE_ENV = 'MNIST_NETS_WEBGPU_ALLOW_SOFTWARE';
@@ -318,6 +319,8 @@ export async function activateWebGPU(probe: WebGPUProbe): Promise<void> {
   } catch (err) {
     throw new Error(`failed to load @tensorflow/tfjs-backend-webgpu: ${errorMessage(err)}`);
   }
+  // After the import, which registers upstream's kernels: some of ours replace them.
+  registerWebGPUTrainingKernels();
   if (tf.engine().registry.webgpu === undefined) {
     // The package registered a factory of its own at import, which asks for whichever adapter
     // Dawn returns first; ours asks the same way the probe did, so the adapter doctor showed is

@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import type { Argv } from 'yargs';
 import { BACKEND_CHOICES, useBackend, BackendChoice, WasmWorkload, recommendedWasmThreads } from '../backends';
 import { DATASET_NAMES, DatasetName, LoadOptions } from '../datasets';
@@ -54,8 +56,15 @@ export function withRunOptions<T>(y: Argv<T>): Argv<T & RunArgs> {
   return withJsonOption(withBackendOption(withDataOptions(y)));
 }
 
-export function loadOptionsFrom(args: DataArgs): LoadOptions {
-  return { dataDir: args['data-dir'], log: logLine };
+/** The data flags as the loader's options; a --data-dir that is not a directory is a usage error (exit 2) naming the flag. */
+export function loadOptionsFrom(args: Pick<DataArgs, 'data-dir'>): LoadOptions {
+  const dir = args['data-dir'];
+  if (dir !== undefined) {
+    const stat = fs.statSync(dir, { throwIfNoEntry: false });
+    if (stat === undefined) throw new InvalidArgumentError('--data-dir', `${path.resolve(dir)}: directory does not exist`);
+    if (!stat.isDirectory()) throw new InvalidArgumentError('--data-dir', `${path.resolve(dir)}: is a file, not a directory (give the directory holding the four IDX files)`);
+  }
+  return { dataDir: dir, dataDirName: '--data-dir', log: logLine };
 }
 
 /** Positive-integer flags are checked here, so the error names the flag. */
@@ -84,4 +93,17 @@ export async function selectBackend(choice: BackendChoice, threads?: number, ver
   logLine(`backend: ${name}${why}`);
   if (details['threadsReason']) logLine(`wasm: one thread, the threaded build did not start: ${String(details['threadsReason'])}`);
   return name;
+}
+
+/**
+ * Rethrows a library's InvalidArgumentError under the flag the user typed (`batchSize` becomes
+ * `--batch-size`), so that errors name what is on the command line; others pass unchanged.
+ */
+export function namingFlags(flags: Readonly<Record<string, string>>): (err: unknown) => never {
+  return (err) => {
+    if (err instanceof InvalidArgumentError && flags[err.argument]) {
+      throw new InvalidArgumentError(flags[err.argument]!, err.message.slice(err.argument.length + 2));
+    }
+    throw err;
+  };
 }

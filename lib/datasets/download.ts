@@ -52,6 +52,12 @@ export interface DownloadFileOptions {
   deadlineMs?: number;
   /** Progress and failure lines. @default writeToStderr */
   log?: LogFn;
+  /**
+   * The clock, in milliseconds, that spaces progress lines (one per {@link PROGRESS_INTERVAL_MS}
+   * at most). Tests pass one driven by the bytes received, so the lines do not depend on load.
+   * @default Date.now
+   */
+  now?: () => number;
 }
 
 export interface DownloadOptions {
@@ -170,7 +176,7 @@ async function writeAll(handle: fsp.FileHandle, chunk: Uint8Array): Promise<void
  * Streams one URL (following redirects) into `handle`, hashing as it goes, within the inactivity
  * timeout and the deadline; resolves with the byte count once the md5 matches.
  */
-async function fetchInto(url: string, handle: fsp.FileHandle, file: Pick<DatasetFile, 'name' | 'md5'>, limits: Limits, log: LogFn): Promise<number> {
+async function fetchInto(url: string, handle: fsp.FileHandle, file: Pick<DatasetFile, 'name' | 'md5'>, limits: Limits, log: LogFn, now: () => number): Promise<number> {
   const controller = new AbortController();
   let pastDeadline = false;
   const deadline = setTimeout(() => {
@@ -200,15 +206,15 @@ async function fetchInto(url: string, handle: fsp.FileHandle, file: Pick<Dataset
       const lengthHeader = res.headers['content-length'];
       total = lengthHeader !== undefined && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
       const hash = createHash('md5');
-      let lastLog = Date.now();
+      let lastLog = now();
       try {
         for await (const chunk of res as AsyncIterable<Buffer>) {
           hash.update(chunk);
           received += chunk.length;
           await writeAll(handle, chunk);
-          const now = Date.now();
-          if (now - lastLog >= PROGRESS_INTERVAL_MS) {
-            lastLog = now;
+          const t = now();
+          if (t - lastLog >= PROGRESS_INTERVAL_MS) {
+            lastLog = t;
             const pct = total ? ` (${((100 * received) / total).toFixed(0)}%)` : '';
             log(`  ${file.name}: ${formatBytes(received)}${total !== undefined ? ' / ' + formatBytes(total) : ''}${pct}`);
           }
@@ -249,6 +255,7 @@ export async function downloadFile(file: Pick<DatasetFile, 'name' | 'md5'>, dest
   const mirrors = checkMirrors(options.mirrors, 'mirrors');
   const limits = checkLimits(options);
   const log = checkLog(options.log);
+  const now = checkFunction('now', options.now, Date.now, '() => number (milliseconds)');
 
   try {
     await fsp.mkdir(destDir, { recursive: true });
@@ -261,7 +268,7 @@ export async function downloadFile(file: Pick<DatasetFile, 'name' | 'md5'>, dest
     const url = mirrorUrl(mirror, file.name);
     log(`downloading ${url}`);
     try {
-      const bytes = await withAtomicFile(dest, (handle) => fetchInto(url, handle, file, limits, log));
+      const bytes = await withAtomicFile(dest, (handle) => fetchInto(url, handle, file, limits, log, now));
       log(`  ${file.name}: ${formatBytes(bytes)}, md5 ok`);
       return dest;
     } catch (err) {

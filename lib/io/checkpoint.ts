@@ -9,17 +9,21 @@
  * state files are written first, each atomically, then the model with a metadata entry naming the
  * state file: model.json is renamed into place last, so whatever model.json a reader finds
  * names a complete state of the same step. State files no model.json names are removed after.
- * One writer per folder (train's saves are sequential). The binary is not named `.bin`, so that
- * what looks for a model's weights by that extension does not take it for them.
+ * A first save (no folder yet) is built in a temporary sibling folder that is renamed into place
+ * whole, so a save killed at any point leaves either the previous checkpoint or none, never an
+ * empty or partial folder; what such a save left behind (temporary files and folders, weights no
+ * model.json names) is removed by the next save. One writer per folder (train's saves are
+ * sequential). The binary is not named `.bin`, so that what looks for a model's weights by that
+ * extension does not take it for them.
  */
 import * as tf from '@tensorflow/tfjs';
 import { randomBytes } from 'crypto';
 import { promises as fsp } from 'fs';
 import * as path from 'path';
-import { writeFileAtomic } from '../atomic-write';
+import { removeAbandonedTemps, tempSibling, writeFileAtomic } from '../atomic-write';
 import { ModelIOError, errorMessage } from '../errors';
 import type { EpochEntry, EvalEntry, TrainState } from '../training/train';
-import { loadModel, saveModel } from './model-io';
+import { SAVING_PREFIX, loadModel, saveModel } from './model-io';
 import { MODEL_FILE, ModelMetadata, modelMetadata, parseModelJson } from './model-format';
 
 /** Metadata key (inside model.json's library metadata) naming the state file. */
@@ -56,7 +60,39 @@ interface StateJson {
  * that {@link loadCheckpoint} and `train({ resume })` continue the run.
  */
 export async function saveCheckpoint(dir: string, model: tf.LayersModel, metadata: ModelMetadata, state: TrainState): Promise<void> {
-  await fsp.mkdir(dir, { recursive: true });
+  const parent = path.dirname(path.resolve(dir));
+  await fsp.mkdir(parent, { recursive: true });
+  await removeAbandonedTemps(parent);
+  const exists = await fsp.stat(dir).then(() => true, () => false);
+  if (exists) {
+    await removeLeftovers(dir);
+    await writeCheckpoint(dir, model, metadata, state);
+    return;
+  }
+  const staging = tempSibling(path.resolve(dir), 'saving');
+  try {
+    await fsp.mkdir(staging);
+    await writeCheckpoint(staging, model, metadata, state);
+    await fsp.rename(staging, dir);
+  } catch (err) {
+    await fsp.rm(staging, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/**
+ * What a save killed mid-way left in `dir`: temporary files of processes that no longer run, and
+ * the in-flight markers of model saves (one writer per checkpoint folder, so none is in flight
+ * now), which frees the weights they protected for the cleanup that ends this save.
+ */
+async function removeLeftovers(dir: string): Promise<void> {
+  await removeAbandonedTemps(dir);
+  for (const name of await fsp.readdir(dir)) {
+    if (name.startsWith(SAVING_PREFIX)) await fsp.rm(path.join(dir, name), { force: true });
+  }
+}
+
+async function writeCheckpoint(dir: string, model: tf.LayersModel, metadata: ModelMetadata, state: TrainState): Promise<void> {
   const id = randomBytes(8).toString('hex');
   const binary = `train-state.${id}.data`;
   const jsonName = `train-state.${id}.json`;

@@ -44,13 +44,11 @@ function pngToDigit(bytes: Uint8Array, file: string): Uint8Array {
   return scaleDigit(rgbaToInk(png.data, png.width, png.height), png.width, png.height);
 }
 
-/** Writes 784 bytes as an 8-bit greyscale 28x28 PNG (tests and examples make inputs with it). */
+/** Writes 784 bytes as an 8-bit greyscale 28x28 PNG (colour type 0, no alpha): tests and examples make inputs with it. */
 export function digitToPng(pixels: Uint8Array): Buffer {
-  if (pixels.length !== DIGIT_SIZE * DIGIT_SIZE) throw new InvalidArgumentError('pixels', `must hold 784 bytes, got ${pixels.length}`);
-  const png = new PNG({ width: DIGIT_SIZE, height: DIGIT_SIZE });
-  for (let i = 0; i < pixels.length; i++) {
-    png.data[4 * i] = png.data[4 * i + 1] = png.data[4 * i + 2] = pixels[i];
-    png.data[4 * i + 3] = 255;
-  }
-  return PNG.sync.write(png);
+  if (pixels == null || pixels.length !== DIGIT_SIZE * DIGIT_SIZE) throw new InvalidArgumentError('pixels', `must hold 784 bytes, got ${pixels?.length}`);
+  const png = new PNG({ width: DIGIT_SIZE, height: DIGIT_SIZE, colorType: 0, inputColorType: 0, inputHasAlpha: false, bitDepth: 8 });
+  // pngjs takes one byte a pixel for greyscale input without alpha.
+  png.data = Buffer.from(pixels.buffer, pixels.byteOffset, pixels.length);
+  return PNG.sync.write(png, { colorType: 0, inputColorType: 0, inputHasAlpha: false, bitDepth: 8 });
 }

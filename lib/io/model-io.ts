@@ -27,7 +27,7 @@ export interface SavedModel {
 /** Weight files this library writes: `weights.<16 hex digits>.bin`, the digits random per save. */
 const WEIGHTS_FILE = /^weights\.[0-9a-f]{16}\.bin$/;
 /** Marks a save in flight; the rest of the name is the weights file it protects. */
-const SAVING_PREFIX = '.saving-';
+export const SAVING_PREFIX = '.saving-';
 /**
  * Age after which a marker counts as left behind by a save that died (a save writes two files, a
  * few MB, in well under a second), so its weights may be cleaned up. @default 600000

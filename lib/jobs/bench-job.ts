@@ -146,6 +146,8 @@ export interface BenchResult extends BenchDataFacts {
   date: string;
   /** The command that ran it, when it came from the CLI. */
   command?: string;
+  /** Wall time of all the runs (warm-ups, evaluations and, from the CLI, each model's process included). */
+  wallSeconds?: number;
   /** Every model on the first backend, then on the next. */
   results: BenchModelResult[];
   /** The first two models on the first backend; null with fewer than two models. */
@@ -335,21 +337,21 @@ export interface BenchPlan {
 /** Checks the options and fills in the defaults (the budget, seeds 1..N). */
 export function benchPlan(options: Omit<BenchOptions, 'backend'>): BenchPlan {
   const models = options.models ?? DEFAULT_BENCH_MODELS;
-  if (models.length === 0) throw new InvalidArgumentError('--models', 'name at least one preset');
-  if (new Set(models).size !== models.length) throw new InvalidArgumentError('--models', `names a preset twice: ${models.join(',')}`);
+  if (models.length === 0) throw new InvalidArgumentError('models', 'name at least one preset');
+  if (new Set(models).size !== models.length) throw new InvalidArgumentError('models', `names a preset twice: ${models.join(',')}`);
   models.forEach((m) => getPreset(m));
   const recipe = options.recipe ?? false;
   if ([options.steps, options.epochs, options.seconds, recipe || undefined].filter((v) => v !== undefined).length > 1) {
-    throw new InvalidArgumentError('--steps/--epochs/--seconds/--recipe', 'give one of them');
+    throw new InvalidArgumentError('steps/epochs/seconds/recipe', 'give one of them');
   }
   const { steps, epochs } = options;
   const seconds = steps === undefined && epochs === undefined && !recipe ? options.seconds ?? DEFAULT_BENCH_SECONDS : undefined;
   const seeds = options.seeds ?? Array.from({ length: DEFAULT_BENCH_SEEDS }, (_, i) => i + 1);
-  if (seeds.length === 0) throw new InvalidArgumentError('--seed-list', 'name at least one seed');
-  seeds.forEach((s) => checkSeed('--seed-list', s));
-  if (new Set(seeds).size !== seeds.length) throw new InvalidArgumentError('--seed-list', `names a seed twice: ${seeds.join(',')}`);
+  if (seeds.length === 0) throw new InvalidArgumentError('seeds', 'name at least one seed');
+  seeds.forEach((s, i) => checkSeed(`seeds[${i}]`, s));
+  if (new Set(seeds).size !== seeds.length) throw new InvalidArgumentError('seeds', `names a seed twice: ${seeds.join(',')}`);
   const interval = options.interval ?? DEFAULT_INTERVAL_METHOD;
-  if (!INTERVAL_METHODS.includes(interval)) throw new InvalidArgumentError('--interval', `must be one of ${INTERVAL_METHODS.join(', ')}, got '${interval}'`);
+  if (!INTERVAL_METHODS.includes(interval)) throw new InvalidArgumentError('interval', `must be one of ${INTERVAL_METHODS.join(', ')}, got '${interval}'`);
   return { models, steps, epochs, seconds, recipe, seeds, targetAccuracy: options.targetAccuracy ?? DEFAULT_TARGET_ACCURACY, interval };
 }
 

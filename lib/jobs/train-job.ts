@@ -11,10 +11,17 @@ import { MachineFacts, machineFacts } from './machine';
 import { Evaluation, evaluate } from '../training/evaluate';
 import { describeOptimizer } from '../training/optimizers';
 import { ProgressSink, silentProgress } from '../training/progress';
-import { EpochEntry, EvalEntry, TrainHistory, TrainResult, TrainState, train } from '../training/train';
+import { BatchInfo, EpochEntry, EvalEntry, TrainHistory, TrainResult, TrainState, train } from '../training/train';
 
 /** Training accuracy at the end is measured on at most this many examples when the recipe limits its logged evaluations (the CNN on a CPU). @default 10000 */
 export const FINAL_TRAIN_EVAL_LIMIT = 10_000;
+/**
+ * After an interruption the test set is evaluated only when that is expected to take at most this
+ * many seconds (someone who pressed Ctrl-C is waiting); the train set is not evaluated. @default 3
+ */
+export const QUICK_EVAL_SECONDS = 3;
+/** Test examples evaluated first, and timed, to tell whether the whole test set is quick. @default 1000 */
+export const QUICK_EVAL_PROBE = 1000;
 
 /** A preset, overrides of its recipe (each defaults to the recipe's value), and where to run it. */
 export interface TrainJobOptions extends RecipeOverrides {
@@ -35,9 +42,22 @@ export interface TrainJobOptions extends RecipeOverrides {
   /** Backend name, recorded in the result and the saved metadata. */
   backend?: string;
   progress?: ProgressSink;
+  /**
+   * Aborting stops training after the step in flight; the checkpoint (with `saveDir`) is saved at
+   * once, then only a quick evaluation runs ({@link QUICK_EVAL_SECONDS}), and the result says
+   * `stopped: 'aborted'`.
+   */
   signal?: AbortSignal;
   onEval?: (entry: EvalEntry) => void | Promise<void>;
+  /** Called after every training step (train()'s `onBatchEnd`). */
+  onBatchEnd?: (info: BatchInfo) => void | Promise<void>;
 }
+
+/**
+ * What the final evaluation covered: `complete` (train and test sets), `test` (an aborted run,
+ * test set only), `skipped` (an aborted run whose test evaluation would have been slow).
+ */
+export type JobEvaluation = 'complete' | 'test' | 'skipped';
 
 export interface TrainJobResult {
   model: string;
@@ -59,6 +79,10 @@ export interface TrainJobResult {
   trainSeconds: number;
   samplesPerSec: number;
   stopped: TrainResult['stopped'];
+  /** What the final evaluation covered; the accuracies it did not measure are NaN (null in JSON). */
+  evaluation: JobEvaluation;
+  /** Why the evaluation was cut short, when it was. */
+  evaluationNote?: string;
   trainAccuracy: number;
   trainAccuracySamples: number;
   testAccuracy: number;
@@ -79,7 +103,8 @@ export interface TrainJob {
   result: TrainJobResult;
   /** The trained model; the caller owns it and must dispose it. */
   model: tf.LayersModel;
-  evaluation: Evaluation;
+  /** The test set's evaluation; absent when it was skipped after an abort. */
+  evaluation?: Evaluation;
 }
 
 /** Loads the data a preset needs (its normalisation), unless given. */
@@ -156,6 +181,7 @@ export async function runTrainJob(options: TrainJobOptions): Promise<TrainJob> {
       progress,
       signal: options.signal,
       onEval: options.onEval,
+      onBatchEnd: options.onBatchEnd,
       resume: checkpoint?.state,
       onEpochEnd: (entry) => {
         lastEpoch = entry;
@@ -163,15 +189,37 @@ export async function runTrainJob(options: TrainJobOptions): Promise<TrainJob> {
       onCheckpoint: async (state, { final }) => {
         if (!options.saveDir) return;
         if (final) finalState = state;
-        // An interrupted run is saved before the final evaluation, which a second Ctrl-C may cut short.
-        if (!final || options.signal?.aborted) await saveCheckpoint(options.saveDir, model, metadata(undefined, { checkpoint: lastEpoch }), state);
+        // An interrupted run is saved at once, before any evaluation: that checkpoint is its last save.
+        if (!final) await saveCheckpoint(options.saveDir, model, metadata(undefined, { checkpoint: lastEpoch }), state);
+        else if (options.signal?.aborted) {
+          await saveCheckpoint(options.saveDir, model, metadata(undefined, { checkpoint: lastEpoch, stopped: 'aborted', steps: state.step }), state);
+        }
       },
     });
-    const trainLimit = preset.recipe.evalTrainLimit ? FINAL_TRAIN_EVAL_LIMIT : trainOptions.trainLimit;
-    const trainEval = await evaluate(model, data.train, { limit: trainLimit });
-    const testStart = performance.now();
-    const testEval = await evaluate(model, data.test, { loss: preset.recipe.loss, targets: preset.recipe.targets });
-    const testSeconds = (performance.now() - testStart) / 1000;
+    const aborted = result.stopped === 'aborted';
+    let evaluation: JobEvaluation = 'complete';
+    let evaluationNote: string | undefined;
+    let trainEval: Evaluation | undefined;
+    let testEval: Evaluation | undefined;
+    let testSeconds = NaN;
+    if (aborted) {
+      const probeStart = performance.now();
+      await evaluate(model, data.test, { limit: Math.min(QUICK_EVAL_PROBE, data.test.count) });
+      const estimate = ((performance.now() - probeStart) / 1000) * (data.test.count / Math.min(QUICK_EVAL_PROBE, data.test.count));
+      evaluation = estimate <= QUICK_EVAL_SECONDS ? 'test' : 'skipped';
+      evaluationNote =
+        evaluation === 'test'
+          ? 'aborted: test set evaluated, train accuracy not measured'
+          : `aborted: evaluation skipped (the test set would take about ${Math.ceil(estimate)} s)`;
+    } else {
+      const trainLimit = preset.recipe.evalTrainLimit ? FINAL_TRAIN_EVAL_LIMIT : trainOptions.trainLimit;
+      trainEval = await evaluate(model, data.train, { limit: trainLimit });
+    }
+    if (evaluation !== 'skipped') {
+      const testStart = performance.now();
+      testEval = await evaluate(model, data.test, { loss: preset.recipe.loss, targets: preset.recipe.targets });
+      testSeconds = (performance.now() - testStart) / 1000;
+    }
     const out: TrainJobResult = {
       model: preset.id,
       family: preset.family,
@@ -190,20 +238,23 @@ export async function runTrainJob(options: TrainJobOptions): Promise<TrainJob> {
       trainSeconds: result.trainSeconds,
       samplesPerSec: result.samplesPerSec,
       stopped: result.stopped,
-      trainAccuracy: trainEval.accuracy,
-      trainAccuracySamples: trainEval.count,
-      testAccuracy: testEval.accuracy,
-      testLoss: testEval.loss as number,
-      testSamples: testEval.count,
+      evaluation,
+      ...(evaluationNote ? { evaluationNote } : {}),
+      trainAccuracy: trainEval?.accuracy ?? NaN,
+      trainAccuracySamples: trainEval?.count ?? 0,
+      testAccuracy: testEval?.accuracy ?? NaN,
+      testLoss: testEval?.loss ?? NaN,
+      testSamples: testEval?.count ?? 0,
       testSeconds,
-      perClassAccuracy: testEval.perClassAccuracy,
-      confusion: testEval.confusion,
+      perClassAccuracy: testEval?.perClassAccuracy ?? [],
+      confusion: testEval?.confusion ?? [],
       reported: preset.reported.text,
       machine: machineFacts(),
       date: new Date().toISOString(),
       history: result.history,
     };
-    if (options.saveDir && finalState) {
+    if (options.saveDir && aborted) out.savedTo = options.saveDir;
+    else if (options.saveDir && finalState) {
       await saveCheckpoint(
         options.saveDir,
         model,
@@ -211,8 +262,8 @@ export async function runTrainJob(options: TrainJobOptions): Promise<TrainJob> {
           checkpoint: lastEpoch,
           stopped: result.stopped,
           steps: result.steps,
-          testAccuracy: testEval.accuracy,
-          testLoss: testEval.loss,
+          testAccuracy: testEval?.accuracy,
+          testLoss: testEval?.loss,
         }),
         finalState,
       );

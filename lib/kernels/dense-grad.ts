@@ -42,6 +42,45 @@ function sameShape(kernel: string, a: tf.TensorInfo, b: tf.TensorInfo): void {
   if (a.shape[0] !== b.shape[0] || a.shape[1] !== b.shape[1]) throw new KernelError(kernel, `inputs of shapes [${a.shape}] and [${b.shape}] must match`);
 }
 
+/** LOSS_GRAD's inputs and attributes, checked (shared with the webgpu kernel). */
+export function lossGradArgs(args: Parameters<tf.KernelFunc>[0]) {
+  const z = input2d(LOSS_GRAD, args.inputs, 'z');
+  const t = input2d(LOSS_GRAD, args.inputs, 't');
+  sameShape(LOSS_GRAD, z, t);
+  const attrs = args.attrs as Record<string, unknown>;
+  const loss = attrs['loss'] as DenseLoss;
+  const activation = attrs['activation'] as DenseActivation;
+  if (!['softmax-cross-entropy', 'cross-entropy', 'quadratic'].includes(loss)) throw new KernelError(LOSS_GRAD, `unknown loss '${loss}'`);
+  if (loss === 'softmax-cross-entropy' && activation !== 'linear') {
+    throw new KernelError(LOSS_GRAD, 'softmax cross-entropy takes logits (a linear last layer)');
+  }
+  if (!['linear', 'sigmoid', 'tanh', 'relu', 'softmax'].includes(activation)) {
+    throw new KernelError(LOSS_GRAD, `activation '${activation}' is not supported on an output layer`);
+  }
+  const [batch, n] = z.shape as [number, number];
+  return { z, t, loss, activation, bias: Boolean(attrs['bias']), epsilon: Number(attrs['epsilon']), batch, n };
+}
+
+/** ACTIVATION_GRAD's inputs and attributes, checked (shared with the webgpu kernel). */
+export function activationGradArgs(args: Parameters<tf.KernelFunc>[0]) {
+  const attrs = args.attrs as Record<string, unknown>;
+  const activation = attrs['activation'] as DenseActivation;
+  const prelu = activation === 'prelu';
+  const dOut = input2d(ACTIVATION_GRAD, args.inputs, 'dOut');
+  const y = input2d(ACTIVATION_GRAD, args.inputs, prelu ? 'z' : 'y');
+  sameShape(ACTIVATION_GRAD, dOut, y);
+  const [rows, cols] = dOut.shape as [number, number];
+  const alpha = prelu ? args.inputs['alpha'] : undefined;
+  const slopes = alpha ? tf.util.sizeFromShape(alpha.shape) : 0;
+  if (prelu && (alpha == null || (slopes !== 1 && slopes !== cols))) {
+    throw new KernelError(ACTIVATION_GRAD, `PReLU needs an 'alpha' of one slope or one per unit (${cols})`);
+  }
+  if (!prelu && !(SIMD_ACTIVATIONS as readonly string[]).includes(activation)) {
+    throw new KernelError(ACTIVATION_GRAD, `activation '${activation}' has no fused gradient here`);
+  }
+  return { activation, prelu, bias: Boolean(attrs['bias']), dOut, y, rows, cols, alpha };
+}
+
 /** dz = g f'(y) for y = f(z), in place over one row segment (softmax needs the whole row). */
 function activationBackward(activation: DenseActivation, g: Float64Array, y: Float64Array, dz: Float64Array, n: number): void {
   switch (activation) {
@@ -70,18 +109,7 @@ function activationBackward(activation: DenseActivation, g: Float64Array, y: Flo
 
 function lossGradKernel(backendName: string): tf.KernelFunc {
   return (args) => {
-    const z = input2d(LOSS_GRAD, args.inputs, 'z');
-    const t = input2d(LOSS_GRAD, args.inputs, 't');
-    sameShape(LOSS_GRAD, z, t);
-    const attrs = args.attrs as Record<string, unknown>;
-    const loss = attrs['loss'] as DenseLoss;
-    const activation = attrs['activation'] as DenseActivation;
-    const bias = Boolean(attrs['bias']);
-    const eps = Number(attrs['epsilon']);
-    if (loss === 'softmax-cross-entropy' && activation !== 'linear') {
-      throw new KernelError(LOSS_GRAD, 'softmax cross-entropy takes logits (a linear last layer)');
-    }
-    const [batch, n] = z.shape as [number, number];
+    const { z, t, loss, activation, bias, epsilon: eps, batch, n } = lossGradArgs(args);
     const mem = hostMemory(LOSS_GRAD, backendName, args.backend);
     const lossOut = mem.allocate([]);
     const dzOut = mem.allocate([batch, n]);
@@ -145,21 +173,7 @@ function lossGradKernel(backendName: string): tf.KernelFunc {
 
 function activationGradKernel(backendName: string): tf.KernelFunc {
   return (args) => {
-    const attrs = args.attrs as Record<string, unknown>;
-    const activation = attrs['activation'] as DenseActivation;
-    const bias = Boolean(attrs['bias']);
-    const prelu = activation === 'prelu';
-    const dOut = input2d(ACTIVATION_GRAD, args.inputs, 'dOut');
-    const y = input2d(ACTIVATION_GRAD, args.inputs, prelu ? 'z' : 'y');
-    sameShape(ACTIVATION_GRAD, dOut, y);
-    const [rows, cols] = dOut.shape as [number, number];
-    const alpha = prelu ? args.inputs['alpha'] : undefined;
-    if (prelu && (alpha == null || (alpha.shape.reduce((a, b) => a * b, 1) !== 1 && alpha.shape.reduce((a, b) => a * b, 1) !== cols))) {
-      throw new KernelError(ACTIVATION_GRAD, `PReLU needs an 'alpha' of one slope or one per unit (${cols})`);
-    }
-    if (!prelu && !(SIMD_ACTIVATIONS as readonly string[]).includes(activation)) {
-      throw new KernelError(ACTIVATION_GRAD, `activation '${activation}' has no fused gradient here`);
-    }
+    const { activation, prelu, bias, dOut, y, rows, cols, alpha } = activationGradArgs(args);
     const mem = hostMemory(ACTIVATION_GRAD, backendName, args.backend);
     const dz = mem.allocate([rows, cols]);
     const db = bias ? mem.allocate([cols]) : undefined;

@@ -5,10 +5,10 @@
  * produces. See docs/PERF.md for the measurements behind each one.
  */
 import * as tf from '@tensorflow/tfjs';
-import { InvalidArgumentError } from '../errors';
 import { batchMatMulWasm, fusedMatMulWasm } from './batch-mat-mul';
 import { WASM_BACKEND, originalKernels, wasmBackendPackage } from './compose';
 import { conv2DBackpropFilterWasm, conv2DBackpropInputWasm } from './conv2d-backprop';
+import { KernelSet } from './kernel-set';
 import { maxPoolGradWasm } from './max-pool-grad';
 import { sumWasm } from './reduce-sum';
 
@@ -53,38 +53,7 @@ function ensureWasmKernelsLoaded(): void {
   if (tf.getKernel(tf.Conv2D, WASM_BACKEND) == null) wasmBackendPackage();
 }
 
-function isInstalled(name: WasmTrainingKernel): boolean {
-  return tf.getKernel(name, WASM_BACKEND)?.kernelFunc === KERNEL_FUNCS[name];
-}
-
-function install(name: WasmTrainingKernel): void {
-  if (isInstalled(name)) return;
-  const current = tf.getKernel(name, WASM_BACKEND);
-  if (current != null) {
-    originalKernels.set(name, current);
-    tf.unregisterKernel(name, WASM_BACKEND);
-  }
-  // The original's setup (cwrap of its C++ entry point) must still run when the backend is
-  // initialised after this call: the replacement falls back to the original's kernelFunc.
-  tf.registerKernel({
-    kernelName: name,
-    backendName: WASM_BACKEND,
-    kernelFunc: KERNEL_FUNCS[name],
-    setupFunc: current?.setupFunc,
-    disposeFunc: current?.disposeFunc,
-  });
-}
-
-function uninstall(name: WasmTrainingKernel): void {
-  if (!isInstalled(name)) return;
-  tf.unregisterKernel(name, WASM_BACKEND);
-  // Conv2DBackpropFilter has no original: uninstalling removes it again.
-  const original = originalKernels.get(name);
-  if (original != null) {
-    tf.registerKernel(original);
-    originalKernels.delete(name);
-  }
-}
+const WASM_KERNELS: KernelSet<WasmTrainingKernel> = new KernelSet(WASM_BACKEND, WASM_TRAINING_KERNELS, KERNEL_FUNCS, originalKernels);
 
 /**
  * Registers, for backend 'wasm', the kernels CNN training needs: `Conv2DBackpropFilter` (absent
@@ -96,27 +65,17 @@ function uninstall(name: WasmTrainingKernel): void {
  */
 export function registerWasmTrainingKernels(options: RegisterWasmTrainingKernelsOptions = {}): void {
   const wanted = options.kernels ?? WASM_TRAINING_KERNELS;
-  for (const name of wanted) {
-    if (!(WASM_TRAINING_KERNELS as readonly string[]).includes(name)) {
-      throw new InvalidArgumentError(
-        'kernels',
-        `unknown kernel ${JSON.stringify(name)}; expected some of ${WASM_TRAINING_KERNELS.join(', ')}`,
-      );
-    }
-  }
+  WASM_KERNELS.check(wanted);
   ensureWasmKernelsLoaded();
-  for (const name of WASM_TRAINING_KERNELS) {
-    if (wanted.includes(name)) install(name);
-    else uninstall(name);
-  }
+  WASM_KERNELS.select(wanted);
 }
 
 /** Puts the wasm backend's own kernels back (and removes Conv2DBackpropFilter again). */
 export function unregisterWasmTrainingKernels(): void {
-  for (const name of WASM_TRAINING_KERNELS) uninstall(name);
+  WASM_KERNELS.select([]);
 }
 
 /** The kernels of {@link WASM_TRAINING_KERNELS} that are currently installed. */
 export function installedWasmTrainingKernels(): WasmTrainingKernel[] {
-  return WASM_TRAINING_KERNELS.filter(isInstalled);
+  return WASM_KERNELS.installed();
 }

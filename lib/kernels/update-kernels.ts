@@ -51,7 +51,7 @@ function sizeOf(shape: number[]): number {
 }
 
 /** The `count` variables' inputs of the groups `names`, checked to be float32 and of one shape per variable. */
-function groups(kernel: string, inputs: tf.NamedTensorInfoMap, count: number, names: readonly string[]): tf.TensorInfo[][] {
+export function groups(kernel: string, inputs: tf.NamedTensorInfoMap, count: number, names: readonly string[]): tf.TensorInfo[][] {
   if (!Number.isInteger(count) || count < 1) throw new KernelError(kernel, `attr 'count' must be a positive integer, got ${count}`);
   return names.map((name) =>
     Array.from({ length: count }, (_, i) => {

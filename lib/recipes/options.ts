@@ -24,7 +24,7 @@ export interface RecipeOverrides {
 export function recipeOptions(preset: Preset, o: RecipeOverrides = {}): TrainOptions {
   const r = preset.recipe;
   if (o.epochs !== undefined && o.steps !== undefined) {
-    throw new InvalidArgumentError('--epochs/--steps', 'give one of them, not both');
+    throw new InvalidArgumentError('epochs/steps', 'give one of them, not both');
   }
   const useSteps = o.steps !== undefined || (o.epochs === undefined && r.steps !== undefined);
   const optimizer: OptimizerConfig =

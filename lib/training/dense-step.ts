@@ -20,6 +20,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError } from '../errors';
 import { ACTIVATION_GRAD, LOSS_GRAD, hasDenseGradKernels, registerDenseGradKernels } from '../kernels/dense-grad';
+import { createConvStep } from './conv-step';
+import { applyDropout } from './dropout';
 import { CROSS_ENTROPY_EPSILON, LossName, lossFunction } from './losses';
 
 /** Gradients of one batch; `grads[i]` belongs to the i-th variable the step was made for. */
@@ -47,7 +49,8 @@ export interface TrainingStepOptions {
 }
 
 export interface TrainingStep {
-  method: 'tape' | 'dense';
+  /** `conv`: lib/training/conv-step.ts, conv layers in front of a dense step (on backends with its kernels). */
+  method: 'tape' | 'dense' | 'conv';
   /** Why the dense step does not apply (when `method` is `tape` under `auto`). */
   fallbackReason?: string;
   /** Loss and gradients for images `x` and targets `y`; call inside `tf.tidy`. */
@@ -60,7 +63,7 @@ const DENSE_ACTIVATIONS: readonly string[] = ['linear', 'sigmoid', 'tanh', 'relu
 const FUSABLE: readonly DenseActivation[] = ['linear', 'relu', 'sigmoid'];
 
 /** One Dense layer and the PReLU that may follow it. */
-interface DenseUnit {
+export interface DenseUnit {
   kernel: tf.Variable;
   bias?: tf.Variable;
   activation: DenseActivation;
@@ -70,8 +73,13 @@ interface DenseUnit {
 /** The units of `model`, or why the dense step cannot train it. */
 export function denseUnits(model: tf.LayersModel): { units: DenseUnit[] } | { reason: string } {
   if (model.getClassName() !== 'Sequential') return { reason: `a ${model.getClassName()} model, not a Sequential stack` };
+  return denseUnitsOf(model.layers);
+}
+
+/** The units of a run of Dense (and PReLU) layers, or why the dense step cannot train them. */
+export function denseUnitsOf(layers: readonly tf.layers.Layer[]): { units: DenseUnit[] } | { reason: string } {
   const units: DenseUnit[] = [];
-  for (const layer of model.layers) {
+  for (const layer of layers) {
     const config = layer.getConfig() as Record<string, unknown>;
     const kind = layer.getClassName();
     if (!layer.trainable) return { reason: `layer ${layer.name} is frozen` };
@@ -181,19 +189,39 @@ function lossAndGrad(loss: LossName, unit: DenseUnit, saved: Saved, y: tf.Tensor
   }
 }
 
-function denseStep(units: DenseUnit[], loss: LossName, vars: readonly tf.Variable[], fusedKernels: boolean): TrainingStep['run'] {
+/** What the conv step (conv-step.ts) needs of a dense step that ends its network. */
+export interface DenseTail {
+  /** Dropout rate after unit i (absent or 0: none): the mask of tf.layers' Dropout, drawn the same way. */
+  dropout?: readonly (number | undefined)[];
+  /** Also compute dL/dx of the first unit's input, as `inputGrad`. */
+  inputGrad?: boolean;
+}
+
+export function denseStep(
+  units: DenseUnit[],
+  loss: LossName,
+  vars: readonly tf.Variable[],
+  fusedKernels: boolean,
+  tail: DenseTail = {},
+): (x: tf.Tensor, y: tf.Tensor) => StepResult & { inputGrad?: tf.Tensor } {
   const index = new Map(vars.map((v, i) => [v, i]));
   // createTrainingStep checked that every unit's variable is among `vars`.
   const slot = (v: tf.Variable): number => index.get(v)!;
   const last = units.length - 1;
   return (x, y) => {
     const saved: Saved[] = [];
+    const masks: (tf.Tensor | undefined)[] = [];
     let input = x;
     for (const [i, unit] of units.entries()) {
       // The fused loss kernel takes the last layer's pre-activation and applies its activation itself.
       const s = fusedKernels && i === last ? { input, out: fusedProduct(input, unit.kernel, unit.bias, 'linear') } : forward(unit, input);
       saved.push(s);
       input = s.out;
+      const rate = tail.dropout?.[i];
+      if (rate && i < last) {
+        masks[i] = tf.randomUniform(input.shape, 0, 1, 'float32');
+        input = applyDropout(input, masks[i]!, rate);
+      }
     }
     const grads: tf.Tensor[] = new Array(vars.length);
     let value: tf.Scalar;
@@ -210,8 +238,9 @@ function denseStep(units: DenseUnit[], loss: LossName, vars: readonly tf.Variabl
       const unit = units[i]!;
       const s = saved[i]!;
       if (i < last) {
-        // dL/dout of this unit is dL/dinput of the next one.
-        const dOut = tf.matMul(dz, units[i + 1]!.kernel, false, true);
+        // dL/dout of this unit is dL/dinput of the next one (through this unit's dropout mask).
+        const dNext = tf.matMul(dz, units[i + 1]!.kernel, false, true);
+        const dOut = masks[i] ? applyDropout(dNext, masks[i]!, tail.dropout![i]!) : dNext;
         db = undefined;
         if (fusedKernels) {
           const attrs = { activation: unit.alpha ? 'prelu' : unit.activation, bias: Boolean(unit.bias) };
@@ -233,7 +262,8 @@ function denseStep(units: DenseUnit[], loss: LossName, vars: readonly tf.Variabl
       grads[slot(unit.kernel)] = tf.matMul(s.input, dz, true, false);
       if (unit.bias) grads[slot(unit.bias)] = db ?? tf.sum(dz, 0);
     }
-    return { loss: value, grads };
+    const inputGrad = tail.inputGrad ? tf.matMul(dz, units[0]!.kernel, false, true) : undefined;
+    return { loss: value, grads, inputGrad };
   };
 }
 
@@ -247,10 +277,29 @@ function tapeStep(model: tf.LayersModel, loss: LossName, vars: readonly tf.Varia
 }
 
 /**
+ * Why `units` cannot give the gradients of exactly `vars` under `loss` (with `otherVars`, the
+ * variables of layers in front of them, as the conv step has), or undefined when they can.
+ */
+export function unitsMismatch(units: readonly DenseUnit[], otherVars: readonly tf.Variable[], vars: readonly tf.Variable[], loss: LossName): string | undefined {
+  const unitVars = [...otherVars, ...units.flatMap((u) => [u.kernel, u.bias, u.alpha]).filter((v): v is tf.Variable => v !== undefined)];
+  if (loss === 'softmax-cross-entropy' && units[units.length - 1]!.activation !== 'linear') return 'softmax cross-entropy needs a linear (logits) last layer';
+  if (unitVars.some((v) => !vars.includes(v))) return 'some Dense or PReLU weights are not among the variables to train';
+  if (vars.some((v) => !unitVars.includes(v))) return 'a variable to train is not a Dense kernel, bias or PReLU slope';
+  return undefined;
+}
+
+/** Whether the dense step runs its loss and activation gradients as fused kernels on the current backend. */
+export function useDenseGradKernels(options: TrainingStepOptions): boolean {
+  registerDenseGradKernels();
+  return (options.fusedKernels ?? true) && hasDenseGradKernels();
+}
+
+/**
  * The training step for `model` under `loss`, giving gradients for `vars` (normally
  * `model.trainableWeights`): the hand-written dense step where it applies (`method` 'auto'),
- * else the tape. Softmax cross-entropy on a softmax output is not what the recipes do, and the
- * softmax output with another loss goes through tf.js's softmax gradient, as on the tape.
+ * then, on a backend that has its kernels (webgpu), the conv step (conv-step.ts), else the tape.
+ * Softmax cross-entropy on a softmax output is not what the recipes do, and the softmax output
+ * with another loss goes through tf.js's softmax gradient, as on the tape.
  */
 export function createTrainingStep(
   model: tf.LayersModel,
@@ -264,20 +313,12 @@ export function createTrainingStep(
   }
   if (method === 'tape') return { method: 'tape', run: tapeStep(model, loss, vars) };
   const plan = denseUnits(model);
-  let reason = 'reason' in plan ? plan.reason : undefined;
-  if ('units' in plan) {
-    const unitVars = plan.units.flatMap((u) => [u.kernel, u.bias, u.alpha]).filter((v): v is tf.Variable => v !== undefined);
-    if (vars.some((v) => !unitVars.includes(v))) reason = 'a variable to train is not a Dense kernel, bias or PReLU slope';
-    if (unitVars.some((v) => !vars.includes(v))) reason = 'some Dense or PReLU weights are not among the variables to train';
-    if (loss === 'softmax-cross-entropy' && plan.units[plan.units.length - 1]!.activation !== 'linear') {
-      reason = 'softmax cross-entropy needs a linear (logits) last layer';
-    }
-  }
+  const reason = 'units' in plan ? unitsMismatch(plan.units, [], vars, loss) : plan.reason;
   if (reason === undefined && 'units' in plan) {
-    registerDenseGradKernels();
-    const fused = (options.fusedKernels ?? true) && hasDenseGradKernels();
-    return { method: 'dense', run: denseStep(plan.units, loss, vars, fused) };
+    return { method: 'dense', run: denseStep(plan.units, loss, vars, useDenseGradKernels(options)) };
   }
   if (method === 'dense') throw new InvalidArgumentError('gradients', `the dense step does not apply: ${reason}`);
+  const conv = createConvStep(model, loss, vars, options);
+  if ('run' in conv) return conv;
   return { method: 'tape', fallbackReason: reason, run: tapeStep(model, loss, vars) };
 }

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { DataSplit } from '../datasets';
 import { DEFAULT_TARGETS, LossName, TargetValues, lossFunction } from './losses';
 import { BatchMaker, modelInputShape } from './batches';
+import { checkInt, checkPositiveInt } from '../checks';
 
 /** Examples per forward pass while evaluating. @default 1000 */
 export const DEFAULT_EVAL_BATCH_SIZE = 1000;
@@ -36,11 +37,13 @@ export interface Evaluation {
 
 /** Evaluates a model on a split, in batches of consecutive examples. */
 export async function evaluate(model: tf.LayersModel, split: DataSplit, options: EvaluateOptions = {}): Promise<Evaluation> {
-  const numClasses = options.numClasses ?? 10;
+  // Checked before any work: a batch size of 0 would loop for ever, a fractional one fail inside tf.js.
+  const batchSize = options.batchSize === undefined ? DEFAULT_EVAL_BATCH_SIZE : checkPositiveInt('batchSize', options.batchSize);
+  const numClasses = options.numClasses === undefined ? 10 : checkInt('numClasses', options.numClasses, { min: 2 });
+  if (options.limit !== undefined) checkPositiveInt('limit', options.limit);
   const targets = options.targets ?? DEFAULT_TARGETS;
   const batches = new BatchMaker(split, modelInputShape(model), numClasses, targets, options.limit);
   const count = batches.count;
-  const batchSize = options.batchSize ?? DEFAULT_EVAL_BATCH_SIZE;
   const lossFn = options.loss ? lossFunction(options.loss) : undefined;
   const confusion = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
   let lossSum = 0;

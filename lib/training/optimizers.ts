@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { checkPositiveNumber, checkRate } from '../checks';
+import { checkNonNegativeNumber, checkOneOf, checkPositiveNumber, checkRate } from '../checks';
+import { InvalidArgumentError } from '../errors';
 import {
   ADAM_TF1_UPDATE,
   MOMENTUM_UPDATE,
@@ -81,9 +82,28 @@ export interface UpdateRule {
   dispose(): void;
 }
 
+/** The optimiser kinds an {@link OptimizerConfig} names. */
+export const OPTIMIZER_KINDS: readonly OptimizerConfig['kind'][] = ['sgd', 'momentum', 'adam'];
+
+/** Checks an optimiser config, each error naming the field (`optimizer.kind`, `weightDecay`, `policy.gamma`, ...). */
 export function checkOptimizerConfig(config: OptimizerConfig): OptimizerConfig {
+  if (config === null || typeof config !== 'object') throw new InvalidArgumentError('optimizer', `must be an optimiser config such as {kind: 'sgd', learningRate: 0.1}, got ${String(config)}`);
+  checkOneOf('optimizer.kind', config.kind, OPTIMIZER_KINDS);
   checkPositiveNumber('learningRate', config.learningRate);
-  if (config.kind === 'momentum') checkRate('momentum', config.momentum);
+  if (config.kind === 'momentum') {
+    checkRate('momentum', config.momentum);
+    // Negative decay grows the weights, and the fused and tf.js-op updates then part ways.
+    if (config.weightDecay !== undefined) checkNonNegativeNumber('weightDecay', config.weightDecay);
+    const policy = config.policy;
+    if (policy !== undefined) {
+      if (policy === null || typeof policy !== 'object') throw new InvalidArgumentError('policy', `must be {kind: 'fixed'} or {kind: 'inv', gamma, power}, got ${String(policy)}`);
+      checkOneOf('policy.kind', policy.kind, ['fixed', 'inv'] as const);
+      if (policy.kind === 'inv') {
+        checkNonNegativeNumber('policy.gamma', policy.gamma);
+        checkNonNegativeNumber('policy.power', policy.power);
+      }
+    }
+  }
   if (config.kind === 'adam') {
     if (config.beta1 !== undefined) checkRate('beta1', config.beta1);
     if (config.beta2 !== undefined) checkRate('beta2', config.beta2);
@@ -121,13 +141,16 @@ export function createUpdateRule(
       return momentumRule(config, vars, fused);
     case 'adam':
       return adamRule(config, vars, fused);
+    default:
+      throw new InvalidArgumentError('optimizer.kind', `must be one of ${OPTIMIZER_KINDS.join(', ')}, got ${JSON.stringify((config as { kind: unknown }).kind)}`);
   }
 }
 
 /** Non-trainable zero variables shaped like `vars`, one per variable. */
 function zeroSlots(vars: readonly TrainableVariable[]): tf.Variable[] {
   // tf.variable keeps its initial tensor alive; tidy frees that copy, variables survive tidy.
-  return vars.map((v) => tf.tidy(() => tf.variable(tf.zerosLike(v.variable), false)));
+  // tf.zeros is an upload of zeros, where zerosLike is a kernel: on webgpu a GPU program per slot.
+  return vars.map((v) => tf.tidy(() => tf.variable(tf.zeros(v.variable.shape, 'float32'), false)));
 }
 
 /** Calls the fused kernel `name` with variables, gradients and state slots as its numbered inputs. */

@@ -8,7 +8,10 @@ export interface ProgressState {
   epochs: number;
   step: number;
   steps: number;
+  /** The newest loss read back. */
   loss?: number;
+  /** The step `loss` was measured at, when not `step` (a GPU backend answers a few steps later). */
+  lossStep?: number;
   elapsedSeconds: number;
   samplesPerSec?: number;
   /** Remaining time, when the caller knows better than steps left x time per step (a time budget). */
@@ -55,7 +58,7 @@ export function progressParts(s: ProgressState): ProgressParts {
   const of = (n: number) => (Number.isFinite(n) ? `/${n}` : '');
   return {
     counts: `epoch ${s.epoch}${of(s.epochs)} step ${s.step}${of(s.steps)}`,
-    loss: s.loss === undefined ? undefined : `loss ${s.loss.toFixed(4)}`,
+    loss: s.loss === undefined ? undefined : `loss ${s.loss.toFixed(4)}${s.lossStep !== undefined && s.lossStep !== s.step ? ` (step ${s.lossStep})` : ''}`,
     accuracy: s.accuracy ? `${s.accuracy.split} acc ${(s.accuracy.value * 100).toFixed(2)}%` : undefined,
     rate: s.samplesPerSec ? `${Math.round(s.samplesPerSec).toLocaleString('en-US')} samples/s` : undefined,
     elapsed: `elapsed ${formatEta(s.elapsedSeconds)}`,

@@ -44,6 +44,13 @@ export class BatchSampler {
     if (sampling === 'shuffle' || sampling === 'sequential') shuffleInPlace(this.order, this.rng);
   }
 
+  /** Examples the first `steps` steps draw: a shuffled epoch's last batch may be short. */
+  samplesIn(steps: number): number {
+    if (this.sampling !== 'shuffle') return steps * this.batchSize;
+    const epochs = Math.floor(steps / this.stepsPerEpoch);
+    return epochs * this.count + Math.min((steps - epochs * this.stepsPerEpoch) * this.batchSize, this.count);
+  }
+
   /** A copy of the sampler's state. */
   getState(): SamplerState {
     return { rng: this.generator.state, position: this.position, order: this.order.slice() };

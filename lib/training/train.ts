@@ -2,17 +2,28 @@ import * as tf from '@tensorflow/tfjs';
 import type { DataSplit } from '../datasets';
 import { InvalidArgumentError, TrainingError } from '../errors';
 import { SeededMathRandom, deriveSeed, randomSeed } from '../random';
-import { checkInt, checkOneOf, checkPositiveInt, checkPositiveNumber, checkSeed } from '../checks';
+import { checkFunction, checkInt, checkOneOf, checkPositiveInt, checkPositiveNumber, checkSeed } from '../checks';
 import { BatchMaker, modelInputShape } from './batches';
 import { evaluate } from './evaluate';
 import { GradientMethod, TrainingStep, createTrainingStep } from './dense-step';
 import { DEFAULT_TARGETS, LOSS_NAMES, LossName, TargetValues } from './losses';
-import { OptimizerConfig, TrainableVariable, UpdateRule, createUpdateRule, learningRateAt } from './optimizers';
+import { OptimizerConfig, TrainableVariable, UpdateRule, checkOptimizerConfig, createUpdateRule, learningRateAt } from './optimizers';
 import { ProgressSink, ProgressState, silentProgress } from './progress';
 import { BatchSampler, SAMPLINGS, Sampling, SamplerState } from './sampler';
+import { nextTurn } from './yield';
 
 /** Steps between reading the queued losses back from the device (one host sync per window). @default 50 */
 export const DEFAULT_LOSS_SYNC_INTERVAL = 50;
+/** MNIST's ten digits. @default 10 */
+export const DEFAULT_NUM_CLASSES = 10;
+/**
+ * Milliseconds of wall time between turns given to the event loop (signal handlers, timers, a
+ * page's events) and progress updates. A turn costs about 2 µs under Node, 0.4% of
+ * two-layer-net's 0.5 ms step when taken after every step (docs/results/yield-cost.json); every
+ * 50 ms it costs nothing measurable, and an abort still takes effect within 50 ms of a step's end.
+ * @default 50
+ */
+export const DEFAULT_YIELD_INTERVAL_MS = 50;
 
 export interface TrainData {
   train: DataSplit;
@@ -51,10 +62,16 @@ export interface TrainOptions {
   evalTestLimit?: number;
   /** Use only the first N training examples (prelu-mlp's 56,000-image split). @default all */
   trainLimit?: number;
-  /** @default 10 */
+  /** Classes of the labels; the model must have this many outputs. @default {@link DEFAULT_NUM_CLASSES} */
   numClasses?: number;
   /** @default {@link DEFAULT_LOSS_SYNC_INTERVAL} */
   lossSyncInterval?: number;
+  /**
+   * Milliseconds between turns given to the event loop, when the loop also updates `progress` and
+   * checks `signal`. 0: after every step; Infinity: never (a signal then waits for the end of the
+   * run on backends that compute synchronously, wasm and cpu). @default {@link DEFAULT_YIELD_INTERVAL_MS}
+   */
+  yieldIntervalMs?: number;
   /**
    * How gradients are computed: `auto` differentiates stacks of Dense (and PReLU) layers by hand
    * (lib/training/dense-step.ts, same gradients as the tape, fewer kernels, none wasted) and uses
@@ -62,7 +79,7 @@ export interface TrainOptions {
    * such a stack. @default 'auto'
    */
   gradients?: GradientMethod;
-  /** Called after every step; `loss` is set on steps whose loss was read back (sync points). */
+  /** Called after every step; `loss` is set on steps whose loss was read back (sync points). Awaiting it does not give the event loop a turn. */
   onBatchEnd?: (info: BatchInfo) => void | Promise<void>;
   /** Called after each full pass over the training split. */
   onEpochEnd?: (info: EpochEntry) => void | Promise<void>;
@@ -81,10 +98,21 @@ export interface TrainOptions {
   resume?: TrainState;
   /** Called with each log-interval evaluation. */
   onEval?: (entry: EvalEntry) => void | Promise<void>;
-  /** Where progress lines go. @default silent */
+  /** Where progress goes: updated every `yieldIntervalMs` and at the end, with the latest loss read back. @default silent */
   progress?: ProgressSink;
-  /** Aborting stops training after the step in flight; the result says `stopped: 'aborted'`. */
+  /**
+   * Aborting stops training after the step in flight (noticed within `yieldIntervalMs` of its
+   * end); the result says `stopped: 'aborted'`, and no final evaluation runs.
+   */
   signal?: AbortSignal;
+  /**
+   * The clock, in milliseconds, that training time, `maxSeconds`, `evalIntervalSeconds`, the
+   * turns given to the event loop and every reported time read. Tests pass one that advances as
+   * they decide, so that time-based stops and evaluations happen at the same steps on a loaded
+   * machine as on an idle one.
+   * @default performance.now
+   */
+  now?: () => number;
 }
 
 export interface BatchInfo {
@@ -152,8 +180,8 @@ export interface TrainResult {
   trainSeconds: number;
   samplesPerSec: number;
   seed: number;
-  /** Which training step ran: the hand-written dense one or tf.js's tape (see {@link TrainOptions.gradients}). */
-  gradients: 'dense' | 'tape';
+  /** Which training step ran: the hand-written dense or conv one, or tf.js's tape (see {@link TrainOptions.gradients}). */
+  gradients: TrainingStep['method'];
   /** `time-limit`: stopped by `maxSeconds` before `epochs`/`steps` were done. */
   stopped: 'completed' | 'aborted' | 'time-limit';
   finalLoss: number;
@@ -165,7 +193,7 @@ export interface TrainResult {
  * inv policy, with-replacement sampling, per-iteration loss history without per-step syncs).
  */
 export async function train(model: tf.LayersModel, data: TrainData, options: TrainOptions): Promise<TrainResult> {
-  const o = checkTrainOptions(options);
+  const o = checkTrainOptions(model, options);
   if (o.resume && o.seed !== undefined && o.seed !== o.resume.seed) {
     throw new InvalidArgumentError('seed', `the run being resumed used seed ${o.resume.seed}, not ${o.seed}`);
   }
@@ -173,10 +201,14 @@ export async function train(model: tf.LayersModel, data: TrainData, options: Tra
   return runTraining(model, data, o, seed);
 }
 
-function checkTrainOptions(options: TrainOptions): TrainOptions {
+/** Every option checked before any work, each error naming its option. */
+function checkTrainOptions(model: tf.LayersModel, options: TrainOptions): TrainOptions {
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'must be an object');
   checkOneOf('loss', options.loss, LOSS_NAMES);
   checkOneOf('sampling', options.sampling, SAMPLINGS);
   checkPositiveInt('batchSize', options.batchSize);
+  // A tf.train optimiser object is not an OptimizerConfig; what train() does with one is decided where it is taken.
+  if (!(options.optimizer instanceof tf.Optimizer)) checkOptimizerConfig(options.optimizer);
   if (options.epochs !== undefined && options.steps !== undefined) {
     throw new InvalidArgumentError('epochs/steps', 'give one of epochs or steps, not both');
   }
@@ -190,19 +222,34 @@ function checkTrainOptions(options: TrainOptions): TrainOptions {
   if (options.steps !== undefined) checkPositiveInt('steps', options.steps);
   if (options.logInterval !== undefined) checkInt('logInterval', options.logInterval, { min: 0 });
   if (options.seed !== undefined) checkSeed('seed', options.seed);
+  for (const key of ['trainLimit', 'evalTrainLimit', 'evalTestLimit', 'lossSyncInterval'] as const) {
+    if (options[key] !== undefined) checkPositiveInt(key, options[key]);
+  }
+  const numClasses = options.numClasses === undefined ? DEFAULT_NUM_CLASSES : checkInt('numClasses', options.numClasses, { min: 2 });
+  const outputShape = model.outputs[0]?.shape;
+  const units = outputShape?.[outputShape.length - 1];
+  if (typeof units === 'number' && units !== numClasses) {
+    throw new InvalidArgumentError('numClasses', `is ${numClasses}${options.numClasses === undefined ? ' (the default)' : ''}, but the model has ${units} outputs`);
+  }
+  if (options.yieldIntervalMs !== undefined && !(typeof options.yieldIntervalMs === 'number' && options.yieldIntervalMs >= 0)) {
+    throw new InvalidArgumentError('yieldIntervalMs', `must be a number >= 0 (Infinity: never), got ${String(options.yieldIntervalMs)}`);
+  }
   return options;
 }
 
 async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptions, seed: number): Promise<TrainResult> {
-  const started = performance.now();
-  const numClasses = o.numClasses ?? 10;
+  const now = checkFunction('now', o.now, () => performance.now(), '() => number (milliseconds)');
+  const started = now();
+  const numClasses = o.numClasses ?? DEFAULT_NUM_CLASSES;
   const targets = o.targets ?? DEFAULT_TARGETS;
   const progress = o.progress ?? silentProgress;
   const syncEvery = o.lossSyncInterval ?? DEFAULT_LOSS_SYNC_INTERVAL;
+  const yieldEvery = o.yieldIntervalMs ?? DEFAULT_YIELD_INTERVAL_MS;
   const inputShape = modelInputShape(model);
 
   const runner = { current: undefined as StepRunner | undefined };
   const pending: tf.Scalar[] = [];
+  const latestLoss = new LatestLoss();
   try {
     const batches = new BatchMaker(data.train, inputShape, numClasses, targets, o.trainLimit);
     const sampler = new BatchSampler(batches.count, o.batchSize, o.sampling, deriveSeed(seed, 1));
@@ -254,6 +301,7 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
       stacked.dispose();
       const firstStep = history.loss.length;
       tf.dispose(pending.splice(0));
+      latestLoss.offer(firstStep + values.length, values[values.length - 1]);
       for (let i = 0; i < values.length; i++) {
         if (!Number.isFinite(values[i])) {
           throw new TrainingError(
@@ -267,16 +315,16 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
     };
 
     const runEval = async (atStep: number): Promise<void> => {
-      const t0 = performance.now();
+      const t0 = now();
       const trainEval = await evaluate(model, data.train, { limit: Math.min(o.evalTrainLimit ?? Infinity, batches.count), numClasses });
       const testEval = data.test
         ? await evaluate(model, data.test, { limit: o.evalTestLimit, loss: o.loss, targets, numClasses })
         : undefined;
-      evalMillis += performance.now() - t0;
+      evalMillis += now() - t0;
       const entry: EvalEntry = {
         step: atStep,
         epoch: (atStep + 1) / sampler.stepsPerEpoch,
-        seconds: (performance.now() - started) / 1000,
+        seconds: (now() - started) / 1000,
         trainSeconds: trainMillis / 1000,
         trainAccuracy: trainEval.accuracy,
         testAccuracy: testEval?.accuracy,
@@ -291,41 +339,53 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
       await o.onEval?.(entry);
     };
 
+    const progressAt = (done: number): ProgressState => ({
+      epoch: Math.floor((done - 1) / sampler.stepsPerEpoch) + 1,
+      epochs: totalEpochs,
+      step: done,
+      steps: totalSteps,
+      loss: latestLoss.value,
+      lossStep: latestLoss.value === undefined || latestLoss.step === done ? undefined : latestLoss.step,
+      elapsedSeconds: (now() - started) / 1000,
+      samplesPerSec: sampler.samplesIn(done) / (trainMillis / 1000),
+      etaSeconds: Number.isFinite(totalSteps)
+        ? Math.min((trainMillis / done) * (totalSteps - done), budgetMillis - trainMillis) / 1000
+        : (budgetMillis - trainMillis) / 1000,
+      accuracy: shown?.accuracy,
+    });
+    let lastTurn = -Infinity;
+
     for (; step < totalSteps; step++) {
       if (o.signal?.aborted) {
         stopped = 'aborted';
         break;
       }
-      const t0 = performance.now();
+      const t0 = now();
       const indices = sampler.next();
       const lossValue = runner.current.run(indices, step);
       pending.push(lossValue);
       const done = step + 1;
       const epochEnds = done % sampler.stepsPerEpoch === 0 || done === totalSteps;
+      // Every yieldEvery ms the event loop gets a turn (a signal handler, a page's events run) and
+      // the progress line an update, with this step's loss, read without waiting for the device.
+      const turnDue = t0 - lastTurn >= yieldEvery || done === totalSteps;
+      if (turnDue) latestLoss.request(lossValue, done);
       let syncedLoss: number | undefined;
       // Near the time budget every step syncs, so the clock sees the work the device really did.
-      const nearBudget = trainMillis + 2 * (performance.now() - t0) >= budgetMillis;
+      const nearBudget = trainMillis + 2 * (now() - t0) >= budgetMillis;
       if (pending.length >= syncEvery || epochEnds || nearBudget) {
         await flushLosses();
         syncedLoss = history.loss[history.loss.length - 1];
       }
-      trainMillis += performance.now() - t0;
+      trainMillis += now() - t0;
       const outOfTime = trainMillis >= budgetMillis;
       const epoch = Math.floor(step / sampler.stepsPerEpoch) + 1;
-      progress.update((shown = {
-        epoch,
-        epochs: totalEpochs,
-        step: done,
-        steps: totalSteps,
-        loss: history.loss[history.loss.length - 1],
-        elapsedSeconds: (performance.now() - started) / 1000,
-        samplesPerSec: (done * o.batchSize) / (trainMillis / 1000),
-        etaSeconds: Number.isFinite(totalSteps)
-          ? Math.min((trainMillis / done) * (totalSteps - done), budgetMillis - trainMillis) / 1000
-          : (budgetMillis - trainMillis) / 1000,
-        accuracy: shown?.accuracy,
-      }));
       await o.onBatchEnd?.({ step, epoch, loss: syncedLoss });
+      if (turnDue || (outOfTime && done < totalSteps)) {
+        if (yieldEvery !== Infinity) await nextTurn();
+        lastTurn = now();
+        progress.update((shown = progressAt(done)));
+      }
       const timedEval = trainMillis >= nextTimedEval;
       if (timedEval) nextTimedEval = (Math.floor(trainMillis / evalEveryMillis) + 1) * evalEveryMillis;
       if ((o.logInterval && step % o.logInterval === 0) || timedEval || o.evalWhen?.({ stepsDone: done, trainSeconds: trainMillis / 1000 })) {
@@ -338,7 +398,7 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
         const entry: EpochEntry = {
           epoch,
           step: done,
-          seconds: (performance.now() - started) / 1000,
+          seconds: (now() - started) / 1000,
           meanLoss: losses.reduce((a, b) => a + b, 0) / losses.length,
         };
         history.epochs.push(entry);
@@ -357,6 +417,8 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
       }
     }
     await flushLosses();
+    // The line left on screen shows where the run stopped (an abort stops between updates).
+    if (shown && shown.step !== step && step > resumedFrom) progress.update((shown = progressAt(step)));
     const lastEval = history.evals[history.evals.length - 1];
     const evaluating = Boolean(o.logInterval) || o.evalIntervalSeconds !== undefined || o.evalWhen !== undefined;
     if (stopped !== 'aborted' && evaluating && step > resumedFrom && lastEval?.step !== step - 1) await runEval(step - 1);
@@ -368,9 +430,9 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
       steps: step,
       resumedFrom,
       epochs: step / sampler.stepsPerEpoch,
-      seconds: (performance.now() - started) / 1000,
+      seconds: (now() - started) / 1000,
       trainSeconds,
-      samplesPerSec: trainSeconds > 0 ? (step * o.batchSize) / trainSeconds : 0,
+      samplesPerSec: trainSeconds > 0 ? sampler.samplesIn(step) / trainSeconds : 0,
       seed,
       gradients: runner.current.method,
       stopped,
@@ -379,6 +441,44 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
   } finally {
     tf.dispose(pending);
     runner.current?.dispose();
+    await latestLoss.settled();
+  }
+}
+
+/**
+ * The newest loss known for the progress line: a step's loss read back without waiting for it
+ * (on wasm and cpu it is there by the next turn of the event loop; a GPU answers later, and the
+ * line then names the older step), or the newest of a synced window, whichever step is later.
+ */
+class LatestLoss {
+  step = 0;
+  value: number | undefined;
+  private reading: Promise<void> | undefined;
+
+  /** Starts reading `loss` (step `step`, counted from 1) unless a read is in flight. */
+  request(loss: tf.Scalar, step: number): void {
+    if (this.reading) return;
+    // Its own reference to the data: the loss itself is disposed once its window is synced.
+    const copy = loss.clone();
+    this.reading = copy
+      .data()
+      .then((v) => this.offer(step, v[0]!), () => undefined)
+      .finally(() => {
+        copy.dispose();
+        this.reading = undefined;
+      });
+  }
+
+  offer(step: number, value: number): void {
+    if (step >= this.step) {
+      this.step = step;
+      this.value = value;
+    }
+  }
+
+  /** Resolves once no read is in flight (its tensor disposed). */
+  async settled(): Promise<void> {
+    await this.reading;
   }
 }
 

@@ -78,6 +78,10 @@ export const benchWorkerCommand: CommandModule<object, object> = {
   handler: async () => {
     const send = process.send?.bind(process);
     if (!send) throw new InvalidArgumentError('bench-worker', 'is started by `mnist-nets bench`, not run by hand');
+    // A parent that is gone (killed, or stopped by a signal its children did not get) closes the
+    // channel: nobody is left to read the result, so stop rather than train on as an orphan.
+    const orphaned = () => process.exit(1);
+    process.once('disconnect', orphaned);
     const request = await new Promise<BenchWorkerRequest>((resolve) => process.once('message', (m) => resolve(m as BenchWorkerRequest)));
     let reply: BenchWorkerReply;
     try {
@@ -86,5 +90,6 @@ export const benchWorkerCommand: CommandModule<object, object> = {
       reply = { type: 'error', message: formatError(err), exitCode: exitCodeFor(err) };
     }
     await new Promise<void>((resolve, reject) => send(reply, undefined, {}, (err) => (err ? reject(err) : resolve())));
+    process.off('disconnect', orphaned);
   },
 };

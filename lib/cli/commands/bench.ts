@@ -18,9 +18,9 @@ import {
   comparisonSentence,
   writeBenchReport,
 } from '../../jobs/bench-job';
-import { getPreset } from '../../recipes';
+import { PRESET_IDS } from '../../recipes';
 import { DEFAULT_INTERVAL_METHOD, INTERVAL_METHODS, type IntervalMethod } from '../../stats';
-import { RunArgs, checkFlag, withRunOptions } from '../common-options';
+import { RunArgs, checkFlag, namingFlags, withRunOptions } from '../common-options';
 import { logLine, printJson, printText } from '../output';
 import type { BenchWorkerReply, BenchWorkerRequest } from './bench-worker';
 
@@ -187,21 +187,25 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
     const target = args['target-accuracy'];
     if (!(target > 0 && target <= 1)) throw new InvalidArgumentError('--target-accuracy', `must be in (0, 1], got ${target}`);
     const models = listFlag('--models', args.models);
-    models.forEach((m) => {
-      try {
-        getPreset(m);
-      } catch {
-        throw new InvalidArgumentError('--models', `unknown preset '${m}'`);
-      }
-    });
+    for (const m of models) {
+      if (!(PRESET_IDS as readonly string[]).includes(m)) throw new InvalidArgumentError('--models', `unknown preset '${m}'; choose from ${PRESET_IDS.join(', ')}`);
+    }
     const backends = (args.backends !== undefined ? listFlag('--backends', args.backends) : [args.backend]) as BackendChoice[];
     for (const b of backends) if (!BACKEND_CHOICES.includes(b)) throw new InvalidArgumentError('--backends', `unknown backend '${b}' (one of ${BACKEND_CHOICES.join(', ')})`);
     if (args.threads !== undefined) {
       checkFlag('threads', args.threads);
       if (!backends.includes('wasm')) throw new InvalidArgumentError('--threads', 'applies to the wasm backend only');
     }
-    const plan = benchPlan({ models, steps: args.steps, epochs: args.epochs, seconds: args.seconds, recipe: args.recipe, seeds, targetAccuracy: target, interval: args.interval });
+    const plan = (() => {
+      try {
+        return benchPlan({ models, steps: args.steps, epochs: args.epochs, seconds: args.seconds, recipe: args.recipe, seeds, targetAccuracy: target, interval: args.interval });
+      } catch (err) {
+        return namingFlags({ models: '--models', 'steps/epochs/seconds/recipe': '--steps/--epochs/--seconds/--recipe', seeds: '--seed-list', interval: '--interval' })(err);
+      }
+    })();
+    const started = performance.now();
     const bench = await runIsolated(plan, backends, args);
+    bench.wallSeconds = (performance.now() - started) / 1000;
     bench.command = `npx mnist-nets bench ${process.argv.slice(3).join(' ')}`.trim();
     if (args.out) {
       const written = await writeBenchReport(bench, args.out);

@@ -1,24 +1,32 @@
 import type { CommandModule } from 'yargs';
-import { loadDataset, Normalization } from '../../datasets';
+import { DATASET_NAMES, DatasetName, loadDataset, Normalization } from '../../datasets';
 import { loadModel } from '../../io/model-io';
 import { evaluate } from '../../training/evaluate';
 import type { LossName } from '../../training/losses';
 import { markdownTable } from '../../report';
 import { RunArgs, checkFlag, loadOptionsFrom, selectBackend, withRunOptions } from '../common-options';
-import { printJson, printText } from '../output';
+import { logLine, printJson, printText } from '../output';
 
-type EvalArgs = RunArgs & { 'model-dir': string };
+type EvalArgs = Omit<RunArgs, 'dataset'> & { 'model-dir': string; dataset?: DatasetName };
 
 export const evalCommand: CommandModule<object, EvalArgs> = {
   command: 'eval',
   describe: 'Evaluate a saved model on the test set: accuracy, loss, confusion matrix',
-  builder: (y) => withRunOptions(y.option('model-dir', { type: 'string', demandOption: true, describe: 'Directory written by `train --save`' })) as never,
+  builder: (y) =>
+    withRunOptions(y.option('model-dir', { type: 'string', demandOption: true, describe: 'Directory written by `train --save`' }))
+      // No default here: left out, the model's own dataset is used; given, it is what is evaluated.
+      .option('dataset', { choices: DATASET_NAMES, default: undefined, describe: 'Dataset to evaluate on (default: the one the model was trained on)' }) as never,
   handler: async (args) => {
     checkFlag('limit', args.limit);
     const backend = await selectBackend(args.backend, args.threads, args.verbose);
     const { model, metadata } = await loadModel(args['model-dir']);
     try {
-      const data = await loadDataset((metadata.dataset as never) ?? args.dataset, {
+      const trainedOn = typeof metadata.dataset === 'string' ? (metadata.dataset as DatasetName) : undefined;
+      const dataset = args.dataset ?? trainedOn ?? 'mnist';
+      if (trainedOn !== undefined && dataset !== trainedOn) {
+        logLine(`note: the model was trained on ${trainedOn}; evaluating it on ${dataset}, as --dataset asks`);
+      }
+      const data = await loadDataset(dataset, {
         ...loadOptionsFrom(args),
         normalization: metadata.normalization as Normalization,
         limit: args.limit === undefined ? undefined : { train: 1, test: args.limit },
@@ -29,6 +37,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
         preset: metadata.preset,
         backend,
         dataset: data.name,
+        trainedOn: trainedOn ?? null,
         testSamples: result.count,
         testAccuracy: result.accuracy,
         testLoss: result.loss,
@@ -36,7 +45,7 @@ export const evalCommand: CommandModule<object, EvalArgs> = {
         confusion: result.confusion,
       };
       if (args.json) return printJson(out);
-      printText(`${out.preset ?? 'model'} on ${data.name} test (${result.count} examples): accuracy ${(result.accuracy * 100).toFixed(2)}%, loss ${result.loss?.toFixed(4)}`);
+      printText(`${out.preset ?? 'model'}${trainedOn !== undefined && trainedOn !== data.name ? ` (trained on ${trainedOn})` : ''} on ${data.name} test (${result.count} examples): accuracy ${(result.accuracy * 100).toFixed(2)}%, loss ${result.loss?.toFixed(4)}`);
       printText(
         markdownTable(
           ['class', 'accuracy', ...data.classNames],

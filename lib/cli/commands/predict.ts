@@ -26,15 +26,18 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
     const { model, metadata } = await loadModel(args['model-dir']);
     try {
       const out: Array<{ file: string; index: number; digit: number; scores: number[] }> = [];
+      const many = new Set<string>();
       for (const file of args.files) {
         const images = await readDigitImages(file);
+        if (images.length > 1) many.add(file);
         const predictions = await predictDigitsAsync(model, images, metadata);
         predictions.forEach((p, index) => out.push({ file, index, digit: p.digit, scores: p.scores }));
       }
       if (args.json) return printJson(out);
       for (const p of out) {
         const conf = Math.max(...p.scores);
-        printText(`${p.file}${p.index ? `[${p.index}]` : ''}: ${p.digit} (score ${conf.toFixed(3)})`);
+        // Every image of a file holding several is numbered, the first ([0]) too.
+        printText(`${p.file}${many.has(p.file) ? `[${p.index}]` : ''}: ${p.digit} (score ${conf.toFixed(3)})`);
       }
     } finally {
       model.dispose();

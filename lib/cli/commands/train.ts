@@ -4,7 +4,7 @@ import { InvalidArgumentError } from '../../errors';
 import { runTrainJob } from '../../jobs/train-job';
 import { PRESET_IDS, getPreset } from '../../recipes';
 import { stderrProgress } from '../../training/stderr-progress';
-import { RunArgs, checkFlag, loadOptionsFrom, selectBackend, withRunOptions } from '../common-options';
+import { RunArgs, checkFlag, loadOptionsFrom, namingFlags, selectBackend, withRunOptions } from '../common-options';
 import { logLine, printJson, printText } from '../output';
 
 interface TrainArgs extends RunArgs {
@@ -29,7 +29,27 @@ const FLAG_OF: Record<string, string> = {
   learningRate: '--lr',
   limit: '--limit',
   resume: '--resume',
+  'epochs/steps': '--epochs/--steps',
 };
+
+/** Exit status after a signal stopped the run: 128 + the signal's number, as a shell reports it. */
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+/** A word of a command line as a POSIX shell reads it back. */
+function shellWord(word: string): string {
+  return /^[\w./:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The command that continues a run checkpointed in `args.save`: its data and backend flags too, which the checkpoint does not hold. */
+export function resumeCommand(args: TrainArgs): string {
+  const words = ['npx', 'mnist-nets', 'train', '--model', args.model, '--save', args.save as string, '--resume'];
+  if (args['data-dir'] !== undefined) words.push('--data-dir', args['data-dir']);
+  if (args.backend !== 'auto') words.push('--backend', args.backend);
+  if (args.threads !== undefined) words.push('--threads', String(args.threads));
+  if (args.steps !== undefined) words.push('--steps', String(args.steps));
+  if (args.epochs !== undefined) words.push('--epochs', String(args.epochs));
+  return words.map(shellWord).join(' ');
+}
 
 export const trainCommand: CommandModule<object, TrainArgs> = {
   command: 'train',
@@ -65,14 +85,22 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     if (args.resume && !args.save) throw new InvalidArgumentError('--resume', 'needs --save DIR, the folder of the checkpoint to continue');
     const backend = await selectBackend(args.backend, args.threads, args.verbose, getPreset(args.model).family === 'cnn' ? 'conv' : 'dense');
 
-    // Ctrl-C stops after the step in flight; the job then saves the last completed state.
+    // Ctrl-C or SIGTERM stops after the step in flight (the loop gives signal handlers a turn
+    // every 50 ms); the job then saves the last completed state. A second signal quits at once:
+    // checkpoints are written so that one cut short leaves the previous one whole.
     const controller = new AbortController();
-    const onSigint = () => {
-      if (controller.signal.aborted) process.exit(130);
-      logLine('interrupted: finishing the current step and saving (Ctrl-C again to quit at once)');
+    let stoppedBy: NodeJS.Signals | undefined;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stoppedBy) {
+        logLine(`${signal} again: quitting at once${args.save ? `; ${args.save} keeps its last complete checkpoint` : ''}`);
+        process.exit(SIGNAL_EXIT[signal] ?? 1);
+      }
+      stoppedBy = signal;
+      logLine(`${signal === 'SIGINT' ? 'interrupted' : 'terminated'}: finishing the current step${args.save ? ' and saving' : ''} (Ctrl-C again to quit at once)`);
       controller.abort();
     };
-    process.on('SIGINT', onSigint);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     try {
       const { result, model } = await runTrainJob({
         preset: args.model,
@@ -93,30 +121,51 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         // --json output is read by scripts, whose stderr is usually a log: lines, not a live line.
         progress: stderrProgress({ live: args.json ? false : undefined }),
         signal: controller.signal,
-      }).catch((err: unknown) => {
-        if (err instanceof InvalidArgumentError && FLAG_OF[err.argument]) {
-          throw new InvalidArgumentError(FLAG_OF[err.argument]!, err.message.slice(err.argument.length + 2));
-        }
-        throw err;
-      });
+      }).catch(namingFlags(FLAG_OF));
       model.dispose();
-      if (args.json) printJson(result);
-      else
+      const interrupted = result.stopped === 'aborted' && stoppedBy !== undefined;
+      const resume = interrupted && result.savedTo ? resumeCommand(args) : undefined;
+      if (interrupted) {
+        logLine(
+          `${stoppedBy === 'SIGINT' ? 'interrupted' : 'terminated'} at step ${result.steps}` +
+            (resume ? `; checkpoint saved in ${result.savedTo}` : '; nothing saved (train with --save DIR to be able to resume)') +
+            // The text summary on stdout ends with the command; --json output holds it as resumeCommand.
+            (resume && args.json ? `. Continue with:\n  ${resume}` : ''),
+        );
+      }
+      if (args.json) printJson(interrupted ? { ...result, stopped: 'interrupted', signal: stoppedBy, ...(resume ? { resumeCommand: resume } : {}) } : result);
+      else {
+        const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+        const evalLines =
+          result.evaluation === 'skipped'
+            ? [`  evaluation skipped after the interruption: it would be slow${result.savedTo ? ` (later: npx mnist-nets eval --model-dir ${shellWord(result.savedTo)})` : ''}`]
+            : [
+                result.evaluation === 'test'
+                  ? '  train accuracy not measured (interrupted)'
+                  : `  train accuracy ${pct(result.trainAccuracy)} (${result.trainAccuracySamples} examples)`,
+                `  test accuracy ${pct(result.testAccuracy)}, test loss ${result.testLoss.toFixed(4)}`,
+              ];
         printText(
           [
             `${result.model} on ${result.dataset} (${result.backend}): ${result.steps} steps, ${result.epochs.toFixed(2)} epochs in ${result.seconds.toFixed(1)} s` +
               (result.resumedFrom > 0 ? ` (resumed at step ${result.resumedFrom})` : '') +
-              (result.stopped === 'time-limit' ? ` (stopped by --max-seconds ${args['max-seconds']})` : ''),
+              (result.stopped === 'time-limit' ? ` (stopped by --max-seconds ${args['max-seconds']})` : '') +
+              (interrupted ? ` (interrupted by ${stoppedBy} at step ${result.steps})` : ''),
             `  ${Math.round(result.samplesPerSec).toLocaleString('en-US')} training samples/s, seed ${result.seed}`,
-            `  train accuracy ${(result.trainAccuracy * 100).toFixed(2)}% (${result.trainAccuracySamples} examples)`,
-            `  test accuracy ${(result.testAccuracy * 100).toFixed(2)}%, test loss ${result.testLoss.toFixed(4)}`,
+            ...evalLines,
             `  source reports: ${result.reported}`,
             ...(result.savedTo ? [`  saved to ${result.savedTo}`] : []),
+            ...(resume ? [`  continue with: ${resume}`] : []),
           ].join('\n'),
         );
-      if (result.stopped === 'aborted') process.exitCode = 130;
+      }
+      if (result.stopped === 'aborted') process.exitCode = SIGNAL_EXIT[stoppedBy ?? 'SIGINT'];
     } finally {
-      process.off('SIGINT', onSigint);
+      // Once stopped by a signal, a further one while the process winds down still quits at once, with the same status.
+      if (!stoppedBy) {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
     }
   },
 };
