@@ -230,8 +230,12 @@ describe('models saved by the CLI, loaded by URL and from picked files', () => {
     await expect(loadModelFromUrl('http://m/', { fetch: serve({ 'model.json': JSON.stringify(json), [weights]: short }) })).rejects.toThrow(
       /^http:\/\/m\/model\.json: weights hold 1000 bytes, model\.json describes 159040/,
     );
-    const { mnistNets: _, ...foreign } = json;
-    await expect(loadModelFromUrl('http://m/model.json', { fetch: serve({ 'model.json': JSON.stringify(foreign) }) })).rejects.toThrow(/no 'mnistNets' metadata/);
+    // Without the library's metadata (a plain tf.js folder) it loads, saying what it inferred.
+    const { userDefinedMetadata: _, ...foreign } = json;
+    const plain = await loadModelFromUrl('http://m/model.json', { fetch: serve({ 'model.json': JSON.stringify(foreign), [weights]: new Uint8Array(fs.readFileSync(path.join(dir, weights))) }) });
+    expect(plain.metadata).toMatchObject({ normalization: 'unit', layout: 'flat', loss: 'cross-entropy' });
+    expect(plain.notes.join('\n')).toMatch(/normalization not recorded in the folder: assuming 'unit'/);
+    plain.model.dispose();
     await expect(loadModelFromUrl('http://m/model.json', { fetch: serve({ 'model.json': '{' }) })).rejects.toThrow(ModelIOError);
     const escaping = { ...json, weightsManifest: [{ ...json.weightsManifest[0], paths: ['../other/weights.bin'] }] };
     await expect(loadModelFromUrl('http://m/model.json', { fetch: serve({ 'model.json': JSON.stringify(escaping) }) })).rejects.toThrow(

@@ -61,8 +61,8 @@ export { runBench, writeBenchReport, benchTable } from './jobs/bench-job';
 export type { BenchOptions, BenchResult, BenchModelResult } from './jobs/bench-job';
 
 // Saving, loading, predicting
-export { saveModel, loadModel, fileSystemHandler } from './io/model-io';
-export type { ModelMetadata, SavedModel } from './io/model-io';
+export { saveModel, loadModel, fileSystemHandler, HISTORY_FILE, METADATA_KEY } from './io/model-io';
+export type { ModelMetadata, SavedModel, SaveModelOptions, LoadModelOptions, MetadataHints } from './io/model-io';
 export { readDigitImages, predictDigits, predictDigitsAsync, digitToPng } from './io/images';
 export { centerDigit, drawingToDigit } from './io/digits';
 export type { Prediction } from './io/images';

@@ -138,6 +138,8 @@ export async function runTrainJob(options: TrainJobOptions): Promise<TrainJob> {
     preset: preset.id,
     family: preset.family,
     dataset: data.name,
+    // Says whether the official split or the offline sample (8,000/2,000 npm digits) trained it.
+    dataSource: { kind: data.source.kind, description: data.source.description, path: data.source.path, trainExamples: data.train.count, testExamples: data.test.count },
     normalization: data.normalization,
     layout: preset.layout,
     loss: preset.recipe.loss,

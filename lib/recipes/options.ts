@@ -20,8 +20,11 @@ export interface RecipeOverrides {
   logInterval?: number;
 }
 
+/** train() options with the optimiser as data (what a recipe holds). */
+export type RecipeTrainOptions = TrainOptions & { optimizer: OptimizerConfig };
+
 /** Resolves a preset's recipe with the user's overrides into train() options. */
-export function recipeOptions(preset: Preset, o: RecipeOverrides = {}): TrainOptions {
+export function recipeOptions(preset: Preset, o: RecipeOverrides = {}): RecipeTrainOptions {
   const r = preset.recipe;
   if (o.epochs !== undefined && o.steps !== undefined) {
     throw new InvalidArgumentError('--epochs/--steps', 'give one of them, not both');

@@ -25,8 +25,13 @@ export type ExampleLossFn = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor1D;
  * {@link lossFunction} averages it for train(), evaluate() and the gradient check; recipeLoss()
  * hands it to `model.compile`.
  */
-export function exampleLoss(name: LossName): ExampleLossFn {
+export function exampleLoss(name: LossName): ExampleLossFn & { readonly lossName: LossName } {
   checkOneOf('loss', name, LOSS_NAMES);
+  // The name travels with the function: saveModel records it, so a loaded model compiles with it again.
+  return Object.defineProperty(exampleLossBody(name), 'lossName', { value: name, enumerable: true }) as ExampleLossFn & { readonly lossName: LossName };
+}
+
+function exampleLossBody(name: LossName): ExampleLossFn {
   switch (name) {
     case 'softmax-cross-entropy':
       return (yTrue, yPred) => tf.losses.softmaxCrossEntropy(yTrue, yPred, undefined, undefined, tf.Reduction.NONE) as tf.Tensor1D;

@@ -22,7 +22,11 @@ export interface TrainData {
 
 export interface TrainOptions {
   loss: LossName;
-  optimizer: OptimizerConfig;
+  /**
+   * A recipe optimiser as data, or any tf.train optimiser (tf.js's own, `recipeOptimizer()`),
+   * which keeps its state after the run. Configs update through the fused kernels on wasm/cpu.
+   */
+  optimizer: OptimizerConfig | tf.Optimizer;
   batchSize: number;
   sampling: Sampling;
   /** Passes over the training split. Give `epochs` or `steps`, not both (either may be left out when `maxSeconds` is given). */

@@ -1,22 +1,22 @@
 import type { CommandModule } from 'yargs';
 import { loadDataset, Normalization } from '../../datasets';
-import { loadModel } from '../../io/model-io';
 import { evaluate } from '../../training/evaluate';
 import type { LossName } from '../../training/losses';
 import { markdownTable } from '../../report';
 import { RunArgs, checkFlag, loadOptionsFrom, selectBackend, withRunOptions } from '../common-options';
 import { printJson, printText } from '../output';
+import { ModelFolderArgs, loadModelFolder, withModelFolderOptions } from '../model-options';
 
-type EvalArgs = RunArgs & { 'model-dir': string };
+type EvalArgs = RunArgs & ModelFolderArgs;
 
 export const evalCommand: CommandModule<object, EvalArgs> = {
   command: 'eval',
   describe: 'Evaluate a saved model on the test set: accuracy, loss, confusion matrix',
-  builder: (y) => withRunOptions(y.option('model-dir', { type: 'string', demandOption: true, describe: 'Directory written by `train --save`' })) as never,
+  builder: (y) => withRunOptions(withModelFolderOptions(y)) as never,
   handler: async (args) => {
     checkFlag('limit', args.limit);
     const backend = await selectBackend(args.backend, args.threads, args.verbose);
-    const { model, metadata } = await loadModel(args['model-dir']);
+    const { model, metadata } = await loadModelFolder(args);
     try {
       const data = await loadDataset((metadata.dataset as never) ?? args.dataset, {
         ...loadOptionsFrom(args),
