@@ -18,6 +18,8 @@ export interface RecipeOverrides {
   limit?: number;
   /** Evaluate every N steps (0: only at the end). @default the recipe's log interval */
   logInterval?: number;
+  /** Hold out this fraction of the training examples (the last ones) and validate on them after every epoch. */
+  validationSplit?: number;
 }
 
 /** train() options with the optimiser as data (what a recipe holds). */
@@ -46,5 +48,6 @@ export function recipeOptions(preset: Preset, o: RecipeOverrides = {}): RecipeTr
     trainLimit: o.limit === undefined ? r.trainLimit : Math.min(o.limit, r.trainLimit ?? Infinity),
     maxSeconds: o.maxSeconds,
     evalIntervalSeconds: o.evalIntervalSeconds,
+    ...(o.validationSplit === undefined ? {} : { validationSplit: o.validationSplit }),
   };
 }

@@ -18,6 +18,8 @@ interface TrainArgs extends RunArgs {
   'log-interval'?: number;
   save?: string;
   resume: boolean;
+  'validation-split'?: number;
+  'early-stopping'?: number;
 }
 
 /** The flag behind each option runTrainJob checks, so that its errors name what the user typed. */
@@ -29,6 +31,8 @@ const FLAG_OF: Record<string, string> = {
   learningRate: '--lr',
   limit: '--limit',
   resume: '--resume',
+  validationSplit: '--validation-split',
+  earlyStopping: '--early-stopping',
 };
 
 export const trainCommand: CommandModule<object, TrainArgs> = {
@@ -51,6 +55,14 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
           default: false,
           describe: "Continue the run checkpointed in --save DIR where it stopped (its recipe, data and seed; --steps/--epochs may extend it)",
         })
+        .option('validation-split', {
+          type: 'number',
+          describe: 'Hold out this fraction (0-1) of the training data, its last examples, and measure loss and accuracy on it after every epoch; with --save, the best model so far is kept in DIR/best',
+        })
+        .option('early-stopping', {
+          type: 'number',
+          describe: 'Stop after this many epochs without a lower validation loss, and keep the best epoch\'s weights (needs --validation-split)',
+        })
         .conflicts('epochs', 'steps'),
     ) as never,
   handler: async (args) => {
@@ -63,6 +75,10 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     if (args.lr !== undefined) checkPositiveNumber('--lr', args.lr);
     if (args['max-seconds'] !== undefined) checkPositiveNumber('--max-seconds', args['max-seconds']);
     if (args.resume && !args.save) throw new InvalidArgumentError('--resume', 'needs --save DIR, the folder of the checkpoint to continue');
+    const split = args['validation-split'];
+    if (split !== undefined && !(split > 0 && split < 1)) throw new InvalidArgumentError('--validation-split', `must be a fraction between 0 and 1 (exclusive), got ${split}`);
+    checkFlag('early-stopping', args['early-stopping'], { min: 0 });
+    if (args['early-stopping'] !== undefined && split === undefined) throw new InvalidArgumentError('--early-stopping', 'needs --validation-split F: it watches the validation loss');
     const backend = await selectBackend(args.backend, args.threads, args.verbose, getPreset(args.model).family === 'cnn' ? 'conv' : 'dense');
 
     // Ctrl-C stops after the step in flight; the job then saves the last completed state.
@@ -88,6 +104,8 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         seed: args.seed,
         limit: args.limit,
         logInterval: args['log-interval'],
+        validationSplit: args['validation-split'],
+        earlyStopping: args['early-stopping'],
         saveDir: args.save,
         backend,
         // --json output is read by scripts, whose stderr is usually a log: lines, not a live line.
@@ -111,7 +129,11 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
             `  train accuracy ${(result.trainAccuracy * 100).toFixed(2)}% (${result.trainAccuracySamples} examples)`,
             `  test accuracy ${(result.testAccuracy * 100).toFixed(2)}%, test loss ${result.testLoss.toFixed(4)}`,
             `  source reports: ${result.reported}`,
+            ...(result.earlyStopping
+              ? [`  best validation loss ${result.earlyStopping.best.toFixed(4)} at epoch ${result.earlyStopping.bestEpoch}${result.earlyStopping.stoppedEpoch ? `, stopped early after epoch ${result.earlyStopping.stoppedEpoch}` : ''}${result.earlyStopping.restored ? ', its weights restored' : ''}`]
+              : []),
             ...(result.savedTo ? [`  saved to ${result.savedTo}`] : []),
+            ...(result.bestSavedTo ? [`  best model (validation loss) in ${result.bestSavedTo}`] : []),
           ].join('\n'),
         );
       if (result.stopped === 'aborted') process.exitCode = 130;
