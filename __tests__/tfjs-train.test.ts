@@ -147,7 +147,7 @@ describe('tf.js callbacks', () => {
     const result = await train(model, d, { ...OPTIONS, callbacks: { onBatchEnd: async (batch: number) => void (batch === 6 && (model.stopTraining = true)) } });
     expect(result.steps).toBe(7);
     expect(result.stopped).toBe('stop-training');
-    const tfjs = await train(model, d, { ...OPTIONS, steps: 200, validationSplit: 0.5, callbacks: tf.callbacks.earlyStopping({ monitor: 'val_loss', minDelta: 10 }) });
+    const tfjs = await train(model, d, { ...OPTIONS, steps: 200, validationSplit: 0.5, callbacks: [tf.callbacks.earlyStopping({ monitor: 'val_loss', minDelta: 10 })] });
     // The first epoch sets the baseline; the second cannot improve by 10: stopped after it.
     expect(tfjs.stopped).toBe('stop-training');
     expect(tfjs.history.epochs).toHaveLength(2);

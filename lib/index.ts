@@ -5,8 +5,10 @@
  * training -> metrics (evaluate) -> report. Each stage is exported from here.
  */
 
-// Errors, models, recipes, training and evaluation: the platform-neutral core (the browser entry's too)
-export * from './portable';
+// Everything the browser entry exports (the platform-neutral core: errors, models, recipes,
+// training, evaluation; and loaders by URL, browser backends, canvas digits), so that code written
+// for the browser entry type-checks and runs against this one too. The Node-only parts follow.
+export * from './browser';
 
 // IDX files
 export { parseIdx, encodeIdx, readIdxFile, writeIdxFile, parseIdxAsync, encodeIdxAsync, IDX_TYPES } from './idx';

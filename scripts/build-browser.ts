@@ -8,7 +8,10 @@
  *                                      lazily loaded chunks (webgpu, wasm), the wasm binaries in wasm/
  *
  * Usage (after `npx tsc -p tsconfig.build.json`):
- *   node dist/scripts/build-browser.js [--library] [--demo] [--out DIR]   (both when neither is named)
+ *   node dist/scripts/build-browser.js [--library] [--demo]   (both when neither is named)
+ *   node dist/scripts/build-browser.js --update README.md     both, and their sizes into the README's
+ *                                                             sentence between the browser-sizes markers
+ *                                                             and docs/results/browser-sizes.json
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -76,11 +79,18 @@ export function outputBytes(metafile: esbuild.Metafile): number {
     .reduce((sum, [, o]) => sum + o.bytes, 0);
 }
 
-/**
- * One line per file a page downloads (JS chunks, .wasm), raw and gzipped (level 9, as a server
- * compressing them would send), and whether the page loads it at start or on first use.
- */
-function sizeReport(metafile: esbuild.Metafile, outDir: string, entry: string): string[] {
+/** One file a page downloads: its size raw and gzipped (level 9, as a server compressing it would send), and when the page loads it. */
+export interface FileSize {
+  file: string;
+  bytes: number;
+  gzipBytes: number;
+  when: 'at start' | 'on first use' | 'one of these, with the wasm backend';
+  /** Whether it holds tfjs-backend-webgpu's code. */
+  webgpu: boolean;
+}
+
+/** The files a page downloads (JS chunks, .wasm) of a build, and when it loads each. */
+export function fileSizes(metafile: esbuild.Metafile, outDir: string, entry: string): FileSize[] {
   const entries = Object.entries(metafile.outputs).filter(([file]) => !file.endsWith('.map'));
   const eager = new Set<string>();
   const visit = (file: string): void => {
@@ -94,20 +104,67 @@ function sizeReport(metafile: esbuild.Metafile, outDir: string, entry: string): 
   if (fs.existsSync(path.join(outDir, DEMO_WASM_DIR))) {
     for (const f of fs.readdirSync(path.join(outDir, DEMO_WASM_DIR))) files.push(path.relative(ROOT, path.join(outDir, DEMO_WASM_DIR, f)));
   }
-  const kib = (n: number): string => `${(n / 1024).toFixed(0)} KiB`.padStart(9);
-  const line = (name: string, raw: number, gzipped: number, when: string): string => `${name.padEnd(46)} ${kib(raw)} ${kib(gzipped)} gzipped  ${when}`;
-  const atStart = [0, 0];
-  const lines = files.map((file) => {
+  return files.map((file) => {
     const bytes = fs.readFileSync(path.join(ROOT, file));
-    const gzipped = zlib.gzipSync(bytes, { level: 9 }).length;
-    const when = file.endsWith('.wasm') ? 'one of these, with the wasm backend' : eager.has(file) ? 'at start' : 'on first use';
-    if (when === 'at start') {
-      atStart[0] += bytes.length;
-      atStart[1] += gzipped;
-    }
-    return line(path.relative(outDir, path.join(ROOT, file)), bytes.length, gzipped, when);
+    return {
+      file: path.relative(outDir, path.join(ROOT, file)),
+      bytes: bytes.length,
+      gzipBytes: zlib.gzipSync(bytes, { level: 9 }).length,
+      when: file.endsWith('.wasm') ? 'one of these, with the wasm backend' : eager.has(file) ? 'at start' : 'on first use',
+      webgpu: Object.keys(metafile.outputs[file]?.inputs ?? {}).some((input) => input.includes('tfjs-backend-webgpu')),
+    };
   });
-  return lines.length > 1 ? [...lines, line('JS loaded at start, in all', atStart[0], atStart[1], '')] : lines;
+}
+
+/** KiB as the README and the size report print them. */
+export const kib = (bytes: number): number => Math.round(bytes / 1024);
+
+/** One line per file a page downloads, and the JS loaded at start in all. */
+function sizeReport(sizes: FileSize[]): string[] {
+  const col = (n: number): string => `${kib(n)} KiB`.padStart(9);
+  const line = (name: string, raw: number, gzipped: number, when: string): string => `${name.padEnd(46)} ${col(raw)} ${col(gzipped)} gzipped  ${when}`;
+  const atStart = sizes.filter((f) => f.when === 'at start');
+  const lines = sizes.map((f) => line(f.file, f.bytes, f.gzipBytes, f.when));
+  const sum = (key: 'bytes' | 'gzipBytes') => atStart.reduce((n, f) => n + f[key], 0);
+  return lines.length > 1 ? [...lines, line('JS loaded at start, in all', sum('bytes'), sum('gzipBytes'), '')] : lines;
+}
+
+/** What the README says about the browser builds' sizes, measured: the record `--update` writes. */
+export interface BrowserSizes {
+  library: { bytes: number; gzipBytes: number };
+  demo: { atStart: { bytes: number; gzipBytes: number }; webgpu: { bytes: number; gzipBytes: number }; wasm: Array<{ bytes: number; gzipBytes: number }> };
+}
+
+/** The README's sentence on sizes, from a record. */
+export function sizesSentence(s: BrowserSizes): string {
+  const n = (v: number) => kib(v).toLocaleString('en-US');
+  const range = (values: number[]) => `${n(Math.min(...values))}-${n(Math.max(...values))}`;
+  return (
+    `Sizes (minified): the library entry ${n(s.library.bytes)} KiB (${n(s.library.gzipBytes)} KiB gzip) without tf.js; ` +
+    `the demo's start-up JavaScript with tf.js ${n(s.demo.atStart.bytes)} KiB (${n(s.demo.atStart.gzipBytes)} KiB gzip); ` +
+    `WebGPU loaded on demand ${n(s.demo.webgpu.bytes)} KiB (${n(s.demo.webgpu.gzipBytes)} KiB gzip); ` +
+    `one wasm binary ${range(s.demo.wasm.map((w) => w.bytes))} KiB (${range(s.demo.wasm.map((w) => w.gzipBytes))} KiB gzip).`
+  );
+}
+
+/** README markers around the generated sentence. */
+export const SIZES_START = '<!-- browser-sizes:start -->';
+export const SIZES_END = '<!-- browser-sizes:end -->';
+/** Where `--update` keeps the measured record. @default docs/results/browser-sizes.json */
+export const SIZES_RECORD = path.join(ROOT, 'docs', 'results', 'browser-sizes.json');
+
+/** Puts `sentence` between the markers of `text`, wrapped at 100 columns as the README is. */
+export function withSizes(text: string, sentence: string): string {
+  const start = text.indexOf(SIZES_START);
+  const end = text.indexOf(SIZES_END);
+  if (start < 0 || end < start) throw new Error(`the markers ${SIZES_START} ... ${SIZES_END} are missing`);
+  const lines: string[] = [];
+  for (const word of sentence.split(' ')) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last]!.length + 1 + word.length <= 100) lines[last] += ` ${word}`;
+    else lines.push(word);
+  }
+  return `${text.slice(0, start + SIZES_START.length)}\n${lines.join('\n')}\n${text.slice(end)}`;
 }
 
 /** Bundles lib/browser.ts with tf.js left out (the page's bundler supplies it). */
@@ -161,15 +218,19 @@ export async function buildDemo(outDir: string = DEMO_OUT): Promise<esbuild.Meta
 
 async function main(argv: string[]): Promise<number> {
   const known = new Set(['--library', '--demo']);
-  const bad = argv.filter((a) => !known.has(a));
-  if (bad.length > 0) {
-    process.stderr.write(`build-browser: unknown argument ${bad[0]}\nusage: node dist/scripts/build-browser.js [--library] [--demo]\n`);
+  const updateAt = argv.indexOf('--update');
+  const update = updateAt >= 0 ? argv[updateAt + 1] : undefined;
+  const rest = updateAt >= 0 ? argv.filter((_, i) => i !== updateAt && i !== updateAt + 1) : argv;
+  const bad = rest.filter((a) => !known.has(a));
+  if (bad.length > 0 || (updateAt >= 0 && update === undefined)) {
+    process.stderr.write(`build-browser: ${bad.length > 0 ? `unknown argument ${bad[0]}` : '--update needs a file'}\nusage: node dist/scripts/build-browser.js [--library] [--demo] [--update README.md]\n`);
     return 2;
   }
-  const both = argv.length === 0;
+  const both = rest.length === 0;
   const builds: Array<[string, string, string, () => Promise<esbuild.Metafile>]> = [];
-  if (both || argv.includes('--library')) builds.push([path.relative(ROOT, LIBRARY_OUT), path.dirname(LIBRARY_OUT), 'lib/browser.ts', () => buildBrowserLibrary()]);
-  if (both || argv.includes('--demo')) builds.push([path.relative(ROOT, DEMO_OUT), DEMO_OUT, 'examples/browser/main.ts', () => buildDemo()]);
+  if (both || rest.includes('--library')) builds.push([path.relative(ROOT, LIBRARY_OUT), path.dirname(LIBRARY_OUT), 'lib/browser.ts', () => buildBrowserLibrary()]);
+  if (both || rest.includes('--demo')) builds.push([path.relative(ROOT, DEMO_OUT), DEMO_OUT, 'examples/browser/main.ts', () => buildDemo()]);
+  const measured: Record<string, FileSize[]> = {};
   for (const [name, dir, entry, build] of builds) {
     const metafile = await build();
     const leaks = nodeOnlyImports(metafile);
@@ -177,7 +238,29 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`build-browser: ${name} reaches Node-only code:\n  ${leaks.join('\n  ')}\n`);
       return 1;
     }
-    process.stderr.write(`build-browser: ${name}:\n  ${sizeReport(metafile, dir, entry).join('\n  ')}\n`);
+    measured[entry] = fileSizes(metafile, dir, entry);
+    process.stderr.write(`build-browser: ${name}:\n  ${sizeReport(measured[entry]!).join('\n  ')}\n`);
+  }
+  if (update !== undefined) {
+    const library = measured['lib/browser.ts'];
+    const demo = measured['examples/browser/main.ts'];
+    if (!library || !demo) {
+      process.stderr.write('build-browser: --update needs both builds (leave out --library and --demo)\n');
+      return 2;
+    }
+    const total = (files: FileSize[]) => ({ bytes: files.reduce((n, f) => n + f.bytes, 0), gzipBytes: files.reduce((n, f) => n + f.gzipBytes, 0) });
+    const sizes: BrowserSizes = {
+      library: total(library),
+      demo: {
+        atStart: total(demo.filter((f) => f.when === 'at start')),
+        webgpu: total(demo.filter((f) => f.when === 'on first use' && f.webgpu)),
+        wasm: demo.filter((f) => f.file.endsWith('.wasm')).map(({ bytes, gzipBytes }) => ({ bytes, gzipBytes })),
+      },
+    };
+    const record = { command: 'npm run build && node dist/scripts/build-browser.js --update README.md', date: new Date().toISOString(), sizes, files: measured };
+    fs.writeFileSync(SIZES_RECORD, `${JSON.stringify(record, null, 2)}\n`);
+    fs.writeFileSync(update, withSizes(fs.readFileSync(update, 'utf8'), sizesSentence(sizes)));
+    process.stderr.write(`build-browser: ${sizesSentence(sizes)}\n  written to ${update} and ${path.relative(ROOT, SIZES_RECORD)}\n`);
   }
   return 0;
 }

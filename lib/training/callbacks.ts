@@ -10,8 +10,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError } from '../errors';
 
-/** What `model.fit`'s `callbacks` takes: callback objects, or the hooks of a CustomCallback. */
+/** One callback: a callback object, or the hooks of a CustomCallback. */
 export type TfCallback = tf.Callback | tf.CustomCallback | tf.CustomCallbackArgs;
+/**
+ * What `model.fit`'s `callbacks` takes: an object of hooks (typed as such, so its functions' arguments
+ * are), or a list of callbacks.
+ */
+export type TfCallbacks = tf.CustomCallbackArgs | readonly TfCallback[];
 
 const HOOKS = ['onTrainBegin', 'onTrainEnd', 'onEpochBegin', 'onEpochEnd', 'onBatchBegin', 'onBatchEnd', 'onYield', 'nowFunc', 'nextFrameFunc'] as const;
 
@@ -35,7 +40,7 @@ export class TrainCallbacks {
   }
 
   /** Checks `callbacks` (one or a list) and makes each plain object a `tf.CustomCallback`, as fit does. */
-  static from(callbacks: TfCallback | readonly TfCallback[]): TrainCallbacks {
+  static from(callbacks: TfCallbacks | TfCallback): TrainCallbacks {
     const items = Array.isArray(callbacks) ? callbacks : [callbacks];
     let wantsBatchLoss = false;
     const list = items.map((item, i) => {

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError } from '../errors';
-import { TfCallback, TrainCallbacks } from './callbacks';
+import { TfCallbacks, TrainCallbacks } from './callbacks';
 import type { ResolvedData, SplitInput } from './data-source';
 import { EarlyStopping, EarlyStoppingOptions, EarlyStoppingResult } from './early-stopping';
 import { evaluate } from './evaluate';
@@ -17,12 +17,12 @@ import type { TrainOptions, TrainResult } from './train';
 /** train()'s options for what tf.js users bring: callbacks, validation, early stopping. */
 export interface TfjsTrainOptions {
   /**
-   * tf.js callbacks, as `model.fit` takes them: `tf.CustomCallback`, `tf.Callback` subclasses
-   * (`tf.callbacks.earlyStopping()`), or objects of hooks (onTrainBegin, onEpochBegin,
-   * onBatchBegin, onBatchEnd, onEpochEnd, onTrainEnd, onYield). A hook reading batch logs makes
-   * train() read every step's loss back (one host sync per step, as fit does).
+   * tf.js callbacks, as `model.fit` takes them: an object of hooks (onTrainBegin, onEpochBegin,
+   * onBatchBegin, onBatchEnd, onEpochEnd, onTrainEnd, onYield), or a list of such objects,
+   * `tf.CustomCallback`s and `tf.Callback` subclasses (`tf.callbacks.earlyStopping()`). A hook
+   * reading batch logs makes train() read every step's loss back (one host sync per step, as fit does).
    */
-  callbacks?: TfCallback | TfCallback[];
+  callbacks?: TfCallbacks;
   /**
    * Fraction in (0, 1) of the training examples held out for validation: the last ones, before
    * any sampling, as tf.js's `validationSplit` takes them. Measured at each epoch's end.
