@@ -274,8 +274,9 @@ export function resolveMetadata(model: ModelJson, file: string, shape: ModelShap
   if (hints.layout !== undefined && hints.layout !== inputLayout) {
     throw new ModelIOError(file, `layout '${hints.layout}' was asked for, but the model takes input [${input.join(', ')}] (${inputLayout})`);
   }
-  const layout = recorded.layout ?? inputLayout;
+  const layout = hints.layout ?? recorded.layout ?? inputLayout;
   if (recorded.layout === undefined) notes.push(`layout '${layout}' ${hints.layout ? 'as given' : `inferred from the model's input [${input.join(', ')}]`}`);
+  else if (layout !== recorded.layout) notes.push(`layout '${layout}' as given; the folder records '${recorded.layout}'`);
 
   let normalization = recorded.normalization;
   if (hints.normalization !== undefined) {

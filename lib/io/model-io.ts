@@ -17,7 +17,7 @@ import { promises as fsp } from 'fs';
 import * as path from 'path';
 import { writeFileAtomic } from '../atomic-write';
 import { InvalidArgumentError, ModelIOError, errorMessage } from '../errors';
-import { LossName, exampleLoss } from '../training/losses';
+import { LOSS_NAMES, LossName, exampleLoss } from '../training/losses';
 // Registers the recipe optimisers with tf.serialization, so that a saved one can be rebuilt.
 import '../training/recipe-optimizers';
 import {
@@ -285,6 +285,10 @@ async function restoreOptimizer(model: tf.LayersModel, training: TrainingMetadat
     tf.dispose(Object.values(named));
   }
   const loss = training.loss;
+  if (loss !== undefined && 'recipe' in loss && !(LOSS_NAMES as readonly string[]).includes(loss.recipe)) {
+    optimizer.dispose();
+    throw new ModelIOError(file, `the saved loss '${String(loss.recipe)}' is not one of the recipes' (${LOSS_NAMES.join(', ')}): corrupt metadata`);
+  }
   if (loss !== undefined) model.compile({ optimizer, loss: 'tfjs' in loss ? loss.tfjs : exampleLoss(loss.recipe as LossName) });
   return optimizer;
 }
