@@ -41,6 +41,11 @@ function pack(): { tarball: string; copy: string; stderr: string } {
 }
 
 const packed = pack();
+/** Folders this file made: an app's node_modules is half a gigabyte. */
+const made: string[] = [packed.copy, path.dirname(packed.tarball)];
+afterAll(() => {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+});
 
 /** The tarball's files, by path inside the package. */
 function tarballFiles(tarball: string): Map<string, Buffer> {
@@ -114,6 +119,7 @@ describe('the packed package', () => {
 /** An empty app with tf.js `version` and the tarball, installed from npm's cache; or why it could not be. */
 function installApp(version: string, omitOptional: boolean): { dir: string } | { skip: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `mnist-nets-app-${version}-`));
+  made.push(dir);
   fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
   const packages = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu'].map((p) => `${p}@${version}`);
   const r = run('npm', ['install', '--offline', ...(omitOptional ? ['--omit=optional'] : []), ...packages, packed.tarball], dir);
