@@ -107,8 +107,9 @@ describe('the browser entry', () => {
     const asBrowser = spawnSync(process.execPath, ['--conditions=browser', '-e', probe], { cwd: ROOT, encoding: 'utf8' });
     expect(asBrowser.stderr).toBe('');
     expect(JSON.parse(asBrowser.stdout)).toEqual(['function', 'function', 'undefined']);
+    // The Node entry has the browser entry's exports too (so browser code type-checks against its types), and the Node-only ones.
     const asNode = spawnSync(process.execPath, ['-e', probe], { cwd: ROOT, encoding: 'utf8' });
-    expect(JSON.parse(asNode.stdout)).toEqual(['undefined', 'function', 'function']);
+    expect(JSON.parse(asNode.stdout)).toEqual(['function', 'function', 'function']);
     // The explicit subpath, from CommonJS (tsc's build) and ESM (the bundle).
     const subpath = spawnSync(process.execPath, ['-e', "const m = require('tfjs-mnist-nets/browser'); console.log(JSON.stringify([typeof m.useBrowserBackend, typeof m.loadMnist]))"], { cwd: ROOT, encoding: 'utf8' });
     expect(JSON.parse(subpath.stdout)).toEqual(['function', 'undefined']);
@@ -237,8 +238,12 @@ describeWithMnist(OFFICIAL, 'models saved by the CLI, loaded by URL and from pic
     await expect(loadModelFromUrl('http://m/', { fetch: serve({ 'model.json': JSON.stringify(json), [weights]: short }) })).rejects.toThrow(
       /^http:\/\/m\/model\.json: weights hold 1000 bytes, model\.json describes 159040/,
     );
-    const { mnistNets: _, ...foreign } = json;
-    await expect(loadModelFromUrl('http://m/model.json', { fetch: serve({ 'model.json': JSON.stringify(foreign) }) })).rejects.toThrow(/no 'mnistNets' metadata/);
+    // Without the library's metadata (a plain tf.js folder) it loads, saying what it inferred.
+    const { userDefinedMetadata: _, ...foreign } = json;
+    const plain = await loadModelFromUrl('http://m/model.json', { fetch: serve({ 'model.json': JSON.stringify(foreign), [weights]: new Uint8Array(fs.readFileSync(path.join(dir, weights))) }) });
+    expect(plain.metadata).toMatchObject({ normalization: 'unit', layout: 'flat', loss: 'cross-entropy' });
+    expect(plain.notes.join('\n')).toMatch(/normalization not recorded in the folder: assuming 'unit'/);
+    plain.model.dispose();
     await expect(loadModelFromUrl('http://m/model.json', { fetch: serve({ 'model.json': '{' }) })).rejects.toThrow(ModelIOError);
     const escaping = { ...json, weightsManifest: [{ ...json.weightsManifest[0], paths: ['../other/weights.bin'] }] };
     await expect(loadModelFromUrl('http://m/model.json', { fetch: serve({ 'model.json': JSON.stringify(escaping) }) })).rejects.toThrow(

@@ -169,7 +169,7 @@ describe('runTrainJob with a save folder', () => {
           // Logged before the epoch's checkpoint is written: the previous epoch's is on disk.
           if (/^epoch \d+\/\d+ done/.test(line) && fs.existsSync(path.join(dir, 'model.json'))) {
             const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
-            seen.push(json.mnistNets.checkpointStep as number);
+            seen.push(json.userDefinedMetadata.mnistNets.checkpointStep as number);
           }
         },
         done: () => undefined,

@@ -146,7 +146,7 @@ describe('train, eval, predict', () => {
     expect(t.history.evals.at(-1)).toMatchObject({ step: 299, testAccuracy: t.testAccuracy });
     expect(trained.stderr).toMatch(/epoch \d+\/\d+/); // progress on stderr
     const saved = JSON.parse(fs.readFileSync(path.join(modelDir, 'model.json'), 'utf8'));
-    expect(saved.mnistNets).toMatchObject({ preset: 'two-layer-net', testAccuracy: t.testAccuracy, steps: 300 });
+    expect(saved.userDefinedMetadata.mnistNets).toMatchObject({ preset: 'two-layer-net', testAccuracy: t.testAccuracy, steps: 300 });
   });
 
   it('--seed makes train repeatable on one backend', () => {
@@ -261,7 +261,7 @@ describe('Ctrl-C during train --save', () => {
     const result = JSON.parse(stdout);
     expect(result.stopped).toBe('interrupted');
     const saved = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
-    expect(saved.mnistNets).toMatchObject({ stopped: 'aborted', steps: result.steps });
+    expect(saved.userDefinedMetadata.mnistNets).toMatchObject({ stopped: 'aborted', steps: result.steps });
     expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     // And it loads and evaluates to what the run reported.
     const r = run(['eval', '--model-dir', dir, '--limit', '5000', '--json']);

@@ -312,7 +312,7 @@ describe('doctor points CUDA users at the upstream facts', () => {
     const installed = resolvePackageDir(TFJS_NODE_GPU) !== undefined;
     const load = await loadNativeTensorflow(TFJS_NODE_GPU);
     expect(load.installed).toBe(installed);
-    if (!installed) expect(load.reason).toBe(`not installed (npm i @tensorflow/tfjs-node-gpu@4.22.0; exactly CUDA 11.2 + cuDNN 8.1, see ${CUDA_DOCS_LINK})`);
+    if (!installed) expect(load.reason).toBe(`not installed (npm i @tensorflow/tfjs-node-gpu@${tf.version_core}; not installed by default; exactly CUDA 11.2 + cuDNN 8.1, see ${CUDA_DOCS_LINK})`);
     else if (!load.loaded) expect(load.reason).toMatch(/^(failed to load: |loaded, but )/);
     else expect(load.reason).toBeUndefined();
   });

@@ -396,7 +396,7 @@ describe('save and load', () => {
 
   it('reports a missing or corrupt model clearly', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mnist-nets-bad-'));
-    await expect(loadModel(dir)).rejects.toThrow(/model\.json: model\.json not found \(is this a directory written by/);
+    await expect(loadModel(dir)).rejects.toThrow(/model\.json: model\.json not found \(is this a model folder: `mnist-nets train --save`, tf\.js model\.save, tensorflowjs_converter\?\)/);
     fs.writeFileSync(path.join(dir, 'model.json'), '{"modelTopology": ');
     await expect(loadModel(dir)).rejects.toThrow(ModelIOError);
     await expect(loadModel(dir)).rejects.toThrow(/not valid JSON/);
@@ -495,7 +495,7 @@ describe('model folders', () => {
     (await loadModel(dir)).model.dispose();
   });
 
-  it('a quantized weights manifest gets "not supported", not "corrupt"', async () => {
+  it('a quantized weights manifest loads as tf.js dequantises it; a quantisation it does not know is named', async () => {
     const dir = tmpDir('mnist-nets-quantized-');
     const model = PRESETS['two-layer-net'].build({ seed: 1 });
     await saveModel(model, dir, META);
@@ -507,11 +507,17 @@ describe('model folders', () => {
       first = json.weightsManifest[0].weights[0].name as string;
       for (const w of json.weightsManifest[0].weights) w.quantization = { dtype: 'uint8', scale: 0.01, min: -1 };
     });
-    fs.truncateSync(path.join(dir, weights), 39_760);
+    fs.writeFileSync(path.join(dir, weights), Uint8Array.from({ length: 39_760 }, (_, i) => i % 256));
+    const loaded = await loadModel(dir);
+    expect(Array.from(loaded.model.getWeights()[0]!.dataSync().slice(0, 3))).toEqual([-1, -0.99, -0.98].map(Math.fround));
+    loaded.model.dispose();
+    editModelJson(dir, (json) => {
+      for (const w of json.weightsManifest[0].weights) w.quantization = { dtype: 'int4', scale: 0.01, min: -1 };
+    });
     const err = await loadModel(dir).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ModelIOError);
     expect((err as ModelIOError).message).toBe(
-      `${path.join(dir, 'model.json')}: weight ${first} is quantized (uint8): quantized weights are not supported; save the model unquantized`,
+      `${path.join(dir, 'model.json')}: weight ${first} is quantized as "int4" from "float32"; supported: uint8, uint16, float16 from float32 or int32`,
     );
   });
 });

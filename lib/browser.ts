@@ -38,8 +38,8 @@ export { centerDigit, drawingToDigit, rgbaToInk, scaleDigit, predictDigits, DIGI
 export type { CenterDigitOptions, Prediction } from './io/digits';
 export { loadModelFromUrl, loadModelFromFiles } from './io/model-url';
 export type { LoadedModel, PickedFile } from './io/model-url';
-export { MODEL_FILE, METADATA_KEY, parseModelJson, modelMetadata } from './io/model-format';
-export type { ModelMetadata, ModelJson } from './io/model-format';
+export { MODEL_FILE, METADATA_KEY, HISTORY_FILE, parseModelJson, modelMetadata, recordedMetadata, resolveMetadata, modelShape } from './io/model-format';
+export type { ModelMetadata, ModelJson, MetadataHints, ModelShape, ResolvedMetadata } from './io/model-format';
 
 // Charts (SVG strings: a page sets them as innerHTML)
 export { lineChartSvg } from './report/lineChart';

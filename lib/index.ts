@@ -5,8 +5,10 @@
  * training -> metrics (evaluate) -> report. Each stage is exported from here.
  */
 
-// Errors, models, recipes, training and evaluation: the platform-neutral core (the browser entry's too)
-export * from './portable';
+// Everything the browser entry exports (the platform-neutral core: errors, models, recipes,
+// training, evaluation; and loaders by URL, browser backends, canvas digits), so that code written
+// for the browser entry type-checks and runs against this one too. The Node-only parts follow.
+export * from './browser';
 
 // IDX files
 export { parseIdx, encodeIdx, readIdxFile, writeIdxFile, parseIdxAsync, encodeIdxAsync, IDX_TYPES } from './idx';
@@ -62,8 +64,8 @@ export { runBench, writeBenchReport, benchTable, DEFAULT_BENCH_SECONDS, DEFAULT_
 export type { BenchOptions, BenchResult, BenchModelResult, BenchSeedRun, BenchComparison } from './jobs/bench-job';
 
 // Saving, loading, predicting
-export { saveModel, loadModel, fileSystemHandler } from './io/model-io';
-export type { ModelMetadata, SavedModel } from './io/model-io';
+export { saveModel, loadModel, fileSystemHandler, HISTORY_FILE, METADATA_KEY } from './io/model-io';
+export type { ModelMetadata, SavedModel, SaveModelOptions, LoadModelOptions, MetadataHints } from './io/model-io';
 export { readDigitImages, predictDigits, predictDigitsAsync, digitToPng } from './io/images';
 export { centerDigit, drawingToDigit } from './io/digits';
 export type { Prediction } from './io/images';

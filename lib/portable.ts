@@ -30,8 +30,8 @@ export type { HiddenActivation, OutputActivation } from './models/common';
 export { forwardFlops, trainingFlops, layerSummary } from './models/summary';
 
 // Recipes: preset = builder + training options + what the source reports
-export { PRESETS, PRESET_IDS, getPreset, recipeOptions } from './recipes';
-export type { Preset, PresetId, Recipe, Family, RecipeOverrides } from './recipes';
+export { PRESETS, PRESET_IDS, getPreset, recipeOptions, recipeOptimizer, recipeLoss } from './recipes';
+export type { Preset, PresetId, Recipe, Family, RecipeOverrides, RecipeOptimizerOptions } from './recipes';
 
 // Training and evaluation
 export { train } from './training/train';
@@ -40,9 +40,11 @@ export { evaluate } from './training/evaluate';
 export type { Evaluation, EvaluateOptions } from './training/evaluate';
 export { gradientCheck } from './training/gradcheck';
 export type { GradientCheckOptions, GradientCheckResult } from './training/gradcheck';
-export { lossFunction, LOSS_NAMES } from './training/losses';
-export type { LossName, TargetValues } from './training/losses';
+export { lossFunction, exampleLoss, LOSS_NAMES } from './training/losses';
+export type { LossName, TargetValues, LossFn, ExampleLossFn } from './training/losses';
 export { learningRateAt, describeOptimizer } from './training/optimizers';
+// The recipes' optimisers as tf.train optimisers (registered with tf.serialization on import)
+export { RecipeOptimizer, Tf1AdamOptimizer, CaffeMomentumOptimizer, RecipeSgdOptimizer, optimizerFromConfig } from './training/recipe-optimizers';
 export type { OptimizerConfig, LrPolicy } from './training/optimizers';
 export type { Sampling } from './training/sampler';
 export { silentProgress, formatProgress } from './training/progress';

@@ -242,8 +242,9 @@ export function loadNativeTensorflow(pkg: string): Promise<NativeLoad> {
 async function loadOnce(pkg: string): Promise<NativeLoad> {
   if (resolvePackageDir(pkg) === undefined) {
     // The GPU build's install is where users go wrong (CUDA 12, Node 22, the dead download): say where that is written up.
-    const hint = pkg === TFJS_NODE_GPU ? `; exactly CUDA 11.2 + cuDNN 8.1, see ${CUDA_DOCS_LINK}` : '';
-    return { package: pkg, installed: false, loaded: false, reason: `not installed (npm i ${pkg}@4.22.0${hint})` };
+    const hint = pkg === TFJS_NODE_GPU ? `; not installed by default; exactly CUDA 11.2 + cuDNN 8.1, see ${CUDA_DOCS_LINK}` : '';
+    // The version of the tf.js this process runs: a native build of another version would register a second engine's kernels.
+    return { package: pkg, installed: false, loaded: false, reason: `not installed (npm i ${pkg}@${tf.version_core}${hint})` };
   }
   const version = installedVersion(pkg);
   const previous = tf.engine().backendName as string | null;

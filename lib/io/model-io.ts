@@ -1,6 +1,9 @@
 /**
  * Saving models into, and loading them from, a folder on disk with plain `fs` (no tfjs-node):
- * model.json plus one weights file. What model.json may hold is model-format.ts's to decide.
+ * model.json plus one weights file, and the training history in history.json beside them. What
+ * model.json may hold is model-format.ts's to decide. Any tf.js Layers folder loads (plain tf.js,
+ * tensorflowjs_converter), its missing metadata given by the caller or inferred; a model saved
+ * with its optimiser comes back compiled with it, state and all.
  *
  * Several saves into one folder may run at once (a checkpoint and a final save, two processes):
  * each writes its weights under a name no other save uses, marks them as in flight until its
@@ -13,16 +16,65 @@ import { randomBytes } from 'crypto';
 import { promises as fsp } from 'fs';
 import * as path from 'path';
 import { writeFileAtomic } from '../atomic-write';
-import { ModelIOError, errorMessage } from '../errors';
-import { MODEL_FILE, ModelJson, ModelMetadata, modelArtifacts, modelJsonFor, modelMetadata, parseModelJson } from './model-format';
+import { InvalidArgumentError, ModelIOError, errorMessage } from '../errors';
+import { LOSS_NAMES, LossName, exampleLoss } from '../training/losses';
+// Registers the recipe optimisers with tf.serialization, so that a saved one can be rebuilt.
+import '../training/recipe-optimizers';
+import {
+  HISTORY_FILE,
+  HISTORY_KEY,
+  MODEL_FILE,
+  MetadataHints,
+  ModelJson,
+  ModelMetadata,
+  TRAINING_KEY,
+  TrainingMetadata,
+  modelArtifacts,
+  modelJsonFor,
+  modelShape,
+  parseModelJson,
+  recordedMetadata,
+  resolveMetadata,
+  splitOptimizerWeights,
+} from './model-format';
 
-export { METADATA_FORMAT, METADATA_KEY, MODEL_FILE } from './model-format';
-export type { ModelMetadata } from './model-format';
+export { HISTORY_FILE, METADATA_FORMAT, METADATA_KEY, MODEL_FILE } from './model-format';
+export type { MetadataHints, ModelMetadata } from './model-format';
 
 export interface SavedModel {
   model: tf.LayersModel;
   metadata: ModelMetadata;
+  /**
+   * Which metadata the folder did not record, one line each: given in the load options, or
+   * inferred (a plain tf.js folder). Empty for a folder this library saved.
+   */
+  notes: string[];
+  /**
+   * The optimiser saved with the model ({@link SaveModelOptions.includeOptimizer}), its state
+   * restored. The model is compiled with it when the loss was saved too (tf.js's loss names and
+   * the recipes' losses), so `model.fit` trains on; `train(model, data, { optimizer })` takes it too.
+   */
+  optimizer?: tf.Optimizer;
 }
+
+export interface SaveModelOptions {
+  /**
+   * Also save the optimiser's state and how to compile with it, so that the loaded model trains
+   * on where it stopped. tf.js's own `includeOptimizer` writes it when plain tf.js can rebuild it
+   * (a tf.js optimiser and a loss named by string); otherwise (a recipe optimiser, a recipe loss)
+   * the weights go in the manifest the same way and the config in the library's metadata, so that
+   * plain tf.js still loads the model. @default false
+   */
+  includeOptimizer?: boolean;
+  /** The optimiser to save (one train() used, say). @default the compiled model's `model.optimizer` */
+  optimizer?: tf.Optimizer;
+}
+
+/** Options of {@link loadModel}: metadata a folder lacks, or overrides of what it records. */
+export type LoadModelOptions = MetadataHints;
+
+/** The optimisers tf.js itself registers: a training config naming one of these loads in plain tf.js. */
+const TFJS_OPTIMIZERS: ReadonlySet<string> = new Set(['SGD', 'Momentum', 'Adam', 'Adagrad', 'Adadelta', 'Adamax', 'RMSProp']);
 
 /** Weight files this library writes: `weights.<16 hex digits>.bin`, the digits random per save. */
 const WEIGHTS_FILE = /^weights\.[0-9a-f]{16}\.bin$/;
@@ -72,13 +124,17 @@ async function saveArtifacts(dir: string, artifacts: tf.io.ModelArtifacts, metad
   const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData));
   const weightsFile = `weights.${randomBytes(8).toString('hex')}.bin`;
   const marker = path.join(dir, SAVING_PREFIX + weightsFile);
+  // The per-step history can run to megabytes: it goes beside model.json, which plain tf.js parses whole.
+  const { history, ...rest } = metadata ?? {};
+  const recorded = metadata === undefined ? undefined : ({ ...rest, ...(history === undefined ? {} : { [HISTORY_KEY]: HISTORY_FILE }) } as ModelMetadata);
   try {
     await fsp.mkdir(dir, { recursive: true });
     await fsp.writeFile(marker, '', { flag: 'wx' });
     try {
       await writeFileAtomic(path.join(dir, weightsFile), weights);
+      if (history !== undefined) await writeFileAtomic(path.join(dir, HISTORY_FILE), JSON.stringify(history));
       // model.json last: until it is renamed into place the previous one, with its own weights, stands.
-      await writeFileAtomic(path.join(dir, MODEL_FILE), JSON.stringify(modelJsonFor(artifacts, weightsFile, metadata, new Date())));
+      await writeFileAtomic(path.join(dir, MODEL_FILE), JSON.stringify(modelJsonFor(artifacts, weightsFile, recorded, new Date())));
     } catch (err) {
       await fsp.rm(path.join(dir, weightsFile), { force: true });
       throw err;
@@ -130,7 +186,7 @@ interface ReadModel {
 async function readModelFolder(dir: string): Promise<ReadModel> {
   const modelJson = path.join(dir, MODEL_FILE);
   for (let attempt = 1; ; attempt++) {
-    const text = (await readOrThrow(modelJson, MODEL_FILE, ' (is this a directory written by `mnist-nets train --save`?)')).toString('utf8');
+    const text = (await readOrThrow(modelJson, MODEL_FILE, ' (is this a model folder: `mnist-nets train --save`, tf.js model.save, tensorflowjs_converter?)')).toString('utf8');
     const model = parseModelJson(text, modelJson);
     const buffers: Uint8Array[] = [];
     try {
@@ -147,7 +203,9 @@ async function readModelFolder(dir: string): Promise<ReadModel> {
 /**
  * A tf.io handler that saves into and loads from a directory with plain `fs` (no tfjs-node).
  * A save writes the weights, then renames model.json into place: a save interrupted at any point
- * leaves the previous model.json pointing at its own, intact weights.
+ * leaves the previous model.json pointing at its own, intact weights. With `metadata`, the
+ * library's metadata goes into model.json (its history into history.json); without, the folder
+ * is what tf.js itself would write.
  */
 export function fileSystemHandler(dir: string, metadata?: ModelMetadata): tf.io.IOHandler {
   return {
@@ -156,20 +214,122 @@ export function fileSystemHandler(dir: string, metadata?: ModelMetadata): tf.io.
   };
 }
 
-/** Saves a model and its metadata into `dir` (created if missing). */
-export async function saveModel(model: tf.LayersModel, dir: string, metadata: ModelMetadata): Promise<void> {
-  await model.save(fileSystemHandler(dir, metadata));
+/** How plain tf.js, or else this library, can compile a model again with `optimizer`. */
+function trainingFor(model: tf.LayersModel, optimizer: tf.Optimizer): 'tfjs' | TrainingMetadata {
+  const loss: unknown = model.optimizer === optimizer ? model.loss : undefined;
+  const named = typeof loss === 'string' || (Array.isArray(loss) && loss.every((l) => typeof l === 'string'));
+  if (named && TFJS_OPTIMIZERS.has(optimizer.getClassName())) return 'tfjs';
+  const recipe = typeof loss === 'function' ? (loss as { lossName?: unknown }).lossName : undefined;
+  return {
+    optimizer: { className: optimizer.getClassName(), config: optimizer.getConfig() as Record<string, unknown> },
+    ...(typeof loss === 'string' ? { loss: { tfjs: loss } } : typeof recipe === 'string' ? { loss: { recipe } } : {}),
+  };
 }
 
-/** Loads a model saved by {@link saveModel}, with its metadata, from one reading of model.json. */
-export async function loadModel(dir: string): Promise<SavedModel> {
+/**
+ * Saves a model and its metadata into `dir` (created if missing); with `includeOptimizer`, the
+ * optimiser's state too ({@link SaveModelOptions}).
+ */
+export async function saveModel(model: tf.LayersModel, dir: string, metadata: ModelMetadata, options: SaveModelOptions = {}): Promise<void> {
+  if (!options.includeOptimizer) {
+    await model.save(fileSystemHandler(dir, metadata));
+    return;
+  }
+  const optimizer = options.optimizer ?? (model.optimizer as tf.Optimizer | undefined);
+  if (optimizer == null) throw new InvalidArgumentError('includeOptimizer', 'the model has no optimiser to save: compile it, or pass options.optimizer');
+  const training = trainingFor(model, optimizer);
+  if (training === 'tfjs') {
+    await model.save(fileSystemHandler(dir, metadata), { includeOptimizer: true });
+    return;
+  }
+  let weights: Array<{ name: string; tensor: tf.Tensor }>;
+  try {
+    weights = await optimizer.getWeights();
+  } catch (err) {
+    throw new InvalidArgumentError('includeOptimizer', `${optimizer.getClassName()} cannot save its state (getWeights): ${errorMessage(err)}`);
+  }
+  try {
+    const encoded = await tf.io.encodeWeights(weights, 'optimizer');
+    await model.save({
+      save: (artifacts) =>
+        saveArtifacts(
+          dir,
+          {
+            ...artifacts,
+            weightSpecs: [...(artifacts.weightSpecs ?? []), ...encoded.specs],
+            weightData: tf.io.concatenateArrayBuffers([tf.io.CompositeArrayBuffer.join(artifacts.weightData!), encoded.data]),
+          },
+          { ...metadata, [TRAINING_KEY]: training },
+        ),
+    });
+  } finally {
+    // The step counter comes as a fresh scalar; the rest are the optimiser's own variables.
+    tf.dispose(weights.map((w) => w.tensor).filter((t) => !(t instanceof tf.Variable)));
+  }
+}
+
+/** Rebuilds the optimiser a folder's metadata names, with its saved state, and compiles the model with it where the loss is known. */
+async function restoreOptimizer(model: tf.LayersModel, training: TrainingMetadata, weights: { specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer }, file: string): Promise<tf.Optimizer> {
+  const entry = tf.serialization.SerializationMap.getMap().classNameMap[training.optimizer?.className];
+  if (entry === undefined) {
+    throw new ModelIOError(file, `the saved optimiser '${String(training.optimizer?.className)}' is not registered with tf.serialization: import the module that defines it first`);
+  }
+  const optimizer = entry[1](entry[0], training.optimizer.config as tf.serialization.ConfigDict) as unknown as tf.Optimizer;
+  const named = tf.io.decodeWeights(weights.data, weights.specs);
+  try {
+    await optimizer.setWeights(weights.specs.map((s) => ({ name: s.name, tensor: named[s.name]! })));
+  } catch (err) {
+    optimizer.dispose();
+    throw new ModelIOError(file, `cannot restore the saved optimiser state: ${errorMessage(err)}`, { cause: err });
+  } finally {
+    tf.dispose(Object.values(named));
+  }
+  const loss = training.loss;
+  if (loss !== undefined && 'recipe' in loss && !(LOSS_NAMES as readonly string[]).includes(loss.recipe)) {
+    optimizer.dispose();
+    throw new ModelIOError(file, `the saved loss '${String(loss.recipe)}' is not one of the recipes' (${LOSS_NAMES.join(', ')}): corrupt metadata`);
+  }
+  if (loss !== undefined) model.compile({ optimizer, loss: 'tfjs' in loss ? loss.tfjs : exampleLoss(loss.recipe as LossName) });
+  return optimizer;
+}
+
+/** The history a folder's model.json names, or a note saying why it is not there. */
+async function readHistory(dir: string): Promise<{ history?: unknown; note?: string }> {
+  const file = path.join(dir, HISTORY_FILE);
+  try {
+    return { history: JSON.parse(await fsp.readFile(file, 'utf8')) };
+  } catch (err) {
+    return { note: `training history not loaded: ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : errorMessage(err)}` };
+  }
+}
+
+/**
+ * Loads a model folder, from one reading of model.json: one saved by {@link saveModel} with its
+ * metadata (and history, and optimiser when saved with it), or any tf.js Layers folder, whose
+ * missing metadata comes from `options` or is inferred ({@link SavedModel.notes} says which).
+ */
+export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<SavedModel> {
   const { model: json, artifacts, modelJson } = await readModelFolder(dir);
-  const metadata = modelMetadata(json, modelJson);
+  const training = recordedMetadata(json, modelJson)?.[TRAINING_KEY] as TrainingMetadata | undefined;
+  // tf.js drops optimiser weights it has no optimiser for: ours are taken out first and restored here.
+  const parts = training ? splitOptimizerWeights(artifacts) : undefined;
   let model: tf.LayersModel;
   try {
-    model = await tf.loadLayersModel({ load: async () => artifacts });
+    model = await tf.loadLayersModel({ load: async () => parts?.model ?? artifacts });
   } catch (err) {
     throw new ModelIOError(dir, `cannot rebuild the model: ${errorMessage(err)}`, { cause: err });
   }
-  return { model, metadata };
+  try {
+    const { metadata, notes } = resolveMetadata(json, modelJson, modelShape(model), options);
+    if (metadata[HISTORY_KEY] !== undefined) {
+      const { history, note } = await readHistory(dir);
+      if (note) notes.push(note);
+      else metadata.history = history;
+    }
+    const optimizer = parts ? await restoreOptimizer(model, training!, parts.optimizer, modelJson) : ((model.optimizer as tf.Optimizer | undefined) ?? undefined);
+    return { model, metadata, notes, ...(optimizer ? { optimizer } : {}) };
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
 }

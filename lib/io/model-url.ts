@@ -1,26 +1,37 @@
 /**
  * Loading, in a browser, the models `mnist-nets train --save` writes (model.json + weights.<hash>.bin,
- * the library's metadata under `mnistNets`): by URL, or from files a user picked. model-format.ts
- * checks model.json and assembles the weights exactly as the Node loader (model-io.ts) does, so a
- * model trained on a GPU box predicts in a page unchanged. No file system here.
+ * the library's metadata under `userDefinedMetadata.mnistNets`, history.json), or any tf.js Layers
+ * model, by URL or from files a user picked. model-format.ts checks model.json, assembles the
+ * weights and fills in missing metadata exactly as the Node loader (model-io.ts) does, so a model
+ * trained on a GPU box predicts in a page unchanged. No file system here.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ModelIOError, errorMessage } from '../errors';
-import { MODEL_FILE, ModelJson, ModelMetadata, modelArtifacts, modelMetadata, parseModelJson } from './model-format';
+import { HISTORY_FILE, HISTORY_KEY, MODEL_FILE, MetadataHints, ModelJson, ModelMetadata, modelArtifacts, modelShape, parseModelJson, resolveMetadata } from './model-format';
 
 export interface LoadedModel {
   model: tf.LayersModel;
   metadata: ModelMetadata;
   /** The URL or file name the model came from. */
   source: string;
+  /** Which metadata the model's folder did not record: given in the options, or inferred (one line each). */
+  notes: string[];
 }
 
 type FetchFn = (url: string) => Promise<Response>;
 
 /** Reads the weight files (through `read`, by their checked manifest path) and rebuilds the model. */
-async function rebuild(text: string, source: string, read: (path: string) => Promise<Uint8Array>): Promise<LoadedModel> {
+async function rebuild(text: string, source: string, read: (path: string) => Promise<Uint8Array>, hints: MetadataHints): Promise<LoadedModel> {
+  // The history, when model.json names one, is read as the weights are, from beside model.json.
+  const history = async (metadata: ModelMetadata, notes: string[]): Promise<void> => {
+    if (metadata[HISTORY_KEY] === undefined) return;
+    try {
+      metadata.history = JSON.parse(new TextDecoder().decode(await read(HISTORY_FILE)));
+    } catch (err) {
+      notes.push(`training history not loaded: ${errorMessage(err)}`);
+    }
+  };
   const json: ModelJson = parseModelJson(text, source);
-  const metadata = modelMetadata(json, source);
   const buffers: Uint8Array[] = [];
   for (const p of json.weightPaths) buffers.push(await read(p));
   const artifacts = modelArtifacts(json, buffers, source);
@@ -30,7 +41,14 @@ async function rebuild(text: string, source: string, read: (path: string) => Pro
   } catch (err) {
     throw new ModelIOError(source, `cannot rebuild the model: ${errorMessage(err)}`, { cause: err });
   }
-  return { model, metadata, source };
+  try {
+    const { metadata, notes } = resolveMetadata(json, source, modelShape(model), hints);
+    await history(metadata, notes);
+    return { model, metadata, source, notes };
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
 }
 
 async function fetchBytes(fetchFn: FetchFn, url: string, what: string): Promise<Uint8Array> {
@@ -49,7 +67,7 @@ async function fetchBytes(fetchFn: FetchFn, url: string, what: string): Promise<
  * `/`); weight files are fetched relative to model.json (model-format.ts refuses manifest paths
  * that would leave its folder). A relative URL resolves against the page.
  */
-export async function loadModelFromUrl(url: string, options: { fetch?: FetchFn } = {}): Promise<LoadedModel> {
+export async function loadModelFromUrl(url: string, options: { fetch?: FetchFn } & MetadataHints = {}): Promise<LoadedModel> {
   if (typeof url !== 'string' || url === '') throw new ModelIOError(String(url), 'the model URL must be a non-empty string');
   const fetchFn = options.fetch ?? ((u: string) => fetch(u));
   const page = (globalThis as { location?: { href?: string } }).location?.href;
@@ -61,7 +79,7 @@ export async function loadModelFromUrl(url: string, options: { fetch?: FetchFn }
   }
   const source = modelUrl.href;
   const text = new TextDecoder().decode(await fetchBytes(fetchFn, source, MODEL_FILE));
-  return rebuild(text, source, (p) => fetchBytes(fetchFn, new URL(p, modelUrl).href, 'weights file'));
+  return rebuild(text, source, (p) => fetchBytes(fetchFn, new URL(p, modelUrl).href, 'weights file'), options);
 }
 
 /** A picked file: the browser's File, or anything with a name and bytes. */
@@ -74,15 +92,15 @@ export interface PickedFile {
  * Loads a saved model from files a user picked (an `<input type=file multiple>`): model.json and
  * the weights file(s) it names, matched by file name.
  */
-export async function loadModelFromFiles(files: readonly PickedFile[]): Promise<LoadedModel> {
+export async function loadModelFromFiles(files: readonly PickedFile[], hints: MetadataHints = {}): Promise<LoadedModel> {
   const byName = new Map(Array.from(files, (f) => [f.name, f]));
-  const jsonFile = byName.get(MODEL_FILE) ?? Array.from(byName.values()).find((f) => f.name.endsWith('.json'));
+  const jsonFile = byName.get(MODEL_FILE) ?? Array.from(byName.values()).find((f) => f.name.endsWith('.json') && f.name !== HISTORY_FILE);
   if (jsonFile === undefined) throw new ModelIOError('(picked files)', `pick ${MODEL_FILE} together with its weights.*.bin file`);
   const text = new TextDecoder().decode(await jsonFile.arrayBuffer());
   return rebuild(text, jsonFile.name, async (p) => {
     const name = p.split('/').pop() as string;
     const file = byName.get(name);
-    if (file === undefined) throw new ModelIOError(name, `${jsonFile.name} names this weights file: pick it together with ${jsonFile.name}`);
+    if (file === undefined) throw new ModelIOError(name, `${jsonFile.name} names this ${name === HISTORY_FILE ? 'history' : 'weights'} file: pick it together with ${jsonFile.name}`);
     return new Uint8Array(await file.arrayBuffer());
-  });
+  }, hints);
 }

@@ -7,7 +7,7 @@ import { getPreset, recipeOptions } from '../recipes';
 import { type IntervalMethod, DEFAULT_INTERVAL_METHOD, INTERVAL_METHODS, type Summary, firstCrossing, summarize } from '../stats';
 import { evaluate } from '../training/evaluate';
 import { ProgressSink, silentProgress } from '../training/progress';
-import { TrainHistory, train } from '../training/train';
+import { TrainHistory, TrainResult, train } from '../training/train';
 import { type BenchComparison, type TestImages, compareModels } from './bench-analysis';
 import { MachineFacts, machineFacts } from './machine';
 import { loadPresetData } from './train-job';
@@ -82,7 +82,7 @@ export interface BenchSeedRun {
   steps: number;
   epochs: number;
   trainSeconds: number;
-  stopped: 'completed' | 'aborted' | 'time-limit';
+  stopped: TrainResult['stopped'];
   /** The final pass over the test set, forward passes and loss. */
   inferenceSamplesPerSec: number;
   /** Measured for a full epoch when one ran (evaluations included), else projected from samples/s. */

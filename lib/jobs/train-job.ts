@@ -12,6 +12,12 @@ import { Evaluation, evaluate } from '../training/evaluate';
 import { describeOptimizer } from '../training/optimizers';
 import { ProgressSink, silentProgress } from '../training/progress';
 import { BatchInfo, EpochEntry, EvalEntry, TrainHistory, TrainResult, TrainState, train } from '../training/train';
+import type { EarlyStoppingOptions } from '../training/early-stopping';
+import * as path from 'path';
+import { saveModel } from '../io/model-io';
+
+/** The folder under `saveDir` holding the model of the best validation loss so far. @default 'best' */
+export const BEST_DIR = 'best';
 
 /** Training accuracy at the end is measured on at most this many examples when the recipe limits its logged evaluations (the CNN on a CPU). @default 10000 */
 export const FINAL_TRAIN_EVAL_LIMIT = 10_000;
@@ -51,6 +57,11 @@ export interface TrainJobOptions extends RecipeOverrides {
   onEval?: (entry: EvalEntry) => void | Promise<void>;
   /** Called after every training step (train()'s `onBatchEnd`). */
   onBatchEnd?: (info: BatchInfo) => void | Promise<void>;
+  /**
+   * Stop once the validation loss has not improved for this many epochs (a number: the patience),
+   * and put back the best epoch's weights; needs `validationSplit`.
+   */
+  earlyStopping?: number | EarlyStoppingOptions;
 }
 
 /**
@@ -97,6 +108,10 @@ export interface TrainJobResult {
   date: string;
   history: TrainHistory;
   savedTo?: string;
+  /** What early stopping did (train()'s `earlyStopping`). */
+  earlyStopping?: TrainResult['earlyStopping'];
+  /** Where the model of the best validation loss so far was kept (`<saveDir>/best`), with validation and `saveDir`. */
+  bestSavedTo?: string;
 }
 
 export interface TrainJob {
@@ -163,6 +178,8 @@ export async function runTrainJob(options: TrainJobOptions): Promise<TrainJob> {
     preset: preset.id,
     family: preset.family,
     dataset: data.name,
+    // Says whether the official split or the offline sample (8,000/2,000 npm digits) trained it.
+    dataSource: { kind: data.source.kind, description: data.source.description, path: data.source.path, trainExamples: data.train.count, testExamples: data.test.count },
     normalization: data.normalization,
     layout: preset.layout,
     loss: preset.recipe.loss,
@@ -176,6 +193,8 @@ export async function runTrainJob(options: TrainJobOptions): Promise<TrainJob> {
   try {
     let lastEpoch: EpochEntry | undefined;
     let finalState: TrainState | undefined;
+    let bestLoss = Infinity;
+    const bestDir = options.saveDir === undefined ? undefined : path.join(options.saveDir, BEST_DIR);
     const result = await train(model, data, {
       ...trainOptions,
       progress,
@@ -183,8 +202,14 @@ export async function runTrainJob(options: TrainJobOptions): Promise<TrainJob> {
       onEval: options.onEval,
       onBatchEnd: options.onBatchEnd,
       resume: checkpoint?.state,
-      onEpochEnd: (entry) => {
+      earlyStopping: typeof options.earlyStopping === 'number' ? { patience: options.earlyStopping } : options.earlyStopping,
+      onEpochEnd: async (entry) => {
         lastEpoch = entry;
+        // Keep-best: the model of the lowest validation loss so far, beside the checkpoint.
+        if (bestDir && entry.validation && entry.validation.loss < bestLoss) {
+          bestLoss = entry.validation.loss;
+          await saveModel(model, bestDir, metadata(undefined, { bestEpoch: entry.epoch, steps: entry.step, validation: entry.validation }));
+        }
       },
       onCheckpoint: async (state, { final }) => {
         if (!options.saveDir) return;
@@ -252,6 +277,8 @@ export async function runTrainJob(options: TrainJobOptions): Promise<TrainJob> {
       machine: machineFacts(),
       date: new Date().toISOString(),
       history: result.history,
+      ...(result.earlyStopping ? { earlyStopping: result.earlyStopping } : {}),
+      ...(bestDir && Number.isFinite(bestLoss) ? { bestSavedTo: bestDir } : {}),
     };
     if (options.saveDir && aborted) out.savedTo = options.saveDir;
     else if (options.saveDir && finalState) {
@@ -277,7 +304,7 @@ export async function runTrainJob(options: TrainJobOptions): Promise<TrainJob> {
 }
 
 /** The recipe overrides a checkpoint records, so that a resumed run uses the same ones. */
-const RESUMED_OVERRIDES = ['epochs', 'steps', 'maxSeconds', 'evalIntervalSeconds', 'batchSize', 'learningRate', 'limit', 'logInterval'] as const;
+const RESUMED_OVERRIDES = ['epochs', 'steps', 'maxSeconds', 'evalIntervalSeconds', 'batchSize', 'learningRate', 'limit', 'logInterval', 'validationSplit'] as const;
 /** Overrides a resumed run may change: the run's length and how often it logs. */
 const EXTENDABLE: ReadonlySet<string> = new Set(['epochs', 'steps', 'maxSeconds', 'evalIntervalSeconds', 'logInterval']);
 

@@ -7,3 +7,5 @@ export { PRESETS, PRESET_IDS, getPreset } from './presets';
 export type { Preset, PresetId, Recipe, Family } from './presets';
 export { recipeOptions } from './options';
 export type { RecipeOverrides } from './options';
+export { recipeOptimizer, recipeLoss } from './tfjs';
+export type { RecipeOptimizerOptions } from './tfjs';

@@ -18,10 +18,15 @@ export interface RecipeOverrides {
   limit?: number;
   /** Evaluate every N steps (0: only at the end). @default the recipe's log interval */
   logInterval?: number;
+  /** Hold out this fraction of the training examples (the last ones) and validate on them after every epoch. */
+  validationSplit?: number;
 }
 
+/** train() options with the optimiser as data (what a recipe holds). */
+export type RecipeTrainOptions = TrainOptions & { optimizer: OptimizerConfig };
+
 /** Resolves a preset's recipe with the user's overrides into train() options. */
-export function recipeOptions(preset: Preset, o: RecipeOverrides = {}): TrainOptions {
+export function recipeOptions(preset: Preset, o: RecipeOverrides = {}): RecipeTrainOptions {
   const r = preset.recipe;
   if (o.epochs !== undefined && o.steps !== undefined) {
     throw new InvalidArgumentError('epochs/steps', 'give one of them, not both');
@@ -43,5 +48,6 @@ export function recipeOptions(preset: Preset, o: RecipeOverrides = {}): TrainOpt
     trainLimit: o.limit === undefined ? r.trainLimit : Math.min(o.limit, r.trainLimit ?? Infinity),
     maxSeconds: o.maxSeconds,
     evalIntervalSeconds: o.evalIntervalSeconds,
+    ...(o.validationSplit === undefined ? {} : { validationSplit: o.validationSplit }),
   };
 }

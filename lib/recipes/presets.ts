@@ -4,6 +4,7 @@ import { InvalidArgumentError } from '../errors';
 import { buildCnn } from '../models/cnn';
 import { buildMlp } from '../models/mlp';
 import { buildTwoLayerNet } from '../models/two-layer-net';
+import type { OptimizerConfig } from '../training/optimizers';
 import type { TrainOptions } from '../training/train';
 
 export type PresetId = 'mlp' | 'deep-mlp' | 'tanh-mlp' | 'mse-mlp' | 'two-layer-net' | 'prelu-mlp' | 'cnn';
@@ -17,8 +18,10 @@ export type Family = 'mlp' | 'two-layer-net' | 'cnn';
 export interface Recipe
   extends Pick<
     TrainOptions,
-    'loss' | 'optimizer' | 'batchSize' | 'sampling' | 'epochs' | 'steps' | 'targets' | 'evalTrainLimit' | 'evalTestLimit' | 'trainLimit'
+    'loss' | 'batchSize' | 'sampling' | 'epochs' | 'steps' | 'targets' | 'evalTrainLimit' | 'evalTestLimit' | 'trainLimit'
   > {
+  /** As data: what saved metadata records; `recipeOptimizer()` makes the tf.train optimiser of it. */
+  optimizer: OptimizerConfig;
   normalization: Normalization;
   /** Steps between train/test accuracy logs. */
   logInterval: number;

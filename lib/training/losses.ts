@@ -17,23 +17,36 @@ export const LOSS_NAMES: readonly LossName[] = ['softmax-cross-entropy', 'cross-
 export const CROSS_ENTROPY_EPSILON = 1e-7;
 
 export type LossFn = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Scalar;
+/** A loss per example, [batch]: what tf.js's `model.compile` takes (it averages, with sample weights if given). */
+export type ExampleLossFn = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor1D;
 
-export function lossFunction(name: LossName): LossFn {
+/**
+ * The recipes' losses example by example: the one place their arithmetic is written.
+ * {@link lossFunction} averages it for train(), evaluate() and the gradient check; recipeLoss()
+ * hands it to `model.compile`.
+ */
+export function exampleLoss(name: LossName): ExampleLossFn & { readonly lossName: LossName } {
   checkOneOf('loss', name, LOSS_NAMES);
+  // The name travels with the function: saveModel records it, so a loaded model compiles with it again.
+  return Object.defineProperty(exampleLossBody(name), 'lossName', { value: name, enumerable: true }) as ExampleLossFn & { readonly lossName: LossName };
+}
+
+function exampleLossBody(name: LossName): ExampleLossFn {
   switch (name) {
     case 'softmax-cross-entropy':
-      return (yTrue, yPred) => tf.losses.softmaxCrossEntropy(yTrue, yPred) as tf.Scalar;
+      return (yTrue, yPred) => tf.losses.softmaxCrossEntropy(yTrue, yPred, undefined, undefined, tf.Reduction.NONE) as tf.Tensor1D;
     case 'cross-entropy':
-      return (yTrue, yPred) =>
-        tf.tidy(() => {
-          const batch = yPred.shape[0] as number;
-          return tf.neg(tf.sum(tf.mul(yTrue, tf.log(tf.add(yPred, CROSS_ENTROPY_EPSILON))))).div(batch) as tf.Scalar;
-        });
+      return (yTrue, yPred) => tf.tidy(() => tf.neg(tf.sum(tf.mul(yTrue, tf.log(tf.add(yPred, CROSS_ENTROPY_EPSILON))), -1)) as tf.Tensor1D);
     case 'quadratic':
-      return (yTrue, yPred) =>
-        tf.tidy(() => {
-          const batch = yPred.shape[0] as number;
-          return tf.sum(tf.squaredDifference(yPred, yTrue)).mul(0.5 / batch) as tf.Scalar;
-        });
+      return (yTrue, yPred) => tf.tidy(() => tf.sum(tf.squaredDifference(yPred, yTrue), -1).mul(0.5) as tf.Tensor1D);
   }
+}
+
+/**
+ * The batch mean of {@link exampleLoss}, as a sum divided by the batch size: tf.losses' own
+ * reduction for softmax cross-entropy, so the tape's arithmetic is what it always was.
+ */
+export function lossFunction(name: LossName): LossFn {
+  const perExample = exampleLoss(name);
+  return (yTrue, yPred) => tf.tidy(() => tf.div(tf.sum(perExample(yTrue, yPred)), tf.scalar(yPred.shape[0] as number)));
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkNonNegativeNumber, checkOneOf, checkPositiveNumber, checkRate } from '../checks';
-import { InvalidArgumentError } from '../errors';
+import { InvalidArgumentError, errorMessage } from '../errors';
 import {
   ADAM_TF1_UPDATE,
   MOMENTUM_UPDATE,
@@ -39,7 +39,13 @@ export const DEFAULT_ADAM_BETA1 = 0.9;
 /** @default 0.999 */
 export const DEFAULT_ADAM_BETA2 = 0.999;
 
-export function learningRateAt(config: OptimizerConfig, iteration: number): number {
+/** The learning rate at 0-based step `iteration`; a tf.train optimiser's own `learningRate` (NaN if it has none). */
+export function learningRateAt(config: OptimizerConfig | tf.Optimizer, iteration: number): number {
+  if (config instanceof tf.Optimizer) {
+    const own = config as unknown as { learningRate?: unknown; config?: OptimizerConfig };
+    if (own.config !== undefined && typeof own.config.kind === 'string') return learningRateAt(own.config, iteration);
+    return typeof own.learningRate === 'number' ? own.learningRate : NaN;
+  }
   if (config.kind === 'momentum' && config.policy?.kind === 'inv') {
     return config.learningRate * Math.pow(1 + config.policy.gamma * iteration, -config.policy.power);
   }
@@ -79,6 +85,13 @@ export interface UpdateRule {
    * and `v`), for checkpoints: read them to save, assign to them to restore.
    */
   readonly slots: Readonly<Record<string, readonly tf.Variable[]>>;
+  /**
+   * The state as host arrays, for checkpoints, where it is not in `slots` (a tf.train optimiser
+   * keeps its own); train() reads `slots` otherwise.
+   */
+  readState?(): Promise<Record<string, Float32Array[]>>;
+  /** Puts back what {@link readState} gave. */
+  restoreState?(saved: Record<string, Float32Array[]>): Promise<void>;
   dispose(): void;
 }
 
@@ -87,7 +100,7 @@ export const OPTIMIZER_KINDS: readonly OptimizerConfig['kind'][] = ['sgd', 'mome
 
 /** Checks an optimiser config, each error naming the field (`optimizer.kind`, `weightDecay`, `policy.gamma`, ...). */
 export function checkOptimizerConfig(config: OptimizerConfig): OptimizerConfig {
-  if (config === null || typeof config !== 'object') throw new InvalidArgumentError('optimizer', `must be an optimiser config such as {kind: 'sgd', learningRate: 0.1}, got ${String(config)}`);
+  if (config === null || typeof config !== 'object') throw new InvalidArgumentError('optimizer', `must be an optimiser config such as {kind: 'sgd', learningRate: 0.1} or a tf.train optimizer, got ${String(config)}`);
   checkOneOf('optimizer.kind', config.kind, OPTIMIZER_KINDS);
   checkPositiveNumber('learningRate', config.learningRate);
   if (config.kind === 'momentum') {
@@ -112,7 +125,7 @@ export function checkOptimizerConfig(config: OptimizerConfig): OptimizerConfig {
   return config;
 }
 
-/** Options of {@link createUpdateRule}. */
+/** Options of {@link createUpdateRule} and {@link updateMath}. */
 export interface UpdateRuleOptions {
   /**
    * Update with tf.js ops even where a fused update kernel exists (lib/kernels/update-kernels.ts,
@@ -123,27 +136,72 @@ export interface UpdateRuleOptions {
 }
 
 /**
- * The update of `config` for `vars`. On 'wasm' and 'cpu' it is one fused kernel call per step
- * for all variables; on other backends (WebGPU, tfjs-node) the same arithmetic in tf.js ops.
+ * The arithmetic of one optimiser step of a config, with no state of its own: train()'s update
+ * rules ({@link createUpdateRule}) and the tf.train optimisers of the recipes
+ * (recipe-optimizers.ts) both update through it, so the two cannot drift apart.
+ */
+export interface UpdateMath {
+  /** The state each variable needs, slot by slot (`velocity`; Adam's `m` and `v`). */
+  readonly slotNames: readonly string[];
+  /**
+   * Updates `variables` and their state (`slots[s][i]`: slot `s` of variable `i`) from `grads`
+   * at 0-based step `iteration` (the learning-rate policy and Adam's bias correction use it).
+   * Weight decay applies where `isKernel[i]`.
+   */
+  apply(
+    variables: readonly tf.Variable[],
+    grads: readonly tf.Tensor[],
+    slots: readonly (readonly tf.Variable[])[],
+    iteration: number,
+    isKernel: readonly boolean[],
+  ): void;
+}
+
+/**
+ * The step of `config`. On 'wasm' and 'cpu' it is one fused kernel call for all variables (looked
+ * up on the backend current at each call); elsewhere (WebGPU, tfjs-node) the same arithmetic in
+ * tf.js ops.
+ */
+export function updateMath(config: OptimizerConfig, options: UpdateRuleOptions = {}): UpdateMath {
+  checkOptimizerConfig(config);
+  registerUpdateKernels();
+  let backend: string | undefined;
+  let kernels: Partial<Record<UpdateKernelName, boolean>> = {};
+  const fused = (name: UpdateKernelName): boolean => {
+    if (options.composed) return false;
+    const current = tf.getBackend();
+    if (current !== backend) [backend, kernels] = [current, {}];
+    return (kernels[name] ??= hasUpdateKernel(name));
+  };
+  switch (config.kind) {
+    case 'sgd':
+      return sgdMath(config.learningRate, fused);
+    case 'momentum':
+      return momentumMath(config, fused);
+    case 'adam':
+      return adamMath(config, fused);
+  }
+}
+
+/**
+ * The update of `config` for `vars`, holding its state; a tf.train optimiser (tf.js's own or a
+ * recipe's) is wrapped to update through its own `applyGradients`.
  */
 export function createUpdateRule(
-  config: OptimizerConfig,
+  config: OptimizerConfig | tf.Optimizer,
   vars: readonly TrainableVariable[],
   options: UpdateRuleOptions = {},
 ): UpdateRule {
-  checkOptimizerConfig(config);
-  registerUpdateKernels();
-  const fused = (name: UpdateKernelName) => !options.composed && hasUpdateKernel(name);
-  switch (config.kind) {
-    case 'sgd':
-      return sgdRule(config.learningRate, vars, fused);
-    case 'momentum':
-      return momentumRule(config, vars, fused);
-    case 'adam':
-      return adamRule(config, vars, fused);
-    default:
-      throw new InvalidArgumentError('optimizer.kind', `must be one of ${OPTIMIZER_KINDS.join(', ')}, got ${JSON.stringify((config as { kind: unknown }).kind)}`);
-  }
+  if (config instanceof tf.Optimizer) return optimizerRule(config, vars);
+  const math = updateMath(config, options);
+  const variables = vars.map((v) => v.variable);
+  const isKernel = vars.map((v) => v.isKernel);
+  const slots = math.slotNames.map(() => zeroSlots(vars));
+  return {
+    apply: (grads, iteration) => math.apply(variables, grads, slots, iteration, isKernel),
+    slots: Object.fromEntries(math.slotNames.map((name, s) => [name, slots[s]!])),
+    dispose: () => slots.flat().forEach((v) => v.dispose()),
+  };
 }
 
 /** Non-trainable zero variables shaped like `vars`, one per variable. */
@@ -173,48 +231,41 @@ function assignAll(targets: readonly (readonly tf.Variable[])[], values: readonl
 
 type FusedCheck = (name: UpdateKernelName) => boolean;
 
-function sgdRule(learningRate: number, vars: readonly TrainableVariable[], fused: FusedCheck): UpdateRule {
-  const variables = vars.map((v) => v.variable);
-  const useKernel = fused(SGD_UPDATE);
+function sgdMath(learningRate: number, fused: FusedCheck): UpdateMath {
   return {
-    apply(grads) {
+    slotNames: [],
+    apply(variables, grads) {
       tf.tidy(() => {
-        if (useKernel) {
+        if (fused(SGD_UPDATE)) {
           assignAll([variables], runFused(SGD_UPDATE, { x: variables, g: grads }, { learningRate }));
         } else {
           variables.forEach((v, i) => v.assign(v.sub(grads[i]!.mul(learningRate))));
         }
       });
     },
-    slots: {},
-    dispose: () => undefined,
   };
 }
 
-function momentumRule(config: Extract<OptimizerConfig, { kind: 'momentum' }>, vars: readonly TrainableVariable[], fused: FusedCheck): UpdateRule {
-  const variables = vars.map((v) => v.variable);
-  const velocities = zeroSlots(vars);
-  const decay = vars.map((v) => (v.isKernel ? (config.weightDecay ?? 0) : 0));
-  const useKernel = fused(MOMENTUM_UPDATE);
+function momentumMath(config: Extract<OptimizerConfig, { kind: 'momentum' }>, fused: FusedCheck): UpdateMath {
   return {
-    apply(grads, iteration) {
+    slotNames: ['velocity'],
+    apply(variables, grads, [velocities], iteration, isKernel) {
       const lr = learningRateAt(config, iteration);
+      const decay = isKernel.map((k) => (k ? (config.weightDecay ?? 0) : 0));
       tf.tidy(() => {
-        if (useKernel) {
-          const out = runFused(MOMENTUM_UPDATE, { x: variables, g: grads, v: velocities }, { learningRate: lr, momentum: config.momentum, decay });
-          assignAll([variables, velocities], out);
+        if (fused(MOMENTUM_UPDATE)) {
+          const out = runFused(MOMENTUM_UPDATE, { x: variables, g: grads, v: velocities! }, { learningRate: lr, momentum: config.momentum, decay });
+          assignAll([variables, velocities!], out);
           return;
         }
         variables.forEach((w, i) => {
           const g = decay[i]! > 0 ? grads[i]!.add(w.mul(decay[i]!)) : grads[i]!;
-          const next = velocities[i]!.mul(config.momentum).add(g.mul(lr));
-          velocities[i]!.assign(next);
+          const next = velocities![i]!.mul(config.momentum).add(g.mul(lr));
+          velocities![i]!.assign(next);
           w.assign(w.sub(next));
         });
       });
     },
-    slots: { velocity: velocities },
-    dispose: () => velocities.forEach((v) => v.dispose()),
   };
 }
 
@@ -223,35 +274,92 @@ function momentumRule(config: Extract<OptimizerConfig, { kind: 'momentum' }>, va
  * its ApplyAdam kernel's formulas, epsilon added to the uncorrected sqrt(v) (see
  * {@link adamStepSize}). tf.train.adam is not used because it places epsilon differently.
  */
-function adamRule(config: Extract<OptimizerConfig, { kind: 'adam' }>, vars: readonly TrainableVariable[], fused: FusedCheck): UpdateRule {
-  const variables = vars.map((v) => v.variable);
-  const m = zeroSlots(vars);
-  const v = zeroSlots(vars);
+function adamMath(config: Extract<OptimizerConfig, { kind: 'adam' }>, fused: FusedCheck): UpdateMath {
   const beta1 = config.beta1 ?? DEFAULT_ADAM_BETA1;
   const beta2 = config.beta2 ?? DEFAULT_ADAM_BETA2;
   const epsilon = config.epsilon ?? DEFAULT_ADAM_EPSILON;
-  const useKernel = fused(ADAM_TF1_UPDATE);
   return {
-    apply(grads, iteration) {
+    slotNames: ['m', 'v'],
+    apply(variables, grads, [m, v], iteration) {
       const lrT = adamStepSize(config, iteration);
       tf.tidy(() => {
-        if (useKernel) {
-          const out = runFused(ADAM_TF1_UPDATE, { x: variables, g: grads, m, v }, { lrT, beta1, beta2, epsilon });
-          assignAll([variables, m, v], out);
+        if (fused(ADAM_TF1_UPDATE)) {
+          const out = runFused(ADAM_TF1_UPDATE, { x: variables, g: grads, m: m!, v: v! }, { lrT, beta1, beta2, epsilon });
+          assignAll([variables, m!, v!], out);
           return;
         }
         variables.forEach((w, i) => {
           const g = grads[i]!;
-          const mNext = m[i]!.add(g.sub(m[i]!).mul(1 - beta1));
-          const vNext = v[i]!.add(g.square().sub(v[i]!).mul(1 - beta2));
-          m[i]!.assign(mNext);
-          v[i]!.assign(vNext);
+          const mNext = m![i]!.add(g.sub(m![i]!).mul(1 - beta1));
+          const vNext = v![i]!.add(g.square().sub(v![i]!).mul(1 - beta2));
+          m![i]!.assign(mNext);
+          v![i]!.assign(vNext);
           w.assign(w.sub(mNext.mul(lrT).div(vNext.sqrt().add(epsilon))));
         });
       });
     },
-    slots: { m, v },
-    dispose: () => [...m, ...v].forEach((s) => s.dispose()),
+  };
+}
+
+/** Where a tf.train optimiser's state goes in a checkpoint: one entry, its weights in getWeights() order. */
+const OPTIMIZER_STATE_PREFIX = 'tf.train:';
+
+/**
+ * A tf.train optimiser as an update rule: gradients go through its `applyGradients` (it counts
+ * steps itself), its state through `getWeights`/`setWeights`. The caller owns the optimiser: it is
+ * neither reset nor disposed here.
+ */
+function optimizerRule(optimizer: tf.Optimizer, vars: readonly TrainableVariable[]): UpdateRule {
+  const key = `${OPTIMIZER_STATE_PREFIX}${optimizer.getClassName()}`;
+  const fail = (problem: string, cause?: unknown): never => {
+    throw new InvalidArgumentError('optimizer', `${optimizer.getClassName()}: ${problem}${cause === undefined ? '' : `: ${errorMessage(cause)}`}`);
+  };
+  return {
+    apply(grads) {
+      optimizer.applyGradients(vars.map((v, i) => ({ name: v.variable.name, tensor: grads[i]! })));
+    },
+    slots: {},
+    async readState() {
+      let weights: Array<{ name: string; tensor: tf.Tensor }>;
+      try {
+        weights = await optimizer.getWeights();
+      } catch (err) {
+        return fail('cannot save its state (getWeights), so it cannot be checkpointed', err);
+      }
+      try {
+        return { [key]: await Promise.all(weights.map(async (w) => Float32Array.from(await w.tensor.data()))) };
+      } finally {
+        // The step counter comes as a fresh scalar; the rest are the optimiser's own variables.
+        tf.dispose(weights.map((w) => w.tensor).filter((t) => !(t instanceof tf.Variable)));
+      }
+    },
+    async restoreState(saved) {
+      const values = saved[key];
+      if (values === undefined || Object.keys(saved).length !== 1) {
+        return fail(`the saved optimiser state holds [${Object.keys(saved).join(', ')}], this optimiser needs [${key}]`);
+      }
+      const [iterations, ...rest] = values;
+      // tf.js optimisers keep their slots variable by variable, slot after slot (Adam: every m, then every v).
+      if (iterations?.length !== 1 || rest.length % Math.max(vars.length, 1) !== 0) {
+        return fail("the saved optimiser state does not fit this model's variables");
+      }
+      if (rest.some((value, j) => value.length !== vars[j % vars.length]!.variable.size)) {
+        return fail("the saved optimiser state does not fit this model's variables");
+      }
+      const named = rest.map((value, j) => {
+        const variable = vars[j % vars.length]!.variable;
+        return { name: `${variable.name}/slot${Math.floor(j / vars.length)}`, tensor: tf.tensor(value, variable.shape, 'float32') };
+      });
+      const iter = { name: 'iter', tensor: tf.scalar(iterations[0]!, 'int32') };
+      try {
+        await optimizer.setWeights([iter, ...named]);
+      } catch (err) {
+        return fail('cannot restore its state (setWeights)', err);
+      } finally {
+        tf.dispose([iter.tensor, ...named.map((n) => n.tensor)]);
+      }
+    },
+    dispose: () => undefined,
   };
 }
 

@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import type { DataSplit } from '../datasets';
 import { InvalidArgumentError, TrainingError } from '../errors';
 import { SeededMathRandom, deriveSeed, randomSeed } from '../random';
 import { checkFunction, checkInt, checkOneOf, checkPositiveInt, checkPositiveNumber, checkSeed } from '../checks';
@@ -11,6 +10,9 @@ import { OptimizerConfig, TrainableVariable, UpdateRule, checkOptimizerConfig, c
 import { ProgressSink, ProgressState, silentProgress } from './progress';
 import { BatchSampler, SAMPLINGS, Sampling, SamplerState } from './sampler';
 import { nextTurn } from './yield';
+import { ResolvedData, TrainInput, resolveTrainData } from './data-source';
+import type { EarlyStoppingResult } from './early-stopping';
+import { TfjsTrainOptions, ValidationEntry, checkTfjsOptions, createTrainHooks, resetStopTraining } from './train-hooks';
 
 /** Steps between reading the queued losses back from the device (one host sync per window). @default 50 */
 export const DEFAULT_LOSS_SYNC_INTERVAL = 50;
@@ -25,15 +27,19 @@ export const DEFAULT_NUM_CLASSES = 10;
  */
 export const DEFAULT_YIELD_INTERVAL_MS = 50;
 
-export interface TrainData {
-  train: DataSplit;
-  /** Evaluated at each log interval and at the end, when given. */
-  test?: DataSplit;
-}
+/**
+ * What train() trains on: `{train, test?}` splits (the library's typed arrays, `{xs, ys}` tensors
+ * or tf.data Datasets), or a training split alone (lib/training/data-source.ts).
+ */
+export type TrainData = TrainInput;
 
-export interface TrainOptions {
+export interface TrainOptions extends TfjsTrainOptions {
   loss: LossName;
-  optimizer: OptimizerConfig;
+  /**
+   * A recipe optimiser as data, or any tf.train optimiser (tf.js's own, `recipeOptimizer()`),
+   * which keeps its state after the run. Configs update through the fused kernels on wasm/cpu.
+   */
+  optimizer: OptimizerConfig | tf.Optimizer;
   batchSize: number;
   sampling: Sampling;
   /** Passes over the training split. Give `epochs` or `steps`, not both (either may be left out when `maxSeconds` is given). */
@@ -138,6 +144,8 @@ export interface EpochEntry {
   step: number;
   seconds: number;
   meanLoss: number;
+  /** The validation split's loss and accuracy at the epoch's end, when train() validates. */
+  validation?: ValidationEntry;
 }
 
 /**
@@ -182,9 +190,14 @@ export interface TrainResult {
   seed: number;
   /** Which training step ran: the hand-written dense or conv one, or tf.js's tape (see {@link TrainOptions.gradients}). */
   gradients: TrainingStep['method'];
-  /** `time-limit`: stopped by `maxSeconds` before `epochs`/`steps` were done. */
-  stopped: 'completed' | 'aborted' | 'time-limit';
+  /**
+   * `time-limit`: stopped by `maxSeconds` before `epochs`/`steps` were done; `early-stopping`: by
+   * `earlyStopping`; `stop-training`: a callback set `model.stopTraining`.
+   */
+  stopped: 'completed' | 'aborted' | 'time-limit' | 'early-stopping' | 'stop-training';
   finalLoss: number;
+  /** What early stopping did, when asked for and an epoch ended. */
+  earlyStopping?: EarlyStoppingResult;
 }
 
 /**
@@ -198,7 +211,15 @@ export async function train(model: tf.LayersModel, data: TrainData, options: Tra
     throw new InvalidArgumentError('seed', `the run being resumed used seed ${o.resume.seed}, not ${o.seed}`);
   }
   const seed = o.resume?.seed ?? o.seed ?? randomSeed();
-  return runTraining(model, data, o, seed);
+  checkTfjsOptions(o);
+  const resolved = await resolveTrainData(data, { ...o, numClasses: o.numClasses ?? DEFAULT_NUM_CLASSES });
+  const hooks = createTrainHooks(model, resolved, o);
+  try {
+    resetStopTraining(model);
+    return await hooks.end(await runTraining(model, resolved, hooks.options, seed));
+  } finally {
+    hooks.dispose();
+  }
 }
 
 /** Every option checked before any work, each error naming its option. */
@@ -237,7 +258,7 @@ function checkTrainOptions(model: tf.LayersModel, options: TrainOptions): TrainO
   return options;
 }
 
-async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptions, seed: number): Promise<TrainResult> {
+async function runTraining(model: tf.LayersModel, data: ResolvedData, o: TrainOptions, seed: number): Promise<TrainResult> {
   const now = checkFunction('now', o.now, () => performance.now(), '() => number (milliseconds)');
   const started = now();
   const numClasses = o.numClasses ?? DEFAULT_NUM_CLASSES;
@@ -271,7 +292,8 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
       const r = o.resume;
       sampler.setState(r.sampler);
       dropoutRandom.state = r.dropoutRng;
-      restoreSlots(rule, r.optimizer);
+      if (rule.restoreState) await rule.restoreState(r.optimizer);
+      else restoreSlots(rule, r.optimizer);
       history.loss.push(...r.history.loss);
       history.evals.push(...r.history.evals);
       history.epochs.push(...r.history.epochs);
@@ -287,7 +309,7 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
       seed,
       sampler: sampler.getState(),
       dropoutRng: dropoutRandom.state,
-      optimizer: await readSlots(rule.slots),
+      optimizer: await (rule.readState?.() ?? readSlots(rule.slots)),
       history: { loss: [...history.loss], evals: [...history.evals], epochs: [...history.epochs] },
       trainSeconds: trainMillis / 1000,
       epochLossStart,
@@ -360,6 +382,11 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
         stopped = 'aborted';
         break;
       }
+      const epochNow = Math.floor(step / sampler.stepsPerEpoch) + 1;
+      if (o.onEpochBegin && (step % sampler.stepsPerEpoch === 0 || step === resumedFrom)) {
+        await o.onEpochBegin({ epoch: epochNow, step, stepsPerEpoch: sampler.stepsPerEpoch, totalSteps });
+      }
+      if (o.onBatchBegin) await o.onBatchBegin({ step, epoch: epochNow });
       const t0 = now();
       const indices = sampler.next();
       const lossValue = runner.current.run(indices, step);
@@ -408,10 +435,15 @@ async function runTraining(model: tf.LayersModel, data: TrainData, o: TrainOptio
         );
         await o.onEpochEnd?.(entry);
         // The last one is the final checkpoint below.
-        if (o.onCheckpoint && done < totalSteps && !outOfTime && !o.signal?.aborted) await o.onCheckpoint(await captureState(done), { final: false });
+        if (o.onCheckpoint && done < totalSteps && !outOfTime && !o.signal?.aborted && !model.stopTraining) await o.onCheckpoint(await captureState(done), { final: false });
       }
       if (outOfTime && done < totalSteps) {
         stopped = 'time-limit';
+        step++;
+        break;
+      }
+      if (model.stopTraining && done < totalSteps) {
+        stopped = 'stop-training';
         step++;
         break;
       }

@@ -1,25 +1,25 @@
 import type { CommandModule } from 'yargs';
 import { DATASET_NAMES, DatasetName, loadDataset, Normalization } from '../../datasets';
-import { loadModel } from '../../io/model-io';
 import { evaluate } from '../../training/evaluate';
 import type { LossName } from '../../training/losses';
 import { markdownTable } from '../../report';
 import { RunArgs, checkFlag, loadOptionsFrom, selectBackend, withRunOptions } from '../common-options';
 import { logLine, printJson, printText } from '../output';
+import { ModelFolderArgs, loadModelFolder, withModelFolderOptions } from '../model-options';
 
-type EvalArgs = Omit<RunArgs, 'dataset'> & { 'model-dir': string; dataset?: DatasetName };
+type EvalArgs = Omit<RunArgs, 'dataset'> & ModelFolderArgs & { dataset?: DatasetName };
 
 export const evalCommand: CommandModule<object, EvalArgs> = {
   command: 'eval',
   describe: 'Evaluate a saved model on the test set: accuracy, loss, confusion matrix',
   builder: (y) =>
-    withRunOptions(y.option('model-dir', { type: 'string', demandOption: true, describe: 'Directory written by `train --save`' }))
+    withRunOptions(withModelFolderOptions(y))
       // No default here: left out, the model's own dataset is used; given, it is what is evaluated.
       .option('dataset', { choices: DATASET_NAMES, default: undefined, describe: 'Dataset to evaluate on (default: the one the model was trained on)' }) as never,
   handler: async (args) => {
     checkFlag('limit', args.limit);
     const backend = await selectBackend(args.backend, args.threads, args.verbose);
-    const { model, metadata } = await loadModel(args['model-dir']);
+    const { model, metadata } = await loadModelFolder(args);
     try {
       const trainedOn = typeof metadata.dataset === 'string' ? (metadata.dataset as DatasetName) : undefined;
       const dataset = args.dataset ?? trainedOn ?? 'mnist';

@@ -1,11 +1,10 @@
 import type { CommandModule } from 'yargs';
-import { loadModel } from '../../io/model-io';
 import { predictDigitsAsync, readDigitImages } from '../../io/images';
 import { BackendArgs, selectBackend, withBackendOption, withJsonOption } from '../common-options';
 import { printJson, printText } from '../output';
+import { ModelFolderArgs, loadModelFolder, withModelFolderOptions } from '../model-options';
 
-interface PredictArgs extends BackendArgs {
-  'model-dir': string;
+interface PredictArgs extends BackendArgs, ModelFolderArgs {
   files: string[];
   json: boolean;
 }
@@ -15,15 +14,11 @@ export const predictCommand: CommandModule<object, PredictArgs> = {
   describe: 'Predict the digit in image files (PNG of any size, or IDX u8 [n, 28, 28]) with a saved model',
   builder: (y) =>
     withJsonOption(
-      withBackendOption(
-        y
-          .positional('files', { type: 'string', array: true, demandOption: true, describe: 'PNG or IDX files' })
-          .option('model-dir', { type: 'string', demandOption: true, describe: 'Directory written by `train --save`' }),
-      ),
+      withBackendOption(withModelFolderOptions(y.positional('files', { type: 'string', array: true, demandOption: true, describe: 'PNG or IDX files' }))),
     ) as never,
   handler: async (args) => {
     await selectBackend(args.backend, args.threads, args.verbose);
-    const { model, metadata } = await loadModel(args['model-dir']);
+    const { model, metadata } = await loadModelFolder(args);
     try {
       const out: Array<{ file: string; index: number; digit: number; scores: number[] }> = [];
       const many = new Set<string>();

@@ -18,6 +18,8 @@ interface TrainArgs extends RunArgs {
   'log-interval'?: number;
   save?: string;
   resume: boolean;
+  'validation-split'?: number;
+  'early-stopping'?: number;
 }
 
 /** The flag behind each option runTrainJob checks, so that its errors name what the user typed. */
@@ -30,6 +32,8 @@ const FLAG_OF: Record<string, string> = {
   limit: '--limit',
   resume: '--resume',
   'epochs/steps': '--epochs/--steps',
+  validationSplit: '--validation-split',
+  earlyStopping: '--early-stopping',
 };
 
 /** Exit status after a signal stopped the run: 128 + the signal's number, as a shell reports it. */
@@ -71,6 +75,14 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
           default: false,
           describe: "Continue the run checkpointed in --save DIR where it stopped (its recipe, data and seed; --steps/--epochs may extend it)",
         })
+        .option('validation-split', {
+          type: 'number',
+          describe: 'Hold out this fraction (0-1) of the training data, its last examples, and measure loss and accuracy on it after every epoch; with --save, the best model so far is kept in DIR/best',
+        })
+        .option('early-stopping', {
+          type: 'number',
+          describe: 'Stop after this many epochs without a lower validation loss, and keep the best epoch\'s weights (needs --validation-split)',
+        })
         .conflicts('epochs', 'steps'),
     ) as never,
   handler: async (args) => {
@@ -83,6 +95,10 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     if (args.lr !== undefined) checkPositiveNumber('--lr', args.lr);
     if (args['max-seconds'] !== undefined) checkPositiveNumber('--max-seconds', args['max-seconds']);
     if (args.resume && !args.save) throw new InvalidArgumentError('--resume', 'needs --save DIR, the folder of the checkpoint to continue');
+    const split = args['validation-split'];
+    if (split !== undefined && !(split > 0 && split < 1)) throw new InvalidArgumentError('--validation-split', `must be a fraction between 0 and 1 (exclusive), got ${split}`);
+    checkFlag('early-stopping', args['early-stopping'], { min: 0 });
+    if (args['early-stopping'] !== undefined && split === undefined) throw new InvalidArgumentError('--early-stopping', 'needs --validation-split F: it watches the validation loss');
     const backend = await selectBackend(args.backend, args.threads, args.verbose, getPreset(args.model).family === 'cnn' ? 'conv' : 'dense');
 
     // Ctrl-C or SIGTERM stops after the step in flight (the loop gives signal handlers a turn
@@ -116,6 +132,8 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         seed: args.seed,
         limit: args.limit,
         logInterval: args['log-interval'],
+        validationSplit: args['validation-split'],
+        earlyStopping: args['early-stopping'],
         saveDir: args.save,
         backend,
         // --json output is read by scripts, whose stderr is usually a log: lines, not a live line.
@@ -154,7 +172,11 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
             `  ${Math.round(result.samplesPerSec).toLocaleString('en-US')} training samples/s, seed ${result.seed}`,
             ...evalLines,
             `  source reports: ${result.reported}`,
+            ...(result.earlyStopping
+              ? [`  best validation loss ${result.earlyStopping.best.toFixed(4)} at epoch ${result.earlyStopping.bestEpoch}${result.earlyStopping.stoppedEpoch ? `, stopped early after epoch ${result.earlyStopping.stoppedEpoch}` : ''}${result.earlyStopping.restored ? ', its weights restored' : ''}`]
+              : []),
             ...(result.savedTo ? [`  saved to ${result.savedTo}`] : []),
+            ...(result.bestSavedTo ? [`  best model (validation loss) in ${result.bestSavedTo}`] : []),
             ...(resume ? [`  continue with: ${resume}`] : []),
           ].join('\n'),
         );
