@@ -238,7 +238,7 @@ describe('useBackend', () => {
     // (A tfjs-node-gpu that loaded without a GPU is the CPU tier's TensorFlow too.)
     const gpuLoaded = /^loaded, but TensorFlow registered no CUDA GPU/.test(sel.statuses[0]!.reason);
     const tiers = [
-      { status: sel.statuses[0], pkg: TFJS_NODE_GPU, absent: `not installed (npm i @tensorflow/tfjs-node-gpu@4.22.0; exactly CUDA 11.2 + cuDNN 8.1, see ${CUDA_DOCS_LINK})` },
+      { status: sel.statuses[0], pkg: TFJS_NODE_GPU, absent: `not installed (npm i @tensorflow/tfjs-node-gpu@4.22.0; not installed by default; exactly CUDA 11.2 + cuDNN 8.1, see ${CUDA_DOCS_LINK})` },
       { status: sel.statuses[2], pkg: gpuLoaded ? TFJS_NODE_GPU : TFJS_NODE, absent: 'not installed (npm i @tensorflow/tfjs-node@4.22.0)' },
     ];
     for (const { status, pkg, absent } of tiers.filter((t) => t.status !== undefined)) {

@@ -323,7 +323,7 @@ describe('doctor points CUDA users at the upstream facts', () => {
     const report = JSON.parse(r.stdout) as { backends: Array<{ name: string; package?: string; available: boolean; reason: string }> };
     const gpuTier = report.backends.find((b) => b.package === '@tensorflow/tfjs-node-gpu');
     expect(gpuTier).toMatchObject({ name: 'tensorflow' });
-    if (resolvePackageDir(TFJS_NODE_GPU) === undefined) expect(gpuTier!.reason).toBe(`not installed (npm i @tensorflow/tfjs-node-gpu@4.22.0; exactly CUDA 11.2 + cuDNN 8.1, see ${CUDA_DOCS_LINK})`);
+    if (resolvePackageDir(TFJS_NODE_GPU) === undefined) expect(gpuTier!.reason).toBe(`not installed (npm i @tensorflow/tfjs-node-gpu@4.22.0; not installed by default; exactly CUDA 11.2 + cuDNN 8.1, see ${CUDA_DOCS_LINK})`);
     else if (!gpuTier!.available) expect(gpuTier!.reason).toMatch(/^(failed to load: |loaded, but )/);
     else expect(gpuTier!.reason).toMatch(/with CUDA on /);
   });

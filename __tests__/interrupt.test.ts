@@ -10,6 +10,13 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { BUILT_CLI, mnistEnv, runNode } from './helpers/run-node';
+import { parseModelJson, recordedMetadata } from '../lib/io/model-format';
+
+/** The library's metadata in `dir`'s model.json, wherever the format keeps it. */
+function savedMetadata(dir: string): { checkpointStep?: number; stopped?: string; steps?: number } {
+  const file = path.join(dir, 'model.json');
+  return (recordedMetadata(parseModelJson(fs.readFileSync(file, 'utf8'), file), file) ?? {}) as { checkpointStep?: number; stopped?: string; steps?: number };
+}
 
 /** 8,000 examples a batch at a time: 8,000 steps an epoch, 5 epochs. */
 const STEPS_PER_EPOCH = 8000;
@@ -101,7 +108,7 @@ describe.each([
     expect(reached).toBeLessThan(5 * STEPS_PER_EPOCH);
     expect(r.stdout).toContain(`(interrupted by ${signals[0]} at step ${reached})`);
     expect(r.stdout).toMatch(new RegExp(`continue with: npx mnist-nets train --model two-layer-net --save ${dir} --resume --backend wasm --steps 40000`));
-    const state = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')).mnistNets;
+    const state = savedMetadata(dir);
     expect(state).toMatchObject({ checkpointStep: reached, stopped: 'aborted', steps: reached });
     resumeAndCompare(dir, reached);
   });
@@ -116,9 +123,9 @@ describe('Ctrl-C twice, the second while the checkpoint is written', () => {
     expect(r.code).toBe(130);
     expect(r.stderr).toMatch(/SIGINT again: quitting at once/);
     expect(fs.readdirSync(path.dirname(dir)).filter((n) => n.startsWith('.'))).toEqual([]);
-    const state = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')).mnistNets;
+    const state = savedMetadata(dir);
     expect(state.checkpointStep).toBeGreaterThanOrEqual(STEPS_PER_EPOCH);
-    resumeAndCompare(dir, state.checkpointStep);
+    resumeAndCompare(dir, state.checkpointStep!);
     // What a save cut short left in the folder, the resumed run's first save removed.
     expect(fs.readdirSync(dir).filter((n) => n.startsWith('.') || n.endsWith('.tmp'))).toEqual([]);
   });

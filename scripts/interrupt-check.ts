@@ -18,6 +18,13 @@ import * as os from 'os';
 import * as path from 'path';
 import yargs from 'yargs';
 import { machineFacts } from '../lib/jobs/machine';
+import { parseModelJson, recordedMetadata } from '../lib/io/model-format';
+
+/** The library's metadata in `dir`'s model.json, wherever the format keeps it. */
+function savedMetadata(dir: string): { checkpointStep?: number; stopped?: string; steps?: number } {
+  const file = path.join(dir, 'model.json');
+  return (recordedMetadata(parseModelJson(fs.readFileSync(file, 'utf8'), file), file) ?? {}) as { checkpointStep?: number; stopped?: string; steps?: number };
+}
 
 const CLI = path.resolve(__dirname, '../lib/cli/main.js');
 type Scenario = { name: string; signals: NodeJS.Signals[]; exit: number; after: RegExp };
@@ -124,7 +131,7 @@ async function main(): Promise<void> {
     const dir = path.join(work, `trial-${i + 1}`);
     const stopped = await interrupt([...run, '--save', dir], scenario.signals, scenario.after, scenario.after.source.startsWith('epoch') ? maxDelay * 0.5 : maxDelay);
     const reached = Number(/(?:interrupted|terminated) at step (\d+)/.exec(stopped.stderr)?.[1] ?? NaN);
-    const checkpoint = fs.existsSync(path.join(dir, 'model.json')) ? (JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')).mnistNets.checkpointStep as number) : null;
+    const checkpoint = fs.existsSync(path.join(dir, 'model.json')) ? (savedMetadata(dir).checkpointStep ?? null) : null;
     let identical = false;
     let resumeError: string | undefined;
     if (checkpoint !== null) {
