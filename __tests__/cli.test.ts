@@ -272,11 +272,11 @@ describe('Ctrl-C during train --save', () => {
 describe('bench', () => {
   it('writes report.md, results.json and SVG plots with a series per model', () => {
     const out = tmp();
-    const r = run(['bench', '--models', 'two-layer-net,cnn', '--steps', '4', '--limit', '300', '--out', out, '--json']);
+    const r = run(['bench', '--models', 'two-layer-net,cnn', '--seeds', '1', '--steps', '4', '--limit', '300', '--out', out, '--json']);
     expect(r.code).toBe(0);
     const bench = JSON.parse(r.stdout);
-    expect(bench).toMatchObject({ trainExamples: 300, testExamples: 300, seed: 1 });
-    expect(r.stderr).toContain(`backend: ${bench.backend}`);
+    expect(bench).toMatchObject({ trainExamples: 300, testExamples: 300, seeds: [1] });
+    for (const m of bench.results) expect(r.stderr).toContain(`backend: ${m.backend}`);
     expect(bench.results.map((m: { model: string }) => m.model)).toEqual(['two-layer-net', 'cnn']);
     // Forward multiply-adds x 2, by hand: 784-50-10; conv 5x5x1x32 on 28x28, 5x5x32x64 on 14x14, 3136-1024-10.
     const flops: Record<string, number> = {
@@ -286,19 +286,22 @@ describe('bench', () => {
     for (const m of bench.results) {
       expect(m.params).toBe(RECIPE_PARAMS[m.model]);
       expect(m.flopsPerSample).toBe(flops[m.model]);
-      expect(m.steps).toBe(4);
-      expect(m.epochs).toBeCloseTo((4 * m.batchSize) / 300, 12);
-      expect(m.samplesPerSec).toBeCloseTo((4 * m.batchSize) / m.trainSeconds, 3);
-      expect(m.inferenceSamplesPerSec).toBeGreaterThan(0);
-      expect(m.epochSeconds).toBeGreaterThan(0);
-      expect(Math.abs(m.testAccuracy * 300 - Math.round(m.testAccuracy * 300))).toBeLessThan(1e-6);
-      expect(Number.isFinite(m.testLoss) && m.testLoss > 0).toBe(true);
+      const [s] = m.seeds;
+      expect(s.steps).toBe(4);
+      expect(s.epochs).toBeCloseTo((4 * m.batchSize) / 300, 12);
+      expect(s.samplesPerSec).toBeCloseTo((4 * m.batchSize) / s.trainSeconds, 3);
+      expect(s.inferenceSamplesPerSec).toBeGreaterThan(0);
+      expect(s.epochSeconds).toBeGreaterThan(0);
+      expect(Math.abs(s.testAccuracy * 300 - Math.round(s.testAccuracy * 300))).toBeLessThan(1e-6);
+      expect(Number.isFinite(s.testLoss) && s.testLoss > 0).toBe(true);
       expect(m.peakRssBytes).toBeGreaterThan(50 * 2 ** 20);
       // At least the float32 weights were live.
       expect(m.peakTensorBytes).toBeGreaterThanOrEqual(4 * m.params);
     }
     const files = fs.readdirSync(out);
-    expect(files).toEqual(expect.arrayContaining(['report.md', 'results.json', 'loss.svg', 'accuracy.svg', 'confusion-two-layer-net.svg', 'confusion-cnn.svg']));
+    expect(files).toEqual(
+      expect.arrayContaining(['report.md', 'results.json', 'loss.svg', 'accuracy.svg', 'confusion-two-layer-net.svg', 'confusion-cnn.svg', 'digits-two-layer-net-wrong.svg', 'digits-cnn-wrong.svg']),
+    );
     const loss = fs.readFileSync(path.join(out, 'loss.svg'), 'utf8');
     expect(loss).toContain('two-layer-net');
     expect(loss).toContain('cnn');

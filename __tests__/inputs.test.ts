@@ -87,7 +87,7 @@ describe('library jobs name their options, not CLI flags', () => {
       runBench({ models: [], backend: 'wasm' }).catch((e: Error) => e.message),
       runBench({ models: ['two-layer-net'], steps: 3, epochs: 1, backend: 'wasm' }).catch((e: Error) => e.message),
     ]);
-    expect(messages).toEqual(['epochs/steps: give one of them, not both', 'models: name at least one preset', 'steps/epochs/seconds: give one of them']);
+    expect(messages).toEqual(['epochs/steps: give one of them, not both', 'models: name at least one preset', 'steps/epochs/seconds/recipe: give one of them']);
     for (const m of messages) expect(m).not.toMatch(/--/);
   });
 });

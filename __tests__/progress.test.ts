@@ -154,13 +154,14 @@ describeTty('under a pseudo-terminal (script)', () => {
     expect(out).toContain('epoch 10/10 done: mean loss');
   });
 
-  test('bench: one live line per model', () => {
-    const { code, out } = onTerminal(['bench', '--models', 'two-layer-net,mlp', '--steps', '300', '--limit', '3000', '--backend', 'wasm', ...dataDirArgs()]);
+  test('bench: one live line per run, from each model\'s own process', () => {
+    const { code, out } = onTerminal(['bench', '--models', 'two-layer-net,mlp', '--seeds', '2', '--steps', '300', '--limit', '3000', '--backend', 'wasm', ...dataDirArgs()]);
     expect(code).toBe(0);
     const finals = out.split('\n').filter((l) => l.includes('\x1b[K'));
-    expect(finals).toHaveLength(2);
+    expect(finals).toHaveLength(4);
     for (const l of finals) expect(l).toMatch(/100% \[=+\] epoch \d+\/\d+ step 300\/300 .*ETA 0s\r$/);
-    expect(out).toMatch(/bench: two-layer-net, 300 steps of batch 100\r\n/);
-    expect(out).toMatch(/bench: mlp, 300 steps of batch 100\r\n/);
+    for (const model of ['two-layer-net', 'mlp']) {
+      for (const seed of [1, 2]) expect(out).toMatch(new RegExp(`bench: ${model}, seed ${seed} \\(${seed} of 2\\), 300 steps of batch 100\\r\\n`));
+    }
   });
 });

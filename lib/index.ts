@@ -60,8 +60,8 @@ export { stderrProgress } from './training/stderr-progress';
 // Jobs: a preset end to end, and the benchmark
 export { runTrainJob } from './jobs/train-job';
 export type { TrainJobOptions, TrainJobResult } from './jobs/train-job';
-export { runBench, writeBenchReport, benchTable } from './jobs/bench-job';
-export type { BenchOptions, BenchResult, BenchModelResult } from './jobs/bench-job';
+export { runBench, writeBenchReport, benchTable, DEFAULT_BENCH_SECONDS, DEFAULT_BENCH_SEEDS } from './jobs/bench-job';
+export type { BenchOptions, BenchResult, BenchModelResult, BenchSeedRun, BenchComparison } from './jobs/bench-job';
 
 // Saving, loading, predicting
 export { saveModel, loadModel, fileSystemHandler, HISTORY_FILE, METADATA_KEY } from './io/model-io';
@@ -70,6 +70,10 @@ export { readDigitImages, predictDigits, predictDigitsAsync, digitToPng } from '
 export { centerDigit, drawingToDigit } from './io/digits';
 export type { Prediction } from './io/images';
 
+// Statistics over runs: summaries, Student's t, intervals of a difference, reading curves
+export { summarize, welchInterval, bootstrapInterval, differenceInterval, studentTQuantile, studentTCdf, interpolateAt, firstCrossing } from './stats';
+export type { Summary, DifferenceInterval, IntervalMethod } from './stats';
+
 // Reports
-export { lineChartSvg, confusionMatrixSvg, barChartSvg, svgToPng, markdownTable } from './report';
+export { lineChartSvg, confusionMatrixSvg, barChartSvg, svgToPng, markdownTable, digitGridSvg } from './report';
 export type { Series, LineChartOptions } from './report';

@@ -23,7 +23,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { writeFileAtomic } from '../lib/atomic-write';
 import type { BenchResult } from '../lib/jobs/bench-job';
-import { benchTable } from '../lib/jobs/bench-job';
+import { benchDetails, benchSummary } from './bench-section';
 import type { TrainJobResult } from '../lib/jobs/train-job';
 import { PRESET_IDS, PRESETS, PresetId } from '../lib/recipes';
 import { formatDuration, formatNumber, formatPercent, markdownTable } from '../lib/report';
@@ -63,6 +63,7 @@ const PEERS_TWO = 'docs/results/speed-vs-peers-threads.json';
 const PEERS_REFERENCE = 'docs/results/speed-vs-peers-reference-blas.json';
 const CNN_20K = 'docs/results/cnn-20k/train.json';
 const BENCH = 'docs/results/bench/results.json';
+const BENCH_SEEDS = 'docs/results/bench-seeds/results.json';
 const SPEED = 'docs/results/speed.json';
 const FASHION = ['docs/results/fashion-mnist/two-layer-net.json', 'docs/results/fashion-mnist/prelu-mlp.json'];
 const BROWSER = 'docs/browser.json';
@@ -144,22 +145,6 @@ function cnn20kTable(read: ReadRecord): string {
     ],
     ['l', 'l'],
   );
-}
-
-function benchNotes(read: ReadRecord): string {
-  const b = read<BenchResult>(BENCH);
-  const mlp = b.results.find((r) => r.model === 'two-layer-net')!;
-  const cnn = b.results.find((r) => r.model === 'cnn')!;
-  const cnn1k = recipe(read, 'cnn');
-  const cnn20k = read<TrainJobResult>(CNN_20K);
-  return [
-    'Intermediate test accuracy (the curves) uses the first 1,000 test images for the cnn (its recipe\'s',
-    'evaluation slice) and all 10,000 for the MLP; the final column uses all 10,000. In the same minute',
-    `the MLP finishes its whole recipe (${formatNumber(mlp.steps)} steps) in ${formatNumber(mlp.trainSeconds, 1)} s of training at ${pct(mlp.testAccuracy)}, while the CNN`,
-    `gets through ${formatNumber(cnn.steps)} of its 1,000 steps and is at ${pct(cnn.testAccuracy, 1)} and still climbing; per sample the CNN costs`,
-    `${formatNumber(cnn.flopsPerSample / mlp.flopsPerSample)} times the FLOPs. Given its whole schedule the CNN passes the MLP within its first 1,000 steps`,
-    `(${pct(cnn1k.testAccuracy, 1)} at 1,000 steps, ${pct(cnn20k.testAccuracy)} at 20,000: see the recipes above and the 20,000-step run below).`,
-  ].join('\n');
 }
 
 function recipesNotes(read: ReadRecord): string {
@@ -440,7 +425,7 @@ function yieldCost(read: ReadRecord): string {
 export const BLOCKS: readonly DocBlock[] = [
   { name: 'recipes', files: ['README.md'], records: RECIPE_RECORDS, render: readmeRecipes },
   { name: 'cnn-20k', files: ['README.md'], records: [CNN_20K], render: readmeCnn20k },
-  { name: 'bench', files: ['README.md', 'docs/RESULTS.md'], records: [BENCH], render: (read) => benchTable(read<BenchResult>(BENCH)) },
+  { name: 'bench', files: ['README.md', 'docs/RESULTS.md'], records: [BENCH], render: (read) => benchSummary(read<BenchResult>(BENCH)) },
   { name: 'speed-vs-peers', files: ['README.md'], records: [PEERS_TWO, PEERS_REFERENCE, PEERS], render: readmePeers },
   { name: 'browser', files: ['README.md'], records: [BROWSER, SIZES], render: readmeBrowser },
   { name: 'bundle', files: ['README.md'], records: [SIZES], render: readmeBundle },
@@ -454,7 +439,9 @@ export const BLOCKS: readonly DocBlock[] = [
   { name: 'speed-vs-peers-reference-blas', files: ['docs/RESULTS.md'], records: [PEERS_REFERENCE], render: (read) => peersTable(read<PeerResult>(PEERS_REFERENCE)) },
   { name: 'peers-summary', files: ['docs/RESULTS.md'], records: [PEERS, PEERS_TWO, PEERS_REFERENCE, 'docs/results/recipes/cnn.json'], render: peersSummary },
   { name: 'cnn-20k', files: ['docs/RESULTS.md'], records: [CNN_20K], render: cnn20kTable },
-  { name: 'bench-notes', files: ['docs/RESULTS.md'], records: [BENCH, 'docs/results/recipes/cnn.json', CNN_20K], render: benchNotes },
+  { name: 'bench-notes', files: ['docs/RESULTS.md'], records: [BENCH], render: (read) => benchDetails(read<BenchResult>(BENCH)) },
+  { name: 'bench-seeds', files: ['docs/RESULTS.md'], records: [BENCH_SEEDS], render: (read) => benchSummary(read<BenchResult>(BENCH_SEEDS)) },
+  { name: 'bench-seeds-notes', files: ['docs/RESULTS.md'], records: [BENCH_SEEDS], render: (read) => benchDetails(read<BenchResult>(BENCH_SEEDS)) },
   { name: 'fashion-mnist', files: ['docs/RESULTS.md'], records: FASHION, render: fashion },
   { name: 'interrupt-check', files: ['docs/RESULTS.md'], records: INTERRUPTS, render: interrupts },
   { name: 'yield-cost', files: ['docs/RESULTS.md'], records: [YIELD_COST], render: yieldCost },

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import yargs from 'yargs';
 import { benchCommand } from './commands/bench';
+import { benchWorkerCommand } from './commands/bench-worker';
 import { doctorCommand } from './commands/doctor';
 import { evalCommand } from './commands/eval';
 import { infoCommand } from './commands/info';
@@ -23,6 +24,7 @@ export function buildCli(argv: string[]) {
     .command(trainCommand)
     .command(evalCommand)
     .command(benchCommand)
+    .command(benchWorkerCommand)
     .command(predictCommand)
     .demandCommand(1, 'Name a command (see --help)')
     .strict()

@@ -1,469 +1,462 @@
 import * as tf from '@tensorflow/tfjs';
-import { promises as fsp } from 'fs';
-import * as path from 'path';
 import type { Dataset, DatasetName, LoadOptions } from '../datasets';
+import { checkInt, checkSeed } from '../checks';
 import { InvalidArgumentError } from '../errors';
-import { trainingFlops } from '../models/summary';
+import { forwardFlops, trainingFlops } from '../models/summary';
 import { getPreset, recipeOptions } from '../recipes';
-import {
-  type Align,
-  type Series,
-  confusionMatrixSvg,
-  escapeHtml,
-  formatDuration,
-  formatNumber,
-  htmlPage,
-  htmlTable,
-  inlineSvg,
-  lineChartSvg,
-  markdownTable,
-  smoothSeries,
-  svgRow,
-  svgToPng,
-  writeFileAtomic,
-} from '../report';
+import { type IntervalMethod, DEFAULT_INTERVAL_METHOD, INTERVAL_METHODS, type Summary, firstCrossing, summarize } from '../stats';
+import { evaluate } from '../training/evaluate';
 import { ProgressSink, silentProgress } from '../training/progress';
-import { TrainHistory, train } from '../training/train';
+import { TrainHistory, TrainResult, train } from '../training/train';
+import { type BenchComparison, type TestImages, compareModels } from './bench-analysis';
 import { MachineFacts, machineFacts } from './machine';
-import { TrainJobResult, loadPresetData, runTrainJob } from './train-job';
+import { loadPresetData } from './train-job';
+
+export type { BenchComparison, TestImages } from './bench-analysis';
 
 /** The comparison people come for. @default ['two-layer-net', 'cnn'] */
 export const DEFAULT_BENCH_MODELS = ['two-layer-net', 'cnn'];
 /**
- * Training-time budget per model when none of steps, epochs or seconds is given: each model
+ * Training-time budget per model and seed when none of steps, epochs or seconds is given: each run
  * trains for its recipe or this long, whichever ends first, so an MLP and a CNN get the same CPU
- * time and the table compares what each does with it. @default 60
+ * time. With {@link DEFAULT_BENCH_SEEDS} seeds it keeps `npm start` near 3 minutes on 2 cores
+ * (README). @default 25
  */
-export const DEFAULT_BENCH_SECONDS = 60;
-/** Untimed steps before each measured run, so kernel set-up and JIT stay out of the numbers. @default 3 */
+export const DEFAULT_BENCH_SECONDS = 25;
+/** Runs per model, seeds 1..N, when no seeds are given: the fewest that give an interval with some width to it. @default 3 */
+export const DEFAULT_BENCH_SEEDS = 3;
+/** Untimed steps on a throwaway model before a model's runs, so kernel set-up and JIT stay out of the numbers. @default 3 */
 export const BENCH_WARMUP_STEPS = 3;
-/** Evaluations per run, for the accuracy-against-time curve. @default 10 */
-export const BENCH_EVALS = 10;
+/** Evaluations per run spaced by progress, besides a few early ones (see {@link evaluationSchedule}). @default 12 */
+export const BENCH_EVALS = 12;
 /**
- * Half the smoothing window of the loss curves, as a fraction of the x axis's span (linear time, or
- * decades of samples seen): 2% each side, so about 1/25 of the axis. @default 0.02
+ * Training images each intermediate evaluation measures train accuracy on: the benchmark plots
+ * test accuracy only, and on the cnn every image costs a forward pass. @default 100
  */
-export const LOSS_SMOOTHING_HALF_WINDOW = 0.02;
+export const BENCH_EVAL_TRAIN_EXAMPLES = 100;
 /** Time to reach this test accuracy is reported. @default 0.9 */
 export const DEFAULT_TARGET_ACCURACY = 0.9;
+/** Significant digits kept of each step's loss in the results: plenty for a plot, half the JSON. @default 6 */
+export const LOSS_DIGITS = 6;
 
 export interface BenchOptions {
+  /** Preset ids. @default {@link DEFAULT_BENCH_MODELS} */
   models?: string[];
   steps?: number;
   epochs?: number;
-  /** Training-time budget per model (the recipe's own length still caps it). */
+  /** Training-time budget per run (the recipe's own length still caps it). @default {@link DEFAULT_BENCH_SECONDS} when no steps or epochs */
   seconds?: number;
+  /** Train each run for its whole recipe, with no time budget (instead of steps, epochs or seconds). @default false */
+  recipe?: boolean;
   dataset?: DatasetName;
   load?: LoadOptions;
   limit?: number;
-  seed?: number;
+  /** One run per model with each seed. @default 1..{@link DEFAULT_BENCH_SEEDS} */
+  seeds?: number[];
+  /** @default {@link DEFAULT_TARGET_ACCURACY} */
   targetAccuracy?: number;
+  /** How the interval of the accuracy difference is computed. @default 'welch' */
+  interval?: IntervalMethod;
+  /** The current backend's name, as reports show it (e.g. `wasm (2 threads)`). */
   backend: string;
   device?: string;
   progress?: ProgressSink;
   log?: (line: string) => void;
 }
 
+/** One seed's run of one model. */
+export interface BenchSeedRun {
+  seed: number;
+  /** Final, on the whole test set. */
+  testAccuracy: number;
+  testLoss: number;
+  /** Training samples per second of training time (evaluations excluded). */
+  samplesPerSec: number;
+  /**
+   * Training time until test accuracy first reached the target, linear between the two
+   * evaluations around the crossing; null when it never did.
+   */
+  secondsToTarget: number | null;
+  /** The gap between those two evaluations: the crossing lies within it. */
+  secondsToTargetResolution: number | null;
+  steps: number;
+  epochs: number;
+  trainSeconds: number;
+  stopped: TrainResult['stopped'];
+  /** The final pass over the test set, forward passes and loss. */
+  inferenceSamplesPerSec: number;
+  /** Measured for a full epoch when one ran (evaluations included), else projected from samples/s. */
+  epochSeconds: number;
+  epochSecondsMeasured: boolean;
+  /** Final test confusion matrix: confusion[true][predicted]. */
+  confusion: number[][];
+  /** Per-step losses (to {@link LOSS_DIGITS} digits) and every evaluation. */
+  history: TrainHistory;
+}
+
 export interface BenchModelResult {
   model: string;
   family: string;
+  /** The backend this model ran on, as `train` would run it (threads included). */
+  backend: string;
   params: number;
   flopsPerSample: number;
   trainFlopsPerSample: number;
   batchSize: number;
-  steps: number;
-  epochs: number;
-  samplesPerSec: number;
-  inferenceSamplesPerSec: number;
-  /** Measured for a full epoch when one ran, else projected from samples/s. */
-  epochSeconds: number;
-  epochSecondsMeasured: boolean;
-  trainSeconds: number;
-  /** Training time until the test accuracy first reached the target; null when it never did. */
-  secondsToTarget: number | null;
-  testAccuracy: number;
-  testLoss: number;
-  trainAccuracy: number;
-  peakRssBytes: number;
-  peakTensorBytes: number;
-  confusion: number[][];
   /** Test images each intermediate evaluation used (the recipe may limit them); the final one uses all. */
   intermediateTestExamples: number;
-  history: TrainHistory;
+  /** Highest over the runs. */
+  peakRssBytes: number;
+  peakTensorBytes: number;
+  seeds: BenchSeedRun[];
+  summary: {
+    testAccuracy: Summary;
+    testLoss: Summary;
+    samplesPerSec: Summary;
+    /** Over the runs that reached the target (`n` says how many). */
+    secondsToTarget: Summary;
+    secondsToTargetResolution: Summary;
+    inferenceSamplesPerSec: Summary;
+    epochSeconds: Summary;
+    steps: Summary;
+  };
 }
 
-export interface BenchResult {
-  backend: string;
-  device?: string;
+export interface BenchDataFacts {
   dataset: string;
   dataSource: string;
   trainExamples: number;
   testExamples: number;
-  seed: number;
-  targetAccuracy: number;
-  /** How long each model trained: a time budget (capped by its recipe), or steps, or epochs. */
-  budget: { seconds?: number; steps?: number; epochs?: number };
-  /** Untimed steps each model ran on a throwaway copy first. */
-  warmupSteps: number;
-  machine: MachineFacts;
-  date: string;
-  results: BenchModelResult[];
 }
 
-/** Trains and evaluates each model on the same data and backend, measuring speed and accuracy. */
-export async function runBench(options: BenchOptions): Promise<BenchResult> {
-  const models = options.models ?? DEFAULT_BENCH_MODELS;
-  if (models.length === 0) throw new InvalidArgumentError('models', 'name at least one preset');
-  const presets = models.map((m) => getPreset(m));
-  if ([options.steps, options.epochs, options.seconds].filter((v) => v !== undefined).length > 1) {
-    throw new InvalidArgumentError('steps/epochs/seconds', 'give one of them');
-  }
-  const { steps, epochs } = options;
-  const seconds = steps === undefined && epochs === undefined ? options.seconds ?? DEFAULT_BENCH_SECONDS : undefined;
-  const seed = options.seed ?? 1;
-  const target = options.targetAccuracy ?? DEFAULT_TARGET_ACCURACY;
-  const log = options.log ?? (() => {});
-  const datasets = new Map<string, Dataset>();
-  const results: BenchModelResult[] = [];
-  let first: Dataset | undefined;
+export interface BenchResult extends BenchDataFacts {
+  /** Backends compared, in order (each model's own line, threads included, is its `backend`). */
+  backends: string[];
+  /** Backends asked for that could not run here, and why. */
+  skippedBackends: Array<{ backend: string; reason: string }>;
+  seeds: number[];
+  targetAccuracy: number;
+  /** How long each run trained: a time budget (capped by its recipe), or steps, or epochs, or its whole recipe. */
+  budget: { seconds?: number; steps?: number; epochs?: number; recipe?: true };
+  /** Untimed steps each model ran on a throwaway copy first. */
+  warmupSteps: number;
+  /** How each run's evaluations were spaced (`history.evals` has them). */
+  evaluations: { spacing: string };
+  machine: MachineFacts;
+  date: string;
+  /** The command that ran it, when it came from the CLI. */
+  command?: string;
+  /** Wall time of all the runs (warm-ups, evaluations and, from the CLI, each model's process included). */
+  wallSeconds?: number;
+  /** Every model on the first backend, then on the next. */
+  results: BenchModelResult[];
+  /** The first two models on the first backend; null with fewer than two models. */
+  comparison: BenchComparison | null;
+  /** The same for every backend. */
+  comparisons: BenchComparison[];
+}
 
-  for (const preset of presets) {
-    const key = preset.recipe.normalization;
-    if (!datasets.has(key)) {
-      datasets.set(key, await loadPresetData(preset, { dataset: options.dataset, load: options.load, limit: options.limit }));
+/** One model's runs, with what the comparison needs besides the numbers: each run's test predictions. */
+export interface BenchModelRun {
+  result: BenchModelResult;
+  /** Predicted class of every test image, one array per seed. */
+  predictions: Uint8Array[];
+}
+
+export interface BenchModelOptions {
+  preset: string;
+  /** Loaded with the preset's normalisation. */
+  data: Dataset;
+  seeds: number[];
+  steps?: number;
+  epochs?: number;
+  seconds?: number;
+  limit?: number;
+  targetAccuracy: number;
+  backend: string;
+  progress?: ProgressSink;
+  log?: (line: string) => void;
+}
+
+/**
+ * When to evaluate, as `train`'s `evalWhen`: each time the run's progress passes (k / count)^2
+ * for k = 1..count, and before the first of those after steps 1, 2, 4, 8, ... Progress is the
+ * larger of steps done over the planned steps and training time over the time budget, so a run
+ * that a budget stops early and one that finishes its recipe both get `count` evaluations.
+ * Squares put more of them early, where accuracy changes fastest (time to target is read there);
+ * the doublings give the log samples-seen axis points in each octave before the first square (the
+ * MLP's 10,000-step recipe reaches it at step 70). Marks that fall on one step go to the steps
+ * after it, so a short run is evaluated at each of its first steps.
+ */
+export function evaluationSchedule(totalSteps: number, seconds: number | undefined, count = BENCH_EVALS): (p: { stepsDone: number; trainSeconds: number }) => boolean {
+  checkInt('count', count);
+  const marks = Array.from({ length: count }, (_, k) => ((k + 1) / count) ** 2);
+  let next = 0;
+  return ({ stepsDone, trainSeconds }) => {
+    const progress = Math.max(stepsDone / totalSteps, seconds === undefined ? 0 : trainSeconds / seconds);
+    if (next < marks.length && progress >= marks[next]!) {
+      // One evaluation per mark: marks closer than a step (a short run) go to the steps after.
+      next++;
+      return true;
     }
-    const data = datasets.get(key) as Dataset;
-    first ??= data;
+    return next === 0 && (stepsDone & (stepsDone - 1)) === 0;
+  };
+}
 
-    // Warm-up on a throwaway model: first calls compile kernels and grow the wasm heap.
-    const warm = preset.build({ seed });
-    await train(warm, data, { ...recipeOptions(preset, { steps: BENCH_WARMUP_STEPS, seed }), logInterval: 0 });
+/** How a run's evaluations were spaced, in words, for the results and the report. */
+export const EVALUATION_SPACING =
+  `each time the run's progress (steps over planned steps, or training time over the budget, whichever is further) passes (k/${BENCH_EVALS})^2, ` +
+  `k = 1..${BENCH_EVALS}, and before the first of those after steps 1, 2, 4, 8 and so on`;
+
+const round = (x: number, digits: number) => Number(x.toPrecision(digits));
+
+/**
+ * Trains and evaluates one preset once per seed on the current backend: a warm-up on a throwaway
+ * model, then each seed from scratch with evaluations spaced by progress, and a final pass over the
+ * whole test set that keeps every prediction.
+ */
+export async function benchModel(o: BenchModelOptions): Promise<BenchModelRun> {
+  const preset = getPreset(o.preset);
+  if (o.seeds.length === 0) throw new InvalidArgumentError('seeds', 'name at least one seed');
+  o.seeds.forEach((s, i) => checkSeed(`seeds[${i}]`, s));
+  const data = o.data;
+  const log = o.log ?? (() => {});
+  const progress = o.progress ?? silentProgress;
+
+  const warm = preset.build({ seed: o.seeds[0] });
+  try {
+    await train(warm, data, { ...recipeOptions(preset, { steps: BENCH_WARMUP_STEPS, seed: o.seeds[0], limit: o.limit }), logInterval: 0 });
+  } finally {
     warm.dispose();
+  }
 
-    const plannedSteps = recipeOptions(preset, { steps, epochs, limit: options.limit });
-    const totalSteps =
-      plannedSteps.steps ?? (plannedSteps.epochs as number) * Math.ceil(Math.min(data.train.count, plannedSteps.trainLimit ?? Infinity) / plannedSteps.batchSize);
-    let peakRss = process.memoryUsage().rss;
-    let peakTensorBytes = tf.memory().numBytes;
+  const planned = recipeOptions(preset, { steps: o.steps, epochs: o.epochs, limit: o.limit, maxSeconds: o.seconds });
+  const trainCount = Math.min(data.train.count, planned.trainLimit ?? Infinity);
+  const stepsPerEpoch = Math.ceil(trainCount / planned.batchSize);
+  const totalSteps = planned.steps ?? (planned.epochs as number) * stepsPerEpoch;
+  const intermediateTestExamples = Math.min(planned.evalTestLimit ?? Infinity, data.test.count);
+  const seeds: BenchSeedRun[] = [];
+  const predictions: Uint8Array[] = [];
+  let peakRss = process.memoryUsage().rss;
+  let peakTensorBytes = tf.memory().numBytes;
+  const sample = () => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    peakTensorBytes = Math.max(peakTensorBytes, tf.memory().numBytes);
+  };
+  let facts: Pick<BenchModelResult, 'params' | 'flopsPerSample' | 'trainFlopsPerSample'> | undefined;
+
+  for (const [k, seed] of o.seeds.entries()) {
     log(
-      `bench: ${preset.id}, ${seconds === undefined ? '' : `${seconds} s of training or `}${totalSteps} steps of batch ${plannedSteps.batchSize}`,
+      `bench: ${preset.id}, seed ${seed} (${k + 1} of ${o.seeds.length}), ${o.seconds === undefined ? '' : `${o.seconds} s of training or `}${totalSteps} steps of batch ${planned.batchSize}`,
     );
-    const sample = () => {
-      peakRss = Math.max(peakRss, process.memoryUsage().rss);
-      peakTensorBytes = Math.max(peakTensorBytes, tf.memory().numBytes);
-    };
-    const { result, model } = await runTrainJob({
-      preset: preset.id,
-      data,
-      steps,
-      epochs,
-      maxSeconds: seconds,
-      // Evenly spaced evaluations for the accuracy-against-time curve: in time under a budget.
-      evalIntervalSeconds: seconds === undefined ? undefined : seconds / BENCH_EVALS,
-      logInterval: seconds === undefined ? Math.max(1, Math.floor(totalSteps / BENCH_EVALS)) : 0,
-      seed,
-      limit: options.limit,
-      backend: options.backend,
-      progress: options.progress ?? silentProgress,
-      onEval: sample,
-    });
+    const model = preset.build({ seed });
     try {
+      facts ??= { params: model.countParams(), flopsPerSample: forwardFlops(model), trainFlopsPerSample: trainingFlops(model) };
+      const run = await train(model, data, {
+        ...planned,
+        seed,
+        logInterval: 0,
+        evalTrainLimit: Math.min(planned.evalTrainLimit ?? Infinity, BENCH_EVAL_TRAIN_EXAMPLES),
+        evalWhen: evaluationSchedule(totalSteps, o.seconds),
+        onEval: sample,
+        progress,
+      });
       sample();
-      // The job's final pass over the test set is the inference measurement: no second pass.
-      const inference = result.testSamples / result.testSeconds;
-      const intermediateTestExamples = Math.min(plannedSteps.evalTestLimit ?? Infinity, data.test.count);
-      results.push({
-        ...toModelResult(result, model, inference, target, plannedSteps.batchSize, peakRss, peakTensorBytes),
-        intermediateTestExamples,
+      const testStart = performance.now();
+      const test = await evaluate(model, data.test, { loss: preset.recipe.loss, targets: preset.recipe.targets, keepPredictions: true });
+      const testSeconds = (performance.now() - testStart) / 1000;
+      sample();
+      predictions.push(test.predictions as Uint8Array);
+      const curve = run.history.evals.filter((e) => e.testAccuracy !== undefined).map((e) => [e.trainSeconds, e.testAccuracy as number] as [number, number]);
+      // The final figure (whole test set) counts too when the evaluations' subset never got there.
+      const crossing =
+        firstCrossing(curve, o.targetAccuracy) ??
+        (test.accuracy >= o.targetAccuracy ? firstCrossing([...curve.filter(([t]) => t < run.trainSeconds), [run.trainSeconds, test.accuracy]], o.targetAccuracy) : null);
+      const measuredEpoch = run.history.epochs[0];
+      const epochMeasured = Boolean(measuredEpoch && run.epochs >= 1);
+      seeds.push({
+        seed,
+        testAccuracy: test.accuracy,
+        testLoss: test.loss as number,
+        samplesPerSec: run.samplesPerSec,
+        secondsToTarget: crossing?.x ?? null,
+        secondsToTargetResolution: crossing?.resolution ?? null,
+        steps: run.steps,
+        epochs: run.epochs,
+        trainSeconds: run.trainSeconds,
+        stopped: run.stopped,
+        inferenceSamplesPerSec: test.count / testSeconds,
+        epochSeconds: epochMeasured ? (measuredEpoch as { seconds: number }).seconds : (stepsPerEpoch * planned.batchSize) / run.samplesPerSec,
+        epochSecondsMeasured: epochMeasured,
+        confusion: test.confusion,
+        history: { ...run.history, loss: run.history.loss.map((l) => round(l, LOSS_DIGITS)) },
       });
     } finally {
       model.dispose();
     }
   }
-  const data = first as Dataset;
+  const of = (f: (s: BenchSeedRun) => number | null) => summarize(seeds.map(f).filter((v): v is number => v !== null));
   return {
-    backend: options.backend,
-    device: options.device,
-    dataset: data.name,
-    dataSource: data.source.description,
-    trainExamples: data.train.count,
-    testExamples: data.test.count,
-    seed,
-    targetAccuracy: target,
-    budget: seconds !== undefined ? { seconds } : steps !== undefined ? { steps } : { epochs },
+    result: {
+      model: preset.id,
+      family: preset.family,
+      backend: o.backend,
+      ...(facts as NonNullable<typeof facts>),
+      batchSize: planned.batchSize,
+      intermediateTestExamples,
+      peakRssBytes: peakRss,
+      peakTensorBytes,
+      seeds,
+      summary: {
+        testAccuracy: of((s) => s.testAccuracy),
+        testLoss: of((s) => s.testLoss),
+        samplesPerSec: of((s) => s.samplesPerSec),
+        secondsToTarget: of((s) => s.secondsToTarget),
+        secondsToTargetResolution: of((s) => s.secondsToTargetResolution),
+        inferenceSamplesPerSec: of((s) => s.inferenceSamplesPerSec),
+        epochSeconds: of((s) => s.epochSeconds),
+        steps: of((s) => s.steps),
+      },
+    },
+    predictions,
+  };
+}
+
+/** What every way of running the benchmark settles first: models, budget, seeds, target. */
+export interface BenchPlan {
+  models: string[];
+  steps?: number;
+  epochs?: number;
+  seconds?: number;
+  recipe: boolean;
+  seeds: number[];
+  targetAccuracy: number;
+  interval: IntervalMethod;
+}
+
+/** Checks the options and fills in the defaults (the budget, seeds 1..N). */
+export function benchPlan(options: Omit<BenchOptions, 'backend'>): BenchPlan {
+  const models = options.models ?? DEFAULT_BENCH_MODELS;
+  if (models.length === 0) throw new InvalidArgumentError('models', 'name at least one preset');
+  if (new Set(models).size !== models.length) throw new InvalidArgumentError('models', `names a preset twice: ${models.join(',')}`);
+  models.forEach((m) => getPreset(m));
+  const recipe = options.recipe ?? false;
+  if ([options.steps, options.epochs, options.seconds, recipe || undefined].filter((v) => v !== undefined).length > 1) {
+    throw new InvalidArgumentError('steps/epochs/seconds/recipe', 'give one of them');
+  }
+  const { steps, epochs } = options;
+  const seconds = steps === undefined && epochs === undefined && !recipe ? options.seconds ?? DEFAULT_BENCH_SECONDS : undefined;
+  const seeds = options.seeds ?? Array.from({ length: DEFAULT_BENCH_SEEDS }, (_, i) => i + 1);
+  if (seeds.length === 0) throw new InvalidArgumentError('seeds', 'name at least one seed');
+  seeds.forEach((s, i) => checkSeed(`seeds[${i}]`, s));
+  if (new Set(seeds).size !== seeds.length) throw new InvalidArgumentError('seeds', `names a seed twice: ${seeds.join(',')}`);
+  const interval = options.interval ?? DEFAULT_INTERVAL_METHOD;
+  if (!INTERVAL_METHODS.includes(interval)) throw new InvalidArgumentError('interval', `must be one of ${INTERVAL_METHODS.join(', ')}, got '${interval}'`);
+  return { models, steps, epochs, seconds, recipe, seeds, targetAccuracy: options.targetAccuracy ?? DEFAULT_TARGET_ACCURACY, interval };
+}
+
+/** One backend's runs of every model, in the plan's order. */
+export interface BenchBackendRuns {
+  backend: string;
+  runs: BenchModelRun[];
+  images: TestImages;
+}
+
+/** The result document from each backend's runs: summaries are in the runs; comparisons are made here. */
+export function assembleBench(
+  plan: BenchPlan,
+  data: BenchDataFacts,
+  backends: BenchBackendRuns[],
+  skippedBackends: BenchResult['skippedBackends'] = [],
+): BenchResult {
+  const comparisons = backends
+    .filter((b) => b.runs.length >= 2)
+    .map((b) => compareModels(b.backend, b.runs[0]!, b.runs[1]!, b.images, { interval: plan.interval }));
+  return {
+    backends: backends.map((b) => b.backend),
+    skippedBackends,
+    ...data,
+    seeds: plan.seeds,
+    targetAccuracy: plan.targetAccuracy,
+    budget: plan.recipe
+      ? { recipe: true }
+      : plan.seconds !== undefined
+        ? { seconds: plan.seconds }
+        : plan.steps !== undefined
+          ? { steps: plan.steps }
+          : { epochs: plan.epochs },
     warmupSteps: BENCH_WARMUP_STEPS,
+    evaluations: { spacing: EVALUATION_SPACING },
     machine: machineFacts(),
     date: new Date().toISOString(),
-    results,
+    results: backends.flatMap((b) => b.runs.map((r) => r.result)),
+    comparison: comparisons[0] ?? null,
+    comparisons,
   };
 }
 
-function toModelResult(
-  r: TrainJobResult,
-  model: tf.LayersModel,
-  inferenceSamplesPerSec: number,
-  target: number,
-  batchSize: number,
-  peakRssBytes: number,
-  peakTensorBytes: number,
-): Omit<BenchModelResult, 'intermediateTestExamples'> {
-  const reached = r.history.evals.find((e) => (e.testAccuracy ?? 0) >= target);
-  const measuredEpoch = r.history.epochs[0];
+/** The facts of a loaded dataset that the results record. */
+export function dataFacts(data: Dataset): BenchDataFacts {
+  return { dataset: data.name, dataSource: data.source.description, trainExamples: data.train.count, testExamples: data.test.count };
+}
+
+/** The test labels and each image's pixel bytes (undoing the normalisation), for the digit grids. */
+export function testImagesOf(data: Dataset): TestImages {
+  const size = data.height * data.width;
+  const toByte =
+    data.normalization === 'unit' ? (v: number) => v * 255 : data.normalization === 'offset' ? (v: number) => ((v - 0.01) / 0.99) * 255 : (v: number) => v;
   return {
-    model: r.model,
-    family: r.family,
-    params: r.params,
-    flopsPerSample: r.flopsPerSample,
-    trainFlopsPerSample: trainingFlops(model),
-    batchSize,
-    steps: r.steps,
-    epochs: r.epochs,
-    samplesPerSec: r.samplesPerSec,
-    inferenceSamplesPerSec,
-    // A full epoch's measured time counts evaluations too; the projection uses training speed alone.
-    epochSeconds: measuredEpoch && r.epochs >= 1 ? measuredEpoch.seconds : ((r.steps / r.epochs) * batchSize) / r.samplesPerSec,
-    epochSecondsMeasured: Boolean(measuredEpoch && r.epochs >= 1),
-    trainSeconds: r.trainSeconds,
-    // Intermediate evaluations may use a test subset; the final one (whole test set) counts too.
-    secondsToTarget: reached ? reached.trainSeconds : r.testAccuracy >= target ? r.trainSeconds : null,
-    testAccuracy: r.testAccuracy,
-    testLoss: r.testLoss,
-    trainAccuracy: r.trainAccuracy,
-    peakRssBytes,
-    peakTensorBytes,
-    confusion: r.confusion,
-    history: r.history,
+    labels: data.test.labels,
+    pixels: (index) => Uint8Array.from(data.test.images.subarray(index * size, (index + 1) * size), (v) => Math.round(toByte(v))),
   };
-}
-
-/** The comparison table's columns and rows, formatted, for the markdown and HTML tables. */
-export function benchTableData(bench: BenchResult): { headers: string[]; rows: string[][]; align: Align[] } {
-  const mb = (b: number) => `${formatNumber(b / 2 ** 20, 1)} MiB`;
-  return {
-    headers: ['model', 'params', 'MFLOP/sample (fwd)', 'train samples/s', 'infer samples/s', 'epoch time', `time to ${(bench.targetAccuracy * 100).toFixed(0)}%`, 'test acc', 'test loss', 'steps', 'peak RSS', 'peak tensors'],
-    rows: bench.results.map((r) => [
-      r.model,
-      formatNumber(r.params),
-      (r.flopsPerSample / 1e6).toFixed(2),
-      formatNumber(r.samplesPerSec),
-      formatNumber(r.inferenceSamplesPerSec),
-      `${formatDuration(r.epochSeconds)}${r.epochSecondsMeasured ? '' : ' (proj.)'}`,
-      r.secondsToTarget === null ? 'not reached' : formatDuration(r.secondsToTarget),
-      `${(r.testAccuracy * 100).toFixed(2)}%`,
-      r.testLoss.toFixed(4),
-      String(r.steps),
-      mb(r.peakRssBytes),
-      mb(r.peakTensorBytes),
-    ]),
-    align: ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
-  };
-}
-
-/** The comparison table, as markdown. */
-export function benchTable(bench: BenchResult): string {
-  const { headers, rows, align } = benchTableData(bench);
-  return markdownTable(headers, rows, align);
-}
-
-/** One line on what was measured where, for the top of the table. */
-export function benchHeadline(bench: BenchResult): string {
-  return (
-    `${bench.dataset} (${bench.dataSource}; ${formatNumber(bench.trainExamples)} train / ${formatNumber(bench.testExamples)} test), ` +
-    `backend ${bench.backend}${bench.device ? ` on ${bench.device}` : ''}, ${bench.machine.cpu} x${bench.machine.cores}, seed ${bench.seed}`
-  );
-}
-
-/** "a", "a and b", "a, b and c". */
-function listing(items: string[]): string {
-  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
 
 /**
- * What the table's numbers mean, from what the runs actually did: the budget, the warm-up, and on
- * how many test images each model's intermediate accuracy was measured.
+ * Trains and evaluates each model once per seed on the same data and the current backend, and
+ * compares the first two. One process runs one wasm thread count for all models; the CLI runs
+ * each model in its own process instead, with the threads `train` would give it.
  */
-export function benchNotes(bench: BenchResult): string[] {
-  const b = bench.budget;
-  const length =
-    b.seconds !== undefined
-      ? `Each model trained for ${formatNumber(b.seconds)} s of training time or its recipe, whichever ended first (the steps column says how far it got).`
-      : b.steps !== undefined
-        ? `Each model trained for ${formatNumber(b.steps)} steps.`
-        : `Each model trained for ${formatNumber(b.epochs ?? 0)} epoch${b.epochs === 1 ? '' : 's'}.`;
-  const all = formatNumber(bench.testExamples);
-  const byCount = new Map<number, string[]>();
-  for (const r of bench.results) byCount.set(r.intermediateTestExamples, [...(byCount.get(r.intermediateTestExamples) ?? []), r.model]);
-  const subsets = [...byCount.entries()].filter(([n]) => n < bench.testExamples);
-  const intermediate =
-    subsets.length === 0
-      ? `Intermediate test accuracy (the curves) uses the whole test set (${all} images), as the final figure does.`
-      : `Intermediate test accuracy (the curves) uses ${listing(
-          [...byCount.entries()].map(([n, models]) => `${n < bench.testExamples ? `the first ${formatNumber(n)}` : `all ${all}`} test images for ${listing(models)}`),
-        )}; the final figures use all ${all}.`;
-  return [
-    length,
-    `Samples/s and time to accuracy count training steps only (evaluations excluded), after ${bench.warmupSteps} untimed warm-up steps.`,
-    intermediate,
-  ];
-}
-
-/** Training time at each step count, interpolated between the evaluations' (steps, training time) anchors. */
-function trainSecondsAt(r: BenchModelResult): (steps: number) => number {
-  const anchors: Array<[number, number]> = [[0, 0], ...r.history.evals.map((e) => [e.step + 1, e.trainSeconds] as [number, number]), [r.steps, r.trainSeconds]];
-  anchors.sort((a, b) => a[0] - b[0]);
-  return (steps) => {
-    let k = 1;
-    while (k < anchors.length - 1 && anchors[k]![0] < steps) k++;
-    const [s0, t0] = anchors[k - 1]!;
-    const [s1, t1] = anchors[k]!;
-    return s1 === s0 ? t1 : t0 + ((t1 - t0) * (steps - s0)) / (s1 - s0);
-  };
-}
-
-const PANEL_WIDTH = 620;
-const PANEL_HEIGHT = 420;
-
-/** Curves of every model against training time (left) and samples seen (right, log scale), side by side. */
-function timeAndSamplesPanels(
-  bench: BenchResult,
-  label: string,
-  curves: (r: BenchModelResult) => Array<{ steps: number; y: number }>,
-  options: { title: string; yLabel: string; logY?: boolean; yMin?: number; yMax?: number; smooth: boolean },
-): string {
-  const perModel = bench.results.map((r) => {
-    const time = trainSecondsAt(r);
-    const points = curves(r);
-    return {
-      r,
-      time: points.map((p) => [time(p.steps), p.y] as [number, number]),
-      samples: points.map((p) => [p.steps * r.batchSize, p.y] as [number, number]),
-    };
-  });
-  const maxTime = Math.max(0, ...perModel.flatMap((m) => m.time.map(([x]) => x)));
-  const samples = perModel.flatMap((m) => m.samples.map(([x]) => x)).filter((x) => x > 0);
-  const decades = samples.length ? Math.log10(Math.max(...samples)) - Math.log10(Math.min(...samples)) : 1;
-  const series = (axis: 'time' | 'samples'): Series[] =>
-    perModel.flatMap((m, k) => {
-      const points = m[axis];
-      if (!options.smooth) return [{ name: m.r.model, points, colorIndex: k }];
-      const halfWidth = LOSS_SMOOTHING_HALF_WINDOW * (axis === 'time' ? maxTime : decades);
-      return [
-        { name: `${m.r.model}, every step`, points, faint: true, colorIndex: k },
-        { name: m.r.model, points: smoothSeries(points, halfWidth, { logY: options.logY, logX: axis === 'samples' }), colorIndex: k },
-      ];
-    });
-  const subtitle = options.smooth
-    ? `lines: local linear fit${options.logY ? ' of log loss' : ''} over ${Math.round(LOSS_SMOOTHING_HALF_WINDOW * 200)}% of the axis; faint: every step`
-    : undefined;
-  const common = { width: PANEL_WIDTH, height: PANEL_HEIGHT, yLabel: options.yLabel, logY: options.logY, yMin: options.yMin, yMax: options.yMax, subtitle };
-  return svgRow(
-    [
-      lineChartSvg(series('time'), { ...common, title: `${options.title} against training time (${bench.backend})`, xLabel: 'training time (s), evaluations excluded', legend: false }),
-      lineChartSvg(series('samples'), { ...common, title: `${options.title} against samples seen (${bench.backend})`, xLabel: 'training samples seen (log scale)', logX: true }),
-    ],
-    label,
-  );
-}
-
-/** The recipes' own training losses, smoothed (raw faint), against training time and samples seen. */
-export function benchLossSvg(bench: BenchResult): string {
-  return timeAndSamplesPanels(bench, `Training loss of ${bench.results.map((r) => r.model).join(', ')}`, (r) => r.history.loss.map((y, i) => ({ steps: i + 1, y })), {
-    title: 'Training loss',
-    // Log scale: the CNN starts near 10 and the recipes' losses end two orders of magnitude lower.
-    yLabel: "loss (recipe's own loss, log scale)",
-    logY: true,
-    smooth: true,
-  });
-}
-
-/** Test accuracy at each evaluation against training time and samples seen. */
-export function benchAccuracySvg(bench: BenchResult): string {
-  return timeAndSamplesPanels(
-    bench,
-    `Test accuracy of ${bench.results.map((r) => r.model).join(', ')}`,
-    (r) => r.history.evals.filter((e) => e.testAccuracy !== undefined).map((e) => ({ steps: e.step + 1, y: e.testAccuracy as number })),
-    { title: 'Test accuracy', yLabel: 'test accuracy', yMin: 0, yMax: 1, smooth: false },
-  );
-}
-
-export interface WrittenReport {
-  dir: string;
-  files: string[];
-}
-
-/**
- * Writes report.md, report.html (one self-contained page: table, inline plots, machine, backend,
- * command), results.json and the plots (SVG, and PNG where resvg is installed) into `dir`.
- */
-export async function writeBenchReport(bench: BenchResult, dir: string, command?: string): Promise<WrittenReport> {
-  await fsp.mkdir(dir, { recursive: true });
-  const files: string[] = [];
-  const write = async (name: string, data: string | Uint8Array) => {
-    await writeFileAtomic(path.join(dir, name), data);
-    files.push(name);
-  };
-  const charts: Array<{ name: string; svg: string; caption: string; small?: boolean }> = [
-    { name: 'loss', svg: benchLossSvg(bench), caption: 'Training loss against training time and against samples seen' },
-    { name: 'accuracy', svg: benchAccuracySvg(bench), caption: 'Test accuracy against training time and against samples seen' },
-    ...bench.results.map((r) => ({
-      name: `confusion-${r.model}`,
-      svg: confusionMatrixSvg(r.confusion, { title: `${r.model}: confusion matrix on ${bench.dataset} test` }),
-      caption: `${r.model}: confusion matrix on the ${bench.dataset} test set (rows: true digit, columns: predicted)`,
-      small: true,
-    })),
-  ];
-  for (const c of charts) {
-    await write(`${c.name}.svg`, c.svg);
-    const png = await svgToPng(c.svg);
-    if (png) await write(`${c.name}.png`, png);
+export async function runBench(options: BenchOptions): Promise<BenchResult> {
+  const plan = benchPlan(options);
+  const datasets = new Map<string, Dataset>();
+  const runs: BenchModelRun[] = [];
+  let first: Dataset | undefined;
+  for (const id of plan.models) {
+    const preset = getPreset(id);
+    const key = preset.recipe.normalization;
+    if (!datasets.has(key)) datasets.set(key, await loadPresetData(preset, { dataset: options.dataset, load: options.load, limit: options.limit }));
+    const data = datasets.get(key) as Dataset;
+    first ??= data;
+    runs.push(
+      await benchModel({
+        preset: id,
+        data,
+        seeds: plan.seeds,
+        steps: plan.steps,
+        epochs: plan.epochs,
+        seconds: plan.seconds,
+        limit: options.limit,
+        targetAccuracy: plan.targetAccuracy,
+        backend: options.backend,
+        progress: options.progress,
+        log: options.log,
+      }),
+    );
   }
-  await write('results.json', JSON.stringify(bench, null, 2));
-  const title = `MLP versus CNN: ${bench.results.map((r) => r.model).join(', ')}`;
-  const images = files.filter((f) => f.endsWith('.png'));
-  const shown = images.length ? images : files.filter((f) => f.endsWith('.svg'));
-  const md = [
-    `# ${title}`,
-    '',
-    benchHeadline(bench),
-    '',
-    benchTable(bench),
-    '',
-    `Measured ${bench.date}. ${benchNotes(bench).join('\n')}`,
-    ...(command ? ['', 'Reproduce with:', '', '```', command, '```'] : []),
-    '',
-    ...shown.map((f) => `![${f}](${f})`),
-    '',
-  ].join('\n');
-  await write('report.md', md);
-  await write('report.html', benchReportHtml(bench, charts, command));
-  return { dir, files };
+  const data = first as Dataset;
+  return assembleBench(plan, dataFacts(data), [{ backend: options.backend, runs, images: testImagesOf(data) }]);
 }
 
-/** report.html: everything in one file, the plots inline as SVG, so it opens offline. */
-export function benchReportHtml(bench: BenchResult, charts: Array<{ svg: string; caption: string; small?: boolean }>, command?: string): string {
-  const { headers, rows, align } = benchTableData(bench);
-  const figure = (c: { svg: string; caption: string }) => `<figure>\n${inlineSvg(c.svg)}\n<figcaption>${escapeHtml(c.caption)}</figcaption>\n</figure>`;
-  const m = bench.machine;
-  const facts: Array<[string, string]> = [
-    ['backend', `${bench.backend}${bench.device ? ` on ${bench.device}` : ''}`],
-    ['machine', `${m.cpu}, ${m.cores} cores, ${formatNumber(m.memoryBytes / 2 ** 30, 1)} GiB, ${m.platform}`],
-    ['software', `Node ${m.node}, TensorFlow.js ${m.tfjs}`],
-    ['data', `${bench.dataset}: ${bench.dataSource}; ${formatNumber(bench.trainExamples)} train / ${formatNumber(bench.testExamples)} test images`],
-    ['seed', String(bench.seed)],
-    ['measured', bench.date],
-  ];
-  const title = `MLP versus CNN: ${bench.results.map((r) => r.model).join(', ')}`;
-  const body = [
-    `<h1>${escapeHtml(title)}</h1>`,
-    `<p>${escapeHtml(benchHeadline(bench))}</p>`,
-    `<div class="scroll">${htmlTable(headers, rows, align)}</div>`,
-    ...benchNotes(bench).map((n) => `<p>${escapeHtml(n)}</p>`),
-    '<h2>Where and how</h2>',
-    `<dl>${facts.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>`,
-    ...(command ? ['<p>Reproduce with:</p>', `<pre><code>${escapeHtml(command)}</code></pre>`] : []),
-    '<h2>Plots</h2>',
-    ...charts.filter((c) => !c.small).map(figure),
-    `<div class="row">${charts.filter((c) => c.small).map(figure).join('\n')}</div>`,
-  ].join('\n');
-  return htmlPage(title, body);
-}
+export {
+  benchTableData,
+  benchTable,
+  benchHeadline,
+  benchNotes,
+  benchLossSvg,
+  benchAccuracySvg,
+  writeBenchReport,
+  benchReportHtml,
+  comparisonSentence,
+  LOSS_SMOOTHING_HALF_WINDOW,
+} from './bench-report';
+export type { WrittenReport } from './bench-report';

@@ -19,3 +19,5 @@ export { writeFileAtomic } from '../atomic-write';
 export { escapeXml, svgRow, PALETTE, FONT_FAMILY } from './svg';
 export { smoothSeries } from './smooth';
 export type { SmoothOptions } from './smooth';
+export { digitGridSvg, DEFAULT_DIGIT_GRID_COLUMNS, DEFAULT_DIGIT_SCALE } from './digitGrid';
+export type { DigitCell, DigitGridOptions } from './digitGrid';

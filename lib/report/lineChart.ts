@@ -17,6 +17,12 @@ export interface Series {
   faint?: boolean;
   /** Which palette colour (and dash and marker) to use, so a faint curve matches its smoothed one. @default the series' index */
   colorIndex?: number;
+  /**
+   * `[x, low, high]` in increasing x: a translucent area in the series' colour, drawn under every
+   * curve, e.g. the range of several runs around their mean. Points that cannot be drawn (not
+   * finite, or <= 0 on a log axis) split it, as they split a curve.
+   */
+  band?: Array<[number, number, number]>;
 }
 
 export interface LineChartOptions {
@@ -54,6 +60,8 @@ const TITLE_SIZE = 16;
 const SUBTITLE_SIZE = 12;
 /** Opacity of faint (raw) curves: visible as a band of noise without hiding the smoothed line. */
 const FAINT_OPACITY = 0.25;
+/** Opacity of bands: two overlapping bands stay distinguishable, and the lines over them readable. */
+const BAND_OPACITY = 0.2;
 const LABEL_SIZE = 13;
 const TICK_SIZE = 11;
 const LEGEND_SIZE = 12;
@@ -99,6 +107,23 @@ function segments(points: Array<[number, number]>, logY: boolean, logX = false):
   for (const p of points) {
     const [x, y] = p;
     if (Number.isFinite(x) && Number.isFinite(y) && (!logY || y > 0) && (!logX || x > 0)) run.push(p);
+    else if (run.length > 0) {
+      out.push(run);
+      run = [];
+    }
+  }
+  if (run.length > 0) out.push(run);
+  return out;
+}
+
+/** Runs of drawable band points, as for `segments`; both edges must be drawable. */
+function bandSegments(band: Array<[number, number, number]>, logY: boolean, logX: boolean): Array<Array<[number, number, number]>> {
+  const out: Array<Array<[number, number, number]>> = [];
+  let run: Array<[number, number, number]> = [];
+  for (const p of band) {
+    const [x, lo, hi] = p;
+    const ok = [x, lo, hi].every(Number.isFinite) && (!logY || (lo > 0 && hi > 0)) && (!logX || x > 0);
+    if (ok) run.push(p);
     else if (run.length > 0) {
       out.push(run);
       run = [];
@@ -163,6 +188,9 @@ export function lineChartSvg(series: Series[], options: LineChartOptions): strin
     if (s.colorIndex !== undefined && !(Number.isInteger(s.colorIndex) && s.colorIndex >= 0)) {
       throw new InvalidArgumentError(`series[${i}].colorIndex`, `must be an integer >= 0, got ${s.colorIndex}`);
     }
+    if (s.band !== undefined && !(Array.isArray(s.band) && s.band.every((p) => Array.isArray(p) && p.length === 3))) {
+      throw new InvalidArgumentError(`series[${i}].band`, 'must be an array of [x, low, high]');
+    }
   });
   const style = (i: number) => series[i]!.colorIndex ?? i;
   const colorOf = (i: number) => PALETTE[style(i) % PALETTE.length]!;
@@ -170,17 +198,18 @@ export function lineChartSvg(series: Series[], options: LineChartOptions): strin
   const legendSeries = options.legend === false ? [] : series.map((s, i) => ({ s, i })).filter(({ s }) => !s.faint);
 
   const drawn = series.map((s) => reduce(segments(s.points, logY, logX)));
+  const bands = series.map((s) => (s.band ? bandSegments(s.band, logY, logX) : []));
   let xMin = Infinity, xMax = -Infinity, yLo = Infinity, yHi = -Infinity;
-  for (const segs of drawn) {
-    for (const seg of segs) {
-      for (const [x, y] of seg) {
-        if (x < xMin) xMin = x;
-        if (x > xMax) xMax = x;
-        if (y < yLo) yLo = y;
-        if (y > yHi) yHi = y;
-      }
+  const extend = (x: number, ...ys: number[]) => {
+    if (x < xMin) xMin = x;
+    if (x > xMax) xMax = x;
+    for (const y of ys) {
+      if (y < yLo) yLo = y;
+      if (y > yHi) yHi = y;
     }
-  }
+  };
+  for (const segs of drawn) for (const seg of segs) for (const [x, y] of seg) extend(x, y);
+  for (const segs of bands) for (const seg of segs) for (const [x, lo, hi] of seg) extend(x, lo, hi);
   const hasData = xMin <= xMax;
   if (!hasData) {
     xMin = logX ? 1 : 0;
@@ -241,6 +270,19 @@ export function lineChartSvg(series: Series[], options: LineChartOptions): strin
   const yLabelX = 14 + LABEL_SIZE - 2;
   const yLabelY = top + plotH / 2;
   parts.push(text(yLabelX, yLabelY, options.yLabel, `class="y-label" font-size="${LABEL_SIZE}" text-anchor="middle" fill="#222" transform="rotate(-90 ${num(yLabelX)} ${num(yLabelY)})"`));
+
+  // Bands under everything: the upper edge left to right, then the lower edge back.
+  if (bands.some((b) => b.length > 0)) {
+    parts.push(`<g class="bands" clip-path="url(#${clipId})" stroke="none" fill-opacity="${BAND_OPACITY}">`);
+    bands.forEach((segs, i) => {
+      for (const seg of segs) {
+        const upper = seg.map(([x, , hi], k) => `${k === 0 ? 'M' : 'L'}${num(px(x))} ${num(py(hi))}`).join('');
+        const lower = [...seg].reverse().map(([x, lo]) => `L${num(px(x))} ${num(py(lo))}`).join('');
+        parts.push(`<path class="band" data-series="${i}" d="${upper}${lower}Z" fill="${colorOf(i)}"><title>${escapeXml(series[i]!.name)}: range</title></path>`);
+      }
+    });
+    parts.push('</g>');
+  }
 
   // Curves: faint (raw) ones first, so the smoothed ones are drawn over them.
   parts.push(`<g class="series" clip-path="url(#${clipId})" fill="none" stroke-width="1.8" stroke-linejoin="round" stroke-linecap="round">`);

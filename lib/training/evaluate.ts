@@ -18,6 +18,8 @@ export interface EvaluateOptions {
   limit?: number;
   /** @default 10 */
   numClasses?: number;
+  /** Also return each example's predicted class (the benchmark compares models image by image). @default false */
+  keepPredictions?: boolean;
 }
 
 export interface Evaluation {
@@ -29,6 +31,8 @@ export interface Evaluation {
   confusion: number[][];
   /** Accuracy per true class (NaN for a class with no examples). */
   perClassAccuracy: number[];
+  /** The predicted class of each example, in order, when `keepPredictions` was set. */
+  predictions?: Uint8Array;
 }
 
 /** Evaluates a model on a split, in batches of consecutive examples. */
@@ -43,6 +47,7 @@ export async function evaluate(model: tf.LayersModel, split: DataSplit, options:
   const lossFn = options.loss ? lossFunction(options.loss) : undefined;
   const confusion = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
   let lossSum = 0;
+  const predictions = options.keepPredictions ? new Uint8Array(count) : undefined;
   for (let start = 0; start < count; start += batchSize) {
     const size = Math.min(batchSize, count - start);
     const [predicted, lossValue] = tf.tidy(() => {
@@ -56,6 +61,7 @@ export async function evaluate(model: tf.LayersModel, split: DataSplit, options:
     tf.dispose([predicted, lossValue]);
     const t = batches.labelRange(start, size);
     for (let i = 0; i < size; i++) confusion[t[i]][p[i]]++;
+    predictions?.set(p, start);
     lossSum += l[0] * size;
   }
   let correct = 0;
@@ -70,5 +76,6 @@ export async function evaluate(model: tf.LayersModel, split: DataSplit, options:
     loss: lossFn ? lossSum / count : undefined,
     confusion,
     perClassAccuracy,
+    ...(predictions ? { predictions } : {}),
   };
 }

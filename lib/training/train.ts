@@ -50,6 +50,12 @@ export interface TrainOptions extends TfjsTrainOptions {
   maxSeconds?: number;
   /** Also evaluate each time training time passes a multiple of this many seconds (for accuracy-against-time curves). */
   evalIntervalSeconds?: number;
+  /**
+   * Also evaluate after a step when this returns true, given the steps done and the training time
+   * so far: lets a caller space evaluations by its own measure of progress (the benchmark's
+   * curves, lib/jobs/bench-job.ts). A run given one also ends with an evaluation.
+   */
+  evalWhen?: (progress: { stepsDone: number; trainSeconds: number }) => boolean;
   /** Makes batches, shuffles and dropout repeatable on one backend. A random seed is drawn (and reported) if omitted. */
   seed?: number;
   /** @default {off: 0, on: 1} */
@@ -409,7 +415,7 @@ async function runTraining(model: tf.LayersModel, data: ResolvedData, o: TrainOp
       }
       const timedEval = trainMillis >= nextTimedEval;
       if (timedEval) nextTimedEval = (Math.floor(trainMillis / evalEveryMillis) + 1) * evalEveryMillis;
-      if ((o.logInterval && step % o.logInterval === 0) || timedEval) {
+      if ((o.logInterval && step % o.logInterval === 0) || timedEval || o.evalWhen?.({ stepsDone: done, trainSeconds: trainMillis / 1000 })) {
         await flushLosses();
         await runEval(step);
       }
@@ -446,7 +452,7 @@ async function runTraining(model: tf.LayersModel, data: ResolvedData, o: TrainOp
     // The line left on screen shows where the run stopped (an abort stops between updates).
     if (shown && shown.step !== step && step > resumedFrom) progress.update((shown = progressAt(step)));
     const lastEval = history.evals[history.evals.length - 1];
-    const evaluating = Boolean(o.logInterval) || o.evalIntervalSeconds !== undefined;
+    const evaluating = Boolean(o.logInterval) || o.evalIntervalSeconds !== undefined || o.evalWhen !== undefined;
     if (stopped !== 'aborted' && evaluating && step > resumedFrom && lastEval?.step !== step - 1) await runEval(step - 1);
     progress.done();
     if (o.onCheckpoint) await o.onCheckpoint(await captureState(step), { final: true });
