@@ -145,7 +145,9 @@ describe('what a train job saves', () => {
       const job = await runTrainJob({ preset: 'two-layer-net', steps: 20, seed: 1, saveDir: dir, load: { cacheDir: tmp(), download: false, log: () => undefined } });
       job.model.dispose();
     } finally {
-      process.env.MNIST_DIR = saved;
+      // Assigning undefined would leave the string 'undefined' in the environment.
+      if (saved === undefined) delete process.env.MNIST_DIR;
+      else process.env.MNIST_DIR = saved;
     }
     const json = readJson(path.join(dir, 'model.json'));
     const metadata = json.userDefinedMetadata.mnistNets;

@@ -17,6 +17,7 @@ import { PRESETS, recipeOptimizer, recipeOptions } from '../lib/recipes';
 import { evaluate } from '../lib/training/evaluate';
 import { TrainOptions, TrainState, train } from '../lib/training/train';
 import { smallMnist } from './helpers/mnist';
+import { itWithMnist } from './helpers/needs-mnist';
 import { BUILT_CLI, runNode } from './helpers/run-node';
 
 const preset = PRESETS['two-layer-net'];
@@ -219,7 +220,7 @@ describe('early stopping', () => {
     model.dispose();
   });
 
-  it('with a real improvement it keeps training; it needs validation to watch', async () => {
+  itWithMnist('the validation losses it relies on are those of the official training images', 'with a real improvement it keeps training; it needs validation to watch', async () => {
     const d = await data();
     const tanh = PRESETS['tanh-mlp'];
     const model = tanh.build({ seed: 1 });

