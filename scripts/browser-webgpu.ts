@@ -424,9 +424,7 @@ async function main(argv: string[]): Promise<number> {
   process.stdout.write(`${tables(r)}\n`);
   if (args.update) {
     // Loaded here: docs-tables imports this module for its renderer.
-    const { writeDocs } = await import('./docs-tables');
-    const changed = await writeDocs();
-    process.stderr.write(changed.length ? `browser-webgpu: rewrote ${changed.join(', ')}\n` : 'browser-webgpu: the docs already matched the records\n');
+    await (await import('./docs-tables')).rewriteDocs('browser-webgpu');
   }
   return 0;
 }

@@ -615,6 +615,17 @@ export async function writeDocs(root: string = ROOT, blocks: readonly DocBlock[]
   return updates.map(([file]) => file);
 }
 
+/**
+ * {@link writeDocs}, saying on stderr which files it rewrote, as `who: ...`: what every script that
+ * records a figure runs after writing its record (they import this module lazily, since it imports
+ * their renderers).
+ */
+export async function rewriteDocs(who: string): Promise<string[]> {
+  const changed = await writeDocs();
+  process.stderr.write(changed.length ? `${who}: rewrote ${changed.join(', ')} from their records\n` : `${who}: every block of the docs already matches its records\n`);
+  return changed;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [mode, ...rest] = argv;
   if (rest.length > 0 || !['--check', '--write', '--list'].includes(mode ?? '')) {
@@ -626,8 +637,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (mode === '--write') {
-    const changed = await writeDocs();
-    process.stderr.write(changed.length ? `docs-tables: rewrote ${changed.join(', ')}\n` : 'docs-tables: every block already matches its records\n');
+    await rewriteDocs('docs-tables');
     return 0;
   }
   const problems = checkDocs();

@@ -168,16 +168,8 @@ async function comparePeers(args: { presets: string; peers: string; rounds: numb
   }
   const table = peersTable(result);
   if (args.out) await writeFileAtomic(args.out, `${JSON.stringify(result, null, 2)}\n`);
-  if (args.update) await updateDocs();
+  if (args.update) await (await import('./docs-tables')).rewriteDocs('speed'); // lazily: docs-tables imports this module's renderers
   process.stdout.write(`${table}\n`);
-}
-
-/** Rewrites the docs' tables from their records (scripts/docs-tables.ts), saying which files changed. */
-async function updateDocs(): Promise<void> {
-  // Loaded here: docs-tables imports this module for its renderers.
-  const { writeDocs } = await import('./docs-tables');
-  const changed = await writeDocs();
-  process.stderr.write(changed.length ? `docs: rewrote the tables of ${changed.join(', ')}\n` : 'docs: every table already matched its record\n');
 }
 
 /**
@@ -283,7 +275,7 @@ async function main(): Promise<void> {
   if (args.child) return oursChild(getPreset(args.child).id, args.steps ?? PEER_STEPS[getPreset(args.child).id], args.warmup ?? 0, args['data-dir']);
   if (args['peers-from']) {
     process.stdout.write(`${peersTable(JSON.parse(fs.readFileSync(args['peers-from'], 'utf8')) as PeerResult)}\n`);
-    if (args.update) await updateDocs();
+    if (args.update) await (await import('./docs-tables')).rewriteDocs('speed'); // lazily: docs-tables imports this module's renderers
     return;
   }
   if (args.peers) {

@@ -271,14 +271,6 @@ export function markdownTables(record: ProgramsRecord, variants: readonly Varian
   return `${parts.join('\n\n')}\n`;
 }
 
-/** Rewrites the docs' tables from their records (docs/GPU.md's programs-per-step among them: scripts/docs-tables.ts). */
-async function updateDocs(): Promise<void> {
-  // Loaded here: docs-tables imports this module for its renderer.
-  const { writeDocs } = await import('../docs-tables');
-  const changed = await writeDocs();
-  log(changed.length > 0 ? `rewrote ${changed.join(', ')} from their records` : 'the docs already match their records');
-}
-
 /** Why the record fails: goals missed, tensors leaked, GPU memory grown; empty when it passes. */
 export function recordProblems(record: ProgramsRecord): string[] {
   const problems: string[] = [];
@@ -338,7 +330,7 @@ async function run(a: Args): Promise<number> {
   for (const id of presets) record.presets.push(await measurePreset(id, variants, a));
   const json = `${JSON.stringify(record, null, 2)}\n`;
   if (a.out) await writeFileAtomic(a.out, json);
-  if (a.update) await updateDocs();
+  if (a.update) await (await import('../docs-tables')).rewriteDocs('count-programs'); // lazily: docs-tables imports this module's renderer
   process.stdout.write(a.json ? json : markdownTables(record));
   const problems = recordProblems(record);
   for (const p of problems) log(p);
