@@ -7,6 +7,7 @@ import {
   interpolateAt,
   logGamma,
   mean,
+  median,
   quantileSorted,
   regularizedBeta,
   sd,
@@ -17,6 +18,15 @@ import {
 } from '../lib/stats';
 
 describe('summaries', () => {
+  it('median: the middle value, the mean of the two middle ones, NaN for none; the input left as it was', () => {
+    const values = [5, 1, 3];
+    expect(median(values)).toBe(3);
+    expect(values).toEqual([5, 1, 3]);
+    expect(median([4, 1, 3, 10])).toBe(3.5);
+    expect(median([7])).toBe(7);
+    expect(median([])).toBeNaN();
+  });
+
   test('mean, sd and summary of the seed spread quoted in the issue, by hand', () => {
     // two-layer-net's recipe, seeds 1-3: 94.64, 94.52, 94.62. Mean 283.78 / 3 = 94.593333...;
     // deviations 0.046667, -0.073333, 0.026667; squares 0.0021778 + 0.0053778 + 0.0007111 = 0.0082667;

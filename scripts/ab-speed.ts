@@ -20,6 +20,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { writeFileAtomic } from '../lib/atomic-write';
 import { machineFacts } from '../lib/jobs/machine';
+import { median } from '../lib/stats';
 
 /** Steps per timed run, and the training examples loaded (the recipe's sampling draws from them). */
 const RUNS: Record<string, { steps: number; limit: number }> = {
@@ -97,11 +98,6 @@ async function child(args: Args, preset: string): Promise<{ a: number[]; b: numb
   }
   return { ...out, gradients: [...gradients].sort() };
 }
-
-const median = (v: number[]): number => {
-  const s = [...v].sort((x, y) => x - y);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));

@@ -35,6 +35,7 @@ import { GradientMethod } from '../lib/training/dense-step';
 import { BatchSampler } from '../lib/training/sampler';
 import { createStepRunner } from '../lib/training/train';
 import { machineFacts } from '../lib/jobs/machine';
+import { median } from '../lib/stats';
 
 interface Variant {
   name: string;
@@ -142,11 +143,6 @@ interface PresetResult {
   rounds: number;
   variants: VariantResult[];
 }
-
-const median = (a: number[]): number => {
-  const s = [...a].sort((x, y) => x - y);
-  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 function log(message: string): void {
   process.stderr.write(`${message}\n`);

@@ -40,6 +40,7 @@ import { machineFacts } from '../lib/jobs/machine';
 import { train } from '../lib/training/train';
 import { formatDuration, formatNumber, markdownTable } from '../lib/report';
 import { writeFileAtomic } from '../lib/atomic-write';
+import { median } from '../lib/stats';
 
 /** Timed steps per preset beside the peers: a few seconds to a minute each on 2 cores. */
 export const PEER_STEPS: Readonly<Record<PresetId, number>> = {
@@ -115,11 +116,6 @@ function runJson(command: string, args: string[], what: string): unknown {
   if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status ?? r.signal}): ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-3).join(' | ')}`);
   return JSON.parse(r.stdout);
 }
-
-const median = (a: number[]): number => {
-  const s = [...a].sort((x, y) => x - y);
-  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 async function comparePeers(args: { presets: string; peers: string; rounds: number; peerThreads: string; steps?: number; warmup?: number; dataDir?: string; out?: string; update: boolean }): Promise<void> {
   const ids = (args.presets === 'all' ? PRESET_IDS : args.presets.split(',').map((p) => getPreset(p).id)) as PresetId[];

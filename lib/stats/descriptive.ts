@@ -30,6 +30,14 @@ export function mean(values: readonly number[]): number {
   return shift + values.reduce((s, v) => s + (v - shift), 0) / values.length;
 }
 
+/** The middle value, or the mean of the two middle values; NaN for no values. Left unsorted. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((x, y) => x - y);
+  const half = s.length >> 1;
+  return s.length % 2 ? s[half]! : (s[half - 1]! + s[half]!) / 2;
+}
+
 /** Sample variance (divisor n - 1); NaN for fewer than two values. Two passes, for accuracy. */
 export function variance(values: readonly number[]): number {
   if (values.length < 2) return NaN;

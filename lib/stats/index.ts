@@ -3,7 +3,7 @@
  * means (Welch, bootstrap), and reading values off measured curves. Plain numbers in and out; no
  * tf.js, no Node APIs.
  */
-export { mean, variance, sd, summarize } from './descriptive';
+export { mean, median, variance, sd, summarize } from './descriptive';
 export type { Summary } from './descriptive';
 export { logGamma, regularizedBeta, studentTCdf, studentTQuantile } from './student-t';
 export {

@@ -51,6 +51,7 @@ import { createStepRunner } from '../../lib/training/train';
 import { profileSteps } from '../../lib/profiling/kernel-profile';
 import { createRng } from '../../lib/random';
 import { lavapipeEnv } from './lavapipe-env';
+import { median } from '../../lib/stats';
 
 /** The issue's goals: GPU programs per training step with this library's kernels. */
 export const PROGRAM_GOALS: Readonly<Partial<Record<PresetId, number>>> = { cnn: 40, 'two-layer-net': 12 };
@@ -133,11 +134,6 @@ export interface ProgramsRecord {
 function log(message: string): void {
   process.stderr.write(`count-programs: ${message}\n`);
 }
-
-const median = (a: number[]): number => {
-  const s = [...a].sort((x, y) => x - y);
-  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 /** The comma-separated `value` of `flag` as members of `allowed`; `all` means every one. */
 export function parseList<T extends string>(flag: string, value: string, allowed: readonly T[]): T[] {
