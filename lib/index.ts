@@ -11,8 +11,7 @@
 export * from './browser';
 
 // IDX files
-export { parseIdx, encodeIdx, readIdxFile, writeIdxFile, parseIdxAsync, encodeIdxAsync, IDX_TYPES } from './idx';
-export type { IdxArray, IdxData, IdxType, IdxEncodeOptions } from './idx';
+export { parseIdx, encodeIdx, readIdxFile, writeIdxFile } from './idx';
 
 // Datasets
 export {
@@ -22,36 +21,15 @@ export {
   locateDataset,
   downloadDataset,
   verifyDatasetFiles,
-  normalizePixels,
-  imagesToTensor,
-  labelsToTensor,
-  splitToTensors,
   defaultCacheDir,
-  MNIST_FILES,
-  FASHION_MNIST_FILES,
   MNIST_MIRRORS,
   FASHION_MNIST_MIRRORS,
-  DATASET_NAMES,
-  NORMALIZATIONS,
 } from './datasets';
-export { loadDatasetFromUrl, loadMnistFromUrl } from './datasets/url';
-export type { UrlLoadOptions } from './datasets/url';
-export type {
-  Dataset,
-  DataSplit,
-  DatasetName,
-  DatasetSource,
-  LoadOptions,
-  Normalization,
-  ImageLayout,
-  LabelEncoding,
-} from './datasets';
+export type { LoadOptions } from './datasets';
 
 // Backends
 export { useBackend, probeBackends, doctor, formatDoctor, explainNativeLoadError, BACKEND_CHOICES, recommendedWasmThreads } from './backends';
 export type { BackendChoice, BackendName, BackendSelection, BackendStatus, DoctorReport, UseBackendOptions, WasmWorkload } from './backends';
-export { registerWasmTrainingKernels, unregisterWasmTrainingKernels } from './kernels';
-export { WEBGPU_TRAINING_KERNELS, registerWebGPUTrainingKernels, unregisterWebGPUTrainingKernels } from './kernels/webgpu';
 export { enableWasmThreads } from './kernels/threads';
 
 // Progress on stderr (the rest of training is in the core above)
@@ -64,16 +42,14 @@ export { runBench, writeBenchReport, benchTable, DEFAULT_BENCH_SECONDS, DEFAULT_
 export type { BenchOptions, BenchResult, BenchModelResult, BenchSeedRun, BenchComparison } from './jobs/bench-job';
 
 // Saving, loading, predicting
-export { saveModel, loadModel, fileSystemHandler, HISTORY_FILE, METADATA_KEY } from './io/model-io';
-export type { ModelMetadata, SavedModel, SaveModelOptions, LoadModelOptions, MetadataHints } from './io/model-io';
-export { readDigitImages, predictDigits, predictDigitsAsync, digitToPng } from './io/images';
-export { centerDigit, drawingToDigit } from './io/digits';
-export type { Prediction } from './io/images';
+export { saveModel, loadModel, fileSystemHandler } from './io/model-io';
+export type { SavedModel, SaveModelOptions, LoadModelOptions } from './io/model-io';
+export { readDigitImages, predictDigitsAsync, digitToPng } from './io/images';
 
 // Statistics over runs: summaries, Student's t, intervals of a difference, reading curves
 export { summarize, welchInterval, bootstrapInterval, differenceInterval, studentTQuantile, studentTCdf, interpolateAt, firstCrossing } from './stats';
 export type { Summary, DifferenceInterval, IntervalMethod } from './stats';
 
 // Reports
-export { lineChartSvg, confusionMatrixSvg, barChartSvg, svgToPng, markdownTable, digitGridSvg } from './report';
-export type { Series, LineChartOptions } from './report';
+export { confusionMatrixSvg, barChartSvg, svgToPng, markdownTable, digitGridSvg } from './report';
+
