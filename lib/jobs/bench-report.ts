@@ -241,9 +241,11 @@ function timeAndSamplesPanels(
   curves: (r: BenchModelResult, s: BenchSeedRun) => Record<Axis, Point[]>,
   options: { title: string; yLabel: string; logY?: boolean; yMin?: number; yMax?: number; subtitle: string },
 ): string {
+  // Each run's curves once, for both panels: the loss's are smoothed over every step.
+  const perRun = results.map((r) => r.seeds.map((s) => curves(r, s)));
   const series = (axis: Axis): Series[] =>
     results.flatMap((r, k) => {
-      const perSeed = r.seeds.map((s) => curves(r, s)[axis]);
+      const perSeed = perRun[k]!.map((c) => c[axis]);
       const { mean, band } = meanAndBand(perSeed);
       const own = (c: Point[]) => {
         const points = c.map(([x, y]) => [x, y] as [number, number]);
