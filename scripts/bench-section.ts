@@ -6,10 +6,12 @@
  * copying numbers. No links: one block's text stands in files that link from different folders.
  */
 import { type BenchResult, benchHeadline, benchNotes, benchTable, comparisonSentence } from '../lib/jobs/bench-job';
-import { formatDuration, formatNumber, markdownTable } from '../lib/report';
+import { digitsByGain, equalBudgetRows, signedPoints } from '../lib/jobs/bench-report';
+import { formatDuration, formatNumber, formatPercent, markdownTable } from '../lib/report';
+import type { Summary } from '../lib/stats';
 
-const pct = (x: number | null) => (x === null ? '-' : `${formatNumber(x * 100, 2)}%`);
-const points = (g: number) => `${g >= 0 ? '+' : '-'}${formatNumber(Math.abs(g) * 100, 2)}`;
+/** An accuracy's mean alone, `-` for none. */
+const meanPercent = (s: Summary) => (s.mean === null ? '-' : formatPercent(s.mean));
 
 /** What was measured where, the table, and each backend's difference in a sentence (the doc shows the command beside it). */
 export function benchSummary(bench: BenchResult): string {
@@ -30,15 +32,11 @@ export function benchDetails(bench: BenchResult): string {
     const [a, b] = c.models;
     const t = c.testAccuracy;
     out.push(`Difference ${a} − ${b} on ${c.backend}: ${t.description}.`, '');
-    const rows = [
-      ...c.equalTime.map((p) => [`${formatDuration(p.at)} of training`, pct(p.accuracy[0].mean), pct(p.accuracy[1].mean)]),
-      ...c.equalSamples.map((p) => [`${formatNumber(p.at)} samples seen`, pct(p.accuracy[0].mean), pct(p.accuracy[1].mean)]),
-    ];
+    const { rows } = equalBudgetRows(c, meanPercent);
     if (rows.length) out.push(`Test accuracy at equal budgets (${c.backend}; means over the runs, read from the curves):`, '', markdownTable(['budget', a, b], rows, ['l', 'r', 'r']), '');
-    const gains = [...c.perClass].sort((x, y) => y.gain - x.gain);
     out.push(
       `Per digit (${c.backend}), ${b}'s test accuracy minus ${a}'s in points, largest first: ` +
-        gains.map((g) => `${g.digit}: ${points(g.gain)}`).join(', ') +
+        digitsByGain(c).map((g) => `${g.digit}: ${signedPoints(g.gain)}`).join(', ') +
         `. ${formatNumber(c.digits.aWrongBRight.count)} test digits ${a} gets wrong and ${b} right in every run, ${formatNumber(c.digits.bWrongARight.count)} the reverse.`,
       '',
     );

@@ -178,10 +178,13 @@ export function comparisonSentence(c: BenchComparison): string {
   return `${head}; the 95% interval of the difference is ${signed(lo)} to ${signed(hi)} points (${method}): ${verdict}.`;
 }
 
-/** Accuracy at equal training time and at equal samples seen, as table rows. */
-function equalBudgetRows(c: BenchComparison): { headers: string[]; rows: string[][] } {
+/**
+ * Accuracy at equal training time and at equal samples seen, as table rows, each accuracy by `cell`
+ * (the report's mean ± sd; the docs' blocks show the mean alone).
+ */
+export function equalBudgetRows(c: BenchComparison, cell: (s: Summary) => string = accuracyCell): { headers: string[]; rows: string[][] } {
   const [a, b] = c.models;
-  const row = (label: string, p: BenchComparison['equalTime'][number]) => [label, accuracyCell(p.accuracy[0]), accuracyCell(p.accuracy[1])];
+  const row = (label: string, p: BenchComparison['equalTime'][number]) => [label, cell(p.accuracy[0]), cell(p.accuracy[1])];
   return {
     headers: ['budget', `${a} test acc`, `${b} test acc`],
     rows: [
@@ -191,13 +194,22 @@ function equalBudgetRows(c: BenchComparison): { headers: string[]; rows: string[
   };
 }
 
+/** A gain in accuracy as signed percentage points: `0.0123` -> `'+1.23'`, `-0.004` -> `'-0.40'`. */
+export function signedPoints(gain: number): string {
+  return `${gain >= 0 ? '+' : '-'}${formatNumber(Math.abs(gain) * 100, 2)}`;
+}
+
+/** The comparison's digits, the one where the second model gains most first (ties in digit order). */
+export function digitsByGain(c: BenchComparison): BenchComparison['perClass'] {
+  return [...c.perClass].sort((x, y) => y.gain - x.gain || x.digit - y.digit);
+}
+
 /** Final accuracy per digit, the digits where the second model gains most first. */
 function perClassRows(c: BenchComparison): { headers: string[]; rows: string[][]; align: Align[] } {
   const [a, b] = c.models;
-  const sorted = [...c.perClass].sort((x, y) => y.gain - x.gain || x.digit - y.digit);
   return {
     headers: ['digit', a, b, `${b} gain (points)`],
-    rows: sorted.map((r) => [String(r.digit), accuracyCell(r.accuracy[0]), accuracyCell(r.accuracy[1]), `${r.gain >= 0 ? '+' : '-'}${formatNumber(Math.abs(r.gain) * 100, 2)}`]),
+    rows: digitsByGain(c).map((r) => [String(r.digit), accuracyCell(r.accuracy[0]), accuracyCell(r.accuracy[1]), signedPoints(r.gain)]),
     align: ['l', 'r', 'r', 'r'],
   };
 }
