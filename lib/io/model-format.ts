@@ -165,7 +165,7 @@ export function parseModelJson(text: string, file: string): ModelJson {
     for (const p of group.paths) weightPaths.push(checkWeightPath(p, file));
     for (const spec of group.weights) weightSpecs.push(checkWeightSpec(spec, file));
   }
-  const weightBytes = weightSpecs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * elementBytes(s), 0);
+  const weightBytes = weightSpecs.reduce((n, s) => n + specBytes(s), 0);
   if (json.userDefinedMetadata !== undefined && !isObject(json.userDefinedMetadata)) {
     throw new ModelIOError(file, "'userDefinedMetadata' must be an object: corrupt");
   }
@@ -301,6 +301,22 @@ export function resolveMetadata(model: ModelJson, file: string, shape: ModelShap
   return { metadata: { ...recorded, normalization, layout, loss, hyperparameters: recorded.hyperparameters ?? {} }, notes };
 }
 
+/** The bytes a manifest entry's values take in the weights file. */
+function specBytes(spec: tf.io.WeightsManifestEntry): number {
+  return spec.shape.reduce((a, b) => a * b, 1) * elementBytes(spec);
+}
+
+/** One buffer holding `parts` end to end, as tf.js wants its weights. */
+function concatBytes(parts: readonly Uint8Array[]): ArrayBuffer {
+  const out = new Uint8Array(parts.reduce((n, b) => n + b.byteLength, 0));
+  let at = 0;
+  for (const b of parts) {
+    out.set(b, at);
+    at += b.byteLength;
+  }
+  return out.buffer;
+}
+
 /**
  * The tf.js artifacts of a checked model.json and the bytes of its weight files, in
  * `weightPaths` order. `where` names the model in the error when the bytes do not add up.
@@ -310,16 +326,10 @@ export function modelArtifacts(model: ModelJson, buffers: readonly Uint8Array[],
   if (total !== model.weightBytes) {
     throw new ModelIOError(where, `weights hold ${total} bytes, model.json describes ${model.weightBytes}: the save is corrupt`);
   }
-  const weightData = new Uint8Array(total);
-  let offset = 0;
-  for (const b of buffers) {
-    weightData.set(b, offset);
-    offset += b.byteLength;
-  }
   return {
     modelTopology: model.modelTopology,
     weightSpecs: model.weightSpecs,
-    weightData: weightData.buffer,
+    weightData: concatBytes(buffers),
     format: model.format,
     generatedBy: model.generatedBy,
     convertedBy: model.convertedBy ?? undefined,
@@ -373,23 +383,14 @@ export function splitOptimizerWeights(artifacts: tf.io.ModelArtifacts): { model:
   const parts = { model: { specs: [] as tf.io.WeightsManifestEntry[], bytes: [] as Uint8Array[] }, optimizer: { specs: [] as tf.io.WeightsManifestEntry[], bytes: [] as Uint8Array[] } };
   let offset = 0;
   for (const spec of specs) {
-    const size = spec.shape.reduce((a, b) => a * b, 1) * elementBytes(spec);
+    const size = specBytes(spec);
     const part = spec.group === 'optimizer' ? parts.optimizer : parts.model;
     part.specs.push(spec);
     part.bytes.push(data.subarray(offset, offset + size));
     offset += size;
   }
-  const join = (bytes: Uint8Array[]): ArrayBuffer => {
-    const out = new Uint8Array(bytes.reduce((n, b) => n + b.byteLength, 0));
-    let at = 0;
-    for (const b of bytes) {
-      out.set(b, at);
-      at += b.byteLength;
-    }
-    return out.buffer;
-  };
   return {
-    model: { ...artifacts, weightSpecs: parts.model.specs, weightData: join(parts.model.bytes) },
-    optimizer: { specs: parts.optimizer.specs, data: join(parts.optimizer.bytes) },
+    model: { ...artifacts, weightSpecs: parts.model.specs, weightData: concatBytes(parts.model.bytes) },
+    optimizer: { specs: parts.optimizer.specs, data: concatBytes(parts.optimizer.bytes) },
   };
 }
