@@ -20,6 +20,7 @@ import { InvalidArgumentError, ModelIOError, errorMessage } from '../errors';
 import { LOSS_NAMES, LossName, exampleLoss } from '../training/losses';
 // Registers the recipe optimisers with tf.serialization, so that a saved one can be rebuilt.
 import '../training/recipe-optimizers';
+import { HistoryReader, describeModel, rebuildModel } from './model-load';
 import {
   HISTORY_FILE,
   HISTORY_KEY,
@@ -31,10 +32,8 @@ import {
   TrainingMetadata,
   modelArtifacts,
   modelJsonFor,
-  modelShape,
   parseModelJson,
   recordedMetadata,
-  resolveMetadata,
   splitOptimizerWeights,
 } from './model-format';
 
@@ -293,14 +292,13 @@ async function restoreOptimizer(model: tf.LayersModel, training: TrainingMetadat
   return optimizer;
 }
 
-/** The history a folder's model.json names, or a note saying why it is not there. */
-async function readHistory(dir: string): Promise<{ history?: unknown; note?: string }> {
+/** The history file beside a folder's model.json, and how its failure reads in a note. */
+function folderHistory(dir: string): HistoryReader {
   const file = path.join(dir, HISTORY_FILE);
-  try {
-    return { history: JSON.parse(await fsp.readFile(file, 'utf8')) };
-  } catch (err) {
-    return { note: `training history not loaded: ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : errorMessage(err)}` };
-  }
+  return {
+    read: () => fsp.readFile(file, 'utf8'),
+    problem: (err) => `${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : errorMessage(err)}`,
+  };
 }
 
 /**
@@ -313,19 +311,9 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
   const training = recordedMetadata(json, modelJson)?.[TRAINING_KEY] as TrainingMetadata | undefined;
   // tf.js drops optimiser weights it has no optimiser for: ours are taken out first and restored here.
   const parts = training ? splitOptimizerWeights(artifacts) : undefined;
-  let model: tf.LayersModel;
+  const model = await rebuildModel(parts?.model ?? artifacts, dir);
   try {
-    model = await tf.loadLayersModel({ load: async () => parts?.model ?? artifacts });
-  } catch (err) {
-    throw new ModelIOError(dir, `cannot rebuild the model: ${errorMessage(err)}`, { cause: err });
-  }
-  try {
-    const { metadata, notes } = resolveMetadata(json, modelJson, modelShape(model), options);
-    if (metadata[HISTORY_KEY] !== undefined) {
-      const { history, note } = await readHistory(dir);
-      if (note) notes.push(note);
-      else metadata.history = history;
-    }
+    const { metadata, notes } = await describeModel(json, modelJson, model, options, folderHistory(dir));
     const optimizer = parts ? await restoreOptimizer(model, training!, parts.optimizer, modelJson) : ((model.optimizer as tf.Optimizer | undefined) ?? undefined);
     return { model, metadata, notes, ...(optimizer ? { optimizer } : {}) };
   } catch (err) {

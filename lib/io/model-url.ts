@@ -7,7 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ModelIOError, errorMessage } from '../errors';
-import { HISTORY_FILE, HISTORY_KEY, MODEL_FILE, MetadataHints, ModelJson, ModelMetadata, modelArtifacts, modelShape, parseModelJson, resolveMetadata } from './model-format';
+import { HISTORY_FILE, MODEL_FILE, MetadataHints, ModelJson, ModelMetadata, modelArtifacts, parseModelJson } from './model-format';
+import { describeModel, rebuildModel } from './model-load';
 
 export interface LoadedModel {
   model: tf.LayersModel;
@@ -22,28 +23,15 @@ type FetchFn = (url: string) => Promise<Response>;
 
 /** Reads the weight files (through `read`, by their checked manifest path) and rebuilds the model. */
 async function rebuild(text: string, source: string, read: (path: string) => Promise<Uint8Array>, hints: MetadataHints): Promise<LoadedModel> {
-  // The history, when model.json names one, is read as the weights are, from beside model.json.
-  const history = async (metadata: ModelMetadata, notes: string[]): Promise<void> => {
-    if (metadata[HISTORY_KEY] === undefined) return;
-    try {
-      metadata.history = JSON.parse(new TextDecoder().decode(await read(HISTORY_FILE)));
-    } catch (err) {
-      notes.push(`training history not loaded: ${errorMessage(err)}`);
-    }
-  };
   const json: ModelJson = parseModelJson(text, source);
   const buffers: Uint8Array[] = [];
   for (const p of json.weightPaths) buffers.push(await read(p));
   const artifacts = modelArtifacts(json, buffers, source);
-  let model: tf.LayersModel;
+  const model = await rebuildModel(artifacts, source);
   try {
-    model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
-  } catch (err) {
-    throw new ModelIOError(source, `cannot rebuild the model: ${errorMessage(err)}`, { cause: err });
-  }
-  try {
-    const { metadata, notes } = resolveMetadata(json, source, modelShape(model), hints);
-    await history(metadata, notes);
+    // The history, when model.json names one, is read as the weights are, from beside model.json.
+    const history = { read: async () => new TextDecoder().decode(await read(HISTORY_FILE)), problem: errorMessage };
+    const { metadata, notes } = await describeModel(json, source, model, hints, history);
     return { model, metadata, source, notes };
   } catch (err) {
     model.dispose();
