@@ -4,6 +4,7 @@
  * accuracy per digit, and which test images one model gets wrong and the other right.
  */
 import { type DifferenceInterval, type IntervalMethod, type Summary, differenceInterval, interpolateAt, summarize, DEFAULT_CONFIDENCE } from '../stats';
+import { perClassAccuracy } from '../training/evaluate';
 import type { BenchModelRun, BenchSeedRun } from './bench-job';
 
 /** Test images shown per direction in the digit grids. @default 24 */
@@ -115,18 +116,13 @@ function budgetPoints(runs: [BenchModelRun, BenchModelRun], axis: 'time' | 'samp
 
 function perClass(a: BenchModelRun, b: BenchModelRun): BenchComparison['perClass'] {
   const classes = a.result.seeds[0]?.confusion.length ?? 0;
-  const accuracy = (r: BenchModelRun, c: number) =>
-    summarize(
-      r.result.seeds
-        .map((s) => {
-          const row = s.confusion[c]!;
-          const total = row.reduce((x, y) => x + y, 0);
-          return total === 0 ? NaN : row[c]! / total;
-        })
-        .filter((v) => !Number.isNaN(v)),
-    );
+  // Each run's accuracy per digit (NaN where the digit had no test images), then per digit over the runs.
+  const perRun = (r: BenchModelRun) => r.result.seeds.map((s) => perClassAccuracy(s.confusion));
+  const runsA = perRun(a);
+  const runsB = perRun(b);
+  const accuracy = (runs: number[][], c: number) => summarize(runs.map((p) => p[c]!).filter((v) => !Number.isNaN(v)));
   return Array.from({ length: classes }, (_, digit) => {
-    const acc: [Summary, Summary] = [accuracy(a, digit), accuracy(b, digit)];
+    const acc: [Summary, Summary] = [accuracy(runsA, digit), accuracy(runsB, digit)];
     return { digit, accuracy: acc, gain: (acc[1].mean ?? NaN) - (acc[0].mean ?? NaN) };
   });
 }

@@ -35,6 +35,17 @@ export interface Evaluation {
   predictions?: Uint8Array;
 }
 
+/**
+ * Accuracy per true class of a confusion matrix (`confusion[true][predicted]` = count): the
+ * diagonal over the row's total, NaN for a class with no examples.
+ */
+export function perClassAccuracy(confusion: readonly (readonly number[])[]): number[] {
+  return confusion.map((row, c) => {
+    const total = row.reduce((a, b) => a + b, 0);
+    return total === 0 ? NaN : row[c] / total;
+  });
+}
+
 /** Evaluates a model on a split, in batches of consecutive examples. */
 export async function evaluate(model: tf.LayersModel, split: DataSplit, options: EvaluateOptions = {}): Promise<Evaluation> {
   // Checked before any work: a batch size of 0 would loop for ever, a fractional one fail inside tf.js.
@@ -64,18 +75,13 @@ export async function evaluate(model: tf.LayersModel, split: DataSplit, options:
     predictions?.set(p, start);
     lossSum += l[0] * size;
   }
-  let correct = 0;
-  const perClassAccuracy = confusion.map((row, c) => {
-    const total = row.reduce((a, b) => a + b, 0);
-    correct += row[c];
-    return total === 0 ? NaN : row[c] / total;
-  });
+  const correct = confusion.reduce((n, row, c) => n + row[c], 0);
   return {
     count,
     accuracy: count === 0 ? NaN : correct / count,
     loss: lossFn ? lossSum / count : undefined,
     confusion,
-    perClassAccuracy,
+    perClassAccuracy: perClassAccuracy(confusion),
     ...(predictions ? { predictions } : {}),
   };
 }
