@@ -81,8 +81,11 @@ export interface CompareOptions {
   interval: IntervalMethod;
 }
 
-/** Curves of one run: test accuracy at each evaluation against training time and against samples seen. */
-export function accuracyCurves(seed: BenchSeedRun, batchSize: number): { time: Array<[number, number]>; samples: Array<[number, number]> } {
+/**
+ * Curves of one run (a bench seed's, or `train`'s result itself): test accuracy at each evaluation
+ * against training time and against samples seen.
+ */
+export function accuracyCurves(seed: Pick<BenchSeedRun, 'history'>, batchSize: number): { time: Array<[number, number]>; samples: Array<[number, number]> } {
   const evals = seed.history.evals.filter((e) => e.testAccuracy !== undefined);
   return {
     time: evals.map((e) => [e.trainSeconds, e.testAccuracy as number]),

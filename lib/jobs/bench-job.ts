@@ -8,7 +8,7 @@ import { type IntervalMethod, DEFAULT_INTERVAL_METHOD, INTERVAL_METHODS, type Su
 import { evaluate } from '../training/evaluate';
 import { ProgressSink, silentProgress } from '../training/progress';
 import { TrainHistory, TrainResult, train } from '../training/train';
-import { type BenchComparison, type TestImages, compareModels } from './bench-analysis';
+import { type BenchComparison, type TestImages, accuracyCurves, compareModels } from './bench-analysis';
 import { MachineFacts, machineFacts } from './machine';
 import { loadPresetData } from './train-job';
 
@@ -267,7 +267,7 @@ export async function benchModel(o: BenchModelOptions): Promise<BenchModelRun> {
       const testSeconds = (performance.now() - testStart) / 1000;
       sample();
       predictions.push(test.predictions as Uint8Array);
-      const curve = run.history.evals.filter((e) => e.testAccuracy !== undefined).map((e) => [e.trainSeconds, e.testAccuracy as number] as [number, number]);
+      const curve = accuracyCurves(run, planned.batchSize).time;
       // The final figure (whole test set) counts too when the evaluations' subset never got there.
       const crossing =
         firstCrossing(curve, o.targetAccuracy) ??
