@@ -1,8 +1,7 @@
-import * as fs from 'fs';
 import * as path from 'path';
 import type { Argv } from 'yargs';
 import { BACKEND_CHOICES, useBackend, BackendChoice, WasmWorkload, recommendedWasmThreads } from '../backends';
-import { DATASET_NAMES, DatasetName, LoadOptions } from '../datasets';
+import { DATASET_NAMES, DatasetName, LoadOptions, dataDirProblem } from '../datasets';
 import { checkInt } from '../checks';
 import { InvalidArgumentError } from '../errors';
 import { logLine } from './output';
@@ -60,9 +59,8 @@ export function withRunOptions<T>(y: Argv<T>): Argv<T & RunArgs> {
 export function loadOptionsFrom(args: Pick<DataArgs, 'data-dir'>): LoadOptions {
   const dir = args['data-dir'];
   if (dir !== undefined) {
-    const stat = fs.statSync(dir, { throwIfNoEntry: false });
-    if (stat === undefined) throw new InvalidArgumentError('--data-dir', `${path.resolve(dir)}: directory does not exist`);
-    if (!stat.isDirectory()) throw new InvalidArgumentError('--data-dir', `${path.resolve(dir)}: is a file, not a directory (give the directory holding the four IDX files)`);
+    const problem = dataDirProblem(dir);
+    if (problem !== undefined) throw new InvalidArgumentError('--data-dir', `${path.resolve(dir)}: ${problem}`);
   }
   return { dataDir: dir, dataDirName: '--data-dir', log: logLine };
 }

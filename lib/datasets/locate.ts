@@ -3,6 +3,7 @@
  * variable, the cache, then OS package directories. Downloading is a separate step (download.ts)
  * so that a caller can tell "not here" from "not reachable".
  */
+import * as fs from 'fs';
 import { promises as fsp } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -107,9 +108,22 @@ export async function scanDirectory(dir: string, table: DatasetFileTable): Promi
   return { exists, files, missing, ...(fileInstead ? { isFile: true } : {}) };
 }
 
+const NO_DIRECTORY = 'directory does not exist';
+const FILE_NOT_DIRECTORY = 'is a file, not a directory (give the directory holding the four IDX files)';
+
+/**
+ * Why `dir` cannot be a data directory (it does not exist, or is a file), in the words the
+ * loader's own errors use; undefined for a directory. For checking a flag before any work.
+ */
+export function dataDirProblem(dir: string): string | undefined {
+  const stat = fs.statSync(dir, { throwIfNoEntry: false });
+  if (stat === undefined) return NO_DIRECTORY;
+  return stat.isDirectory() ? undefined : FILE_NOT_DIRECTORY;
+}
+
 function describeMiss(scan: DirectoryScan): string {
-  if (scan.isFile) return 'is a file, not a directory (give the directory holding the four IDX files)';
-  if (!scan.exists) return 'directory does not exist';
+  if (scan.isFile) return FILE_NOT_DIRECTORY;
+  if (!scan.exists) return NO_DIRECTORY;
   return `missing ${scan.missing.join(', ')}`;
 }
 
