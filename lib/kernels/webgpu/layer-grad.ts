@@ -17,11 +17,18 @@ import { KernelError } from '../../errors';
 import { requireInput } from '../compose';
 import { reducesAllButLast } from '../reduce-sum';
 import { DROPOUT, POOL_RELU_GRAD } from './names';
-import { allocate, runProgram, workgroupsFor } from './program';
+import { allocate, perVariant, runProgram, workgroupsFor } from './program';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
 const WORKGROUP = 256;
+
+const DROPOUT_CODE = `
+fn run(index : i32, local : i32) {
+  if (index < uniforms.lenOut0) {
+    out0[index] = in0[index] * (floor(in1[index] + uniforms.keep) / uniforms.keep);
+  }
+}`;
 
 function dropout(args: KernelArgs): tf.TensorInfo {
   const x = requireInput(DROPOUT, args.inputs, 'x');
@@ -38,45 +45,13 @@ function dropout(args: KernelArgs): tf.TensorInfo {
     uniforms: [{ name: 'keep', type: 'f32', value: 1 - rate }],
     workgroupSize: WORKGROUP,
     workgroups: workgroupsFor(size, WORKGROUP),
-    code: `
-fn run(index : i32, local : i32) {
-  if (index < uniforms.lenOut0) {
-    out0[index] = in0[index] * (floor(in1[index] + uniforms.keep) / uniforms.keep);
-  }
-}`,
+    code: DROPOUT_CODE,
   });
   return out!;
 }
 
-function poolReluGrad(args: KernelArgs): tf.TensorInfo {
-  const dy = requireInput(POOL_RELU_GRAD, args.inputs, 'dy');
-  const x = requireInput(POOL_RELU_GRAD, args.inputs, 'input');
-  const attrs = args.attrs as unknown as tf.MaxPoolGradAttrs & { relu?: boolean };
-  if (x.shape.length !== 4) throw new KernelError(POOL_RELU_GRAD, `the input must be NHWC, got [${x.shape}]`);
-  const info = tf.backend_util.computePool2DInfo(x.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
-  if (info.outShape.join() !== dy.shape.join()) throw new KernelError(POOL_RELU_GRAD, `dy is [${dy.shape}], the pool's output [${info.outShape}]`);
-  const size = tf.util.sizeFromShape(x.shape);
-  const [out] = runProgram(args.backend, {
-    name: 'MaxPoolReluGradProgram',
-    variant: String(Boolean(attrs.relu)),
-    outputs: [allocate(args.backend, x.shape)],
-    inputs: [dy, x],
-    uniforms: [
-      { name: 'inHeight', type: 'i32', value: info.inHeight },
-      { name: 'inWidth', type: 'i32', value: info.inWidth },
-      { name: 'channels', type: 'i32', value: info.inChannels },
-      { name: 'outHeight', type: 'i32', value: info.outHeight },
-      { name: 'outWidth', type: 'i32', value: info.outWidth },
-      { name: 'filterHeight', type: 'i32', value: info.filterHeight },
-      { name: 'filterWidth', type: 'i32', value: info.filterWidth },
-      { name: 'strideHeight', type: 'i32', value: info.strideHeight },
-      { name: 'strideWidth', type: 'i32', value: info.strideWidth },
-      { name: 'padTop', type: 'i32', value: info.padInfo.top },
-      { name: 'padLeft', type: 'i32', value: info.padInfo.left },
-    ],
-    workgroupSize: WORKGROUP,
-    workgroups: workgroupsFor(size, WORKGROUP),
-    code: `
+const poolReluGradCode = perVariant(
+  (relu: boolean): string => `
 /** The first window index whose span [o * stride - pad, o * stride - pad + filter) reaches x. */
 fn firstWindow(x : i32, pad : i32, span : i32, stride : i32) -> i32 {
   let reach = x + pad - span + 1;
@@ -91,7 +66,7 @@ fn run(index : i32, local : i32) {
   let xc = (index / C) % W;
   let xr = (index / (C * W)) % H;
   let b = index / (C * W * H);
-  ${attrs.relu ? 'if (!(in1[index] > 0.0)) { out0[index] = 0.0; return; }' : ''}
+  ${relu ? 'if (!(in1[index] > 0.0)) { out0[index] = 0.0; return; }' : ''}
   var sum = 0.0;
   let rLast = min(uniforms.outHeight - 1, (xr + uniforms.padTop) / uniforms.strideHeight);
   let cLast = min(uniforms.outWidth - 1, (xc + uniforms.padLeft) / uniforms.strideWidth);
@@ -116,9 +91,69 @@ fn run(index : i32, local : i32) {
   }
   out0[index] = sum;
 }`,
+);
+
+function poolReluGrad(args: KernelArgs): tf.TensorInfo {
+  const dy = requireInput(POOL_RELU_GRAD, args.inputs, 'dy');
+  const x = requireInput(POOL_RELU_GRAD, args.inputs, 'input');
+  const attrs = args.attrs as unknown as tf.MaxPoolGradAttrs & { relu?: boolean };
+  if (x.shape.length !== 4) throw new KernelError(POOL_RELU_GRAD, `the input must be NHWC, got [${x.shape}]`);
+  const info = tf.backend_util.computePool2DInfo(x.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  if (info.outShape.join() !== dy.shape.join()) throw new KernelError(POOL_RELU_GRAD, `dy is [${dy.shape}], the pool's output [${info.outShape}]`);
+  const size = tf.util.sizeFromShape(x.shape);
+  const relu = Boolean(attrs.relu);
+  const [out] = runProgram(args.backend, {
+    name: 'MaxPoolReluGradProgram',
+    variant: String(relu),
+    outputs: [allocate(args.backend, x.shape)],
+    inputs: [dy, x],
+    uniforms: [
+      { name: 'inHeight', type: 'i32', value: info.inHeight },
+      { name: 'inWidth', type: 'i32', value: info.inWidth },
+      { name: 'channels', type: 'i32', value: info.inChannels },
+      { name: 'outHeight', type: 'i32', value: info.outHeight },
+      { name: 'outWidth', type: 'i32', value: info.outWidth },
+      { name: 'filterHeight', type: 'i32', value: info.filterHeight },
+      { name: 'filterWidth', type: 'i32', value: info.filterWidth },
+      { name: 'strideHeight', type: 'i32', value: info.strideHeight },
+      { name: 'strideWidth', type: 'i32', value: info.strideWidth },
+      { name: 'padTop', type: 'i32', value: info.padInfo.top },
+      { name: 'padLeft', type: 'i32', value: info.padInfo.left },
+    ],
+    workgroupSize: WORKGROUP,
+    workgroups: workgroupsFor(size, WORKGROUP),
+    code: poolReluGradCode(relu),
   });
   return out!;
 }
+
+/** ColumnSumProgram's two variants: an invocation per column, or a workgroup per column. */
+const COLUMN_SUM_CODE = {
+  column: `
+fn run(index : i32, local : i32) {
+  if (index >= uniforms.cols) { return; }
+  var s = 0.0;
+  for (var r = 0; r < uniforms.rows; r++) { s = s + in0[r * uniforms.cols + index]; }
+  out0[index] = s;
+}`,
+  workgroup: `
+var<workgroup> sums : array<f32, ${WORKGROUP}>;
+fn run(index : i32, local : i32) {
+  // A dispatch split in two dimensions may run a few workgroups past the last column.
+  let c = workgroupIndex();
+  var s = 0.0;
+  if (c < uniforms.cols) {
+    for (var r = local; r < uniforms.rows; r = r + ${WORKGROUP}) { s = s + in0[r * uniforms.cols + c]; }
+  }
+  sums[local] = s;
+  workgroupBarrier();
+  for (var stride = ${WORKGROUP / 2}; stride > 0; stride = stride / 2) {
+    if (local < stride) { sums[local] = sums[local] + sums[local + stride]; }
+    workgroupBarrier();
+  }
+  if (local == 0 && c < uniforms.cols) { out0[c] = sums[0]; }
+}`,
+};
 
 /** The webgpu backend's own Sum, for every reduction this one leaves to it. */
 export type SumFallback = (args: KernelArgs) => tf.TensorInfo;
@@ -151,31 +186,7 @@ export function sumKernel(fallback: () => SumFallback | undefined): tf.KernelFun
       ],
       workgroupSize: perColumn ? 64 : WORKGROUP,
       workgroups: perColumn ? workgroupsFor(cols, 64) : cols,
-      code: perColumn
-        ? `
-fn run(index : i32, local : i32) {
-  if (index >= uniforms.cols) { return; }
-  var s = 0.0;
-  for (var r = 0; r < uniforms.rows; r++) { s = s + in0[r * uniforms.cols + index]; }
-  out0[index] = s;
-}`
-        : `
-var<workgroup> sums : array<f32, ${WORKGROUP}>;
-fn run(index : i32, local : i32) {
-  // A dispatch split in two dimensions may run a few workgroups past the last column.
-  let c = workgroupIndex();
-  var s = 0.0;
-  if (c < uniforms.cols) {
-    for (var r = local; r < uniforms.rows; r = r + ${WORKGROUP}) { s = s + in0[r * uniforms.cols + c]; }
-  }
-  sums[local] = s;
-  workgroupBarrier();
-  for (var stride = ${WORKGROUP / 2}; stride > 0; stride = stride / 2) {
-    if (local < stride) { sums[local] = sums[local] + sums[local + stride]; }
-    workgroupBarrier();
-  }
-  if (local == 0 && c < uniforms.cols) { out0[c] = sums[0]; }
-}`,
+      code: COLUMN_SUM_CODE[perColumn ? 'column' : 'workgroup'],
     });
     return sum!;
   };

@@ -106,9 +106,29 @@ export interface ProgramSpec {
   /**
    * The module's own code: at least `fn run(index : i32, local : i32)` (called once per
    * invocation with `globalIndex()` and the invocation's index in its workgroup), plus any
-   * module-scope declarations it needs (`var<workgroup>` arrays, helper functions).
+   * module-scope declarations it needs (`var<workgroup>` arrays, helper functions). Read only
+   * when the pipeline is compiled (once per variant): a code built from the variant's parts comes
+   * from {@link perVariant}, so a dispatch does not rebuild it.
    */
   code: string;
+}
+
+/**
+ * `build` (a program's WGSL from what its variant is made of) run once per distinct arguments,
+ * the string kept: the code is only read on a pipeline-cache miss, and a kernel dispatches on
+ * every training step.
+ */
+export function perVariant<A extends readonly (string | number | boolean)[]>(build: (...args: A) => string): (...args: A) => string {
+  const built = new Map<string, string>();
+  return (...args: A) => {
+    const key = JSON.stringify(args);
+    let code = built.get(key);
+    if (code === undefined) {
+      code = build(...args);
+      built.set(key, code);
+    }
+    return code;
+  };
 }
 
 /** GPUShaderStage.COMPUTE, spelled out: the module must load where Dawn's globals are not installed. */

@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ADAM_TF1_UPDATE, MOMENTUM_UPDATE, SGD_UPDATE, UpdateKernelName, groups } from '../update-kernels';
-import { Uniform, allocate, maxStorageBuffers, runProgram, workgroupsFor } from './program';
+import { Uniform, allocate, maxStorageBuffers, perVariant, runProgram, workgroupsFor } from './program';
 
 const WORKGROUP = 256;
 
@@ -80,6 +80,24 @@ const PROGRAM_NAMES: Record<UpdateKernelName, string> = {
   [ADAM_TF1_UPDATE]: 'AdamTf1UpdateProgram',
 };
 
+/** The program updating `variables` variables in one dispatch: a branch per variable's range. */
+const updateCode = perVariant((name: UpdateKernelName, variables: number): string => {
+  const rule = RULES[name];
+  const branches = Array.from({ length: variables }, (_, k) => {
+    const input = (n: number) => `in${k * rule.inputs.length + n}`;
+    const output = (n: number) => `out${k * rule.outputs + n}`;
+    const start = k === 0 ? '0' : `uniforms.end_${k - 1}`;
+    return `if (index < uniforms.end_${k}) {
+      let j = index - ${start};
+      ${rule.body(k, input, output)}
+      return;
+    }`;
+  });
+  return `fn run(index : i32, local : i32) {
+    ${branches.join('\n    ')}
+  }`;
+});
+
 function updateKernel(name: UpdateKernelName): tf.KernelFunc {
   const rule = RULES[name];
   return (args) => {
@@ -88,26 +106,17 @@ function updateKernel(name: UpdateKernelName): tf.KernelFunc {
     const ins = groups(name, args.inputs, count, rule.inputs);
     const outs = Array.from({ length: rule.outputs }, () => ins[0]!.map((x) => allocate(args.backend, x.shape)));
     const perProgram = Math.max(1, Math.floor(maxStorageBuffers(args.backend) / (rule.inputs.length + rule.outputs)));
+    const shared = rule.shared(attrs);
     for (let first = 0; first < count; first += perProgram) {
       const vars = Array.from({ length: Math.min(perProgram, count - first) }, (_, k) => first + k);
       const sizes = vars.map((v) => tf.util.sizeFromShape(ins[0]![v]!.shape));
       const ends: number[] = [];
       sizes.reduce((total, n) => (ends.push(total + n), total + n), 0);
       const uniforms: Uniform[] = [
-        ...rule.shared(attrs),
+        ...shared,
         ...vars.flatMap((v, k) => rule.perVariable?.(attrs, v, k) ?? []),
         ...ends.map((end, k) => ({ name: `end_${k}`, type: 'i32' as const, value: end })),
       ];
-      const branches = vars.map((_, k) => {
-        const input = (n: number) => `in${k * rule.inputs.length + n}`;
-        const output = (n: number) => `out${k * rule.outputs + n}`;
-        const start = k === 0 ? '0' : `uniforms.end_${k - 1}`;
-        return `if (index < uniforms.end_${k}) {
-      let j = index - ${start};
-      ${rule.body(k, input, output)}
-      return;
-    }`;
-      });
       runProgram(args.backend, {
         name: PROGRAM_NAMES[name],
         variant: String(vars.length),
@@ -116,9 +125,7 @@ function updateKernel(name: UpdateKernelName): tf.KernelFunc {
         uniforms,
         workgroupSize: WORKGROUP,
         workgroups: workgroupsFor(ends[ends.length - 1]!, WORKGROUP),
-        code: `fn run(index : i32, local : i32) {
-    ${branches.join('\n    ')}
-  }`,
+        code: updateCode(name, vars.length),
       });
     }
     return outs.flat();
