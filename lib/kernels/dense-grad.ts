@@ -29,6 +29,9 @@ export const DENSE_GRAD_KERNELS = [LOSS_GRAD, ACTIVATION_GRAD] as const;
 
 export type DenseLoss = 'softmax-cross-entropy' | 'cross-entropy' | 'quadratic';
 export type DenseActivation = 'linear' | 'sigmoid' | 'tanh' | 'relu' | 'softmax' | 'prelu';
+const DENSE_LOSSES: readonly string[] = ['softmax-cross-entropy', 'cross-entropy', 'quadratic'] satisfies DenseLoss[];
+/** What LOSS_GRAD differentiates through: every activation but PReLU, which never ends a net. */
+const OUTPUT_ACTIVATIONS: readonly string[] = ['linear', 'sigmoid', 'tanh', 'relu', 'softmax'] satisfies DenseActivation[];
 
 
 function input2d(kernel: string, inputs: tf.NamedTensorInfoMap, name: string): tf.TensorInfo {
@@ -50,11 +53,11 @@ export function lossGradArgs(args: Parameters<tf.KernelFunc>[0]) {
   const attrs = args.attrs as Record<string, unknown>;
   const loss = attrs['loss'] as DenseLoss;
   const activation = attrs['activation'] as DenseActivation;
-  if (!['softmax-cross-entropy', 'cross-entropy', 'quadratic'].includes(loss)) throw new KernelError(LOSS_GRAD, `unknown loss '${loss}'`);
+  if (!DENSE_LOSSES.includes(loss)) throw new KernelError(LOSS_GRAD, `unknown loss '${loss}'`);
   if (loss === 'softmax-cross-entropy' && activation !== 'linear') {
     throw new KernelError(LOSS_GRAD, 'softmax cross-entropy takes logits (a linear last layer)');
   }
-  if (!['linear', 'sigmoid', 'tanh', 'relu', 'softmax'].includes(activation)) {
+  if (!OUTPUT_ACTIVATIONS.includes(activation)) {
     throw new KernelError(LOSS_GRAD, `activation '${activation}' is not supported on an output layer`);
   }
   const [batch, n] = z.shape as [number, number];
@@ -78,7 +81,7 @@ export function activationGradArgs(args: Parameters<tf.KernelFunc>[0]) {
   if (!prelu && !(SIMD_ACTIVATIONS as readonly string[]).includes(activation)) {
     throw new KernelError(ACTIVATION_GRAD, `activation '${activation}' has no fused gradient here`);
   }
-  return { activation, prelu, bias: Boolean(attrs['bias']), dOut, y, rows, cols, alpha };
+  return { activation, prelu, bias: Boolean(attrs['bias']), dOut, y, rows, cols, alpha, sharedSlope: slopes === 1 };
 }
 
 /** dz = g f'(y) for y = f(z), in place over one row segment (softmax needs the whole row). */
@@ -173,7 +176,7 @@ function lossGradKernel(backendName: string): tf.KernelFunc {
 
 function activationGradKernel(backendName: string): tf.KernelFunc {
   return (args) => {
-    const { activation, prelu, bias, dOut, y, rows, cols, alpha } = activationGradArgs(args);
+    const { activation, prelu, bias, dOut, y, rows, cols, alpha, sharedSlope } = activationGradArgs(args);
     const mem = hostMemory(ACTIVATION_GRAD, backendName, args.backend);
     const dz = mem.allocate([rows, cols]);
     const db = bias ? mem.allocate([cols]) : undefined;
@@ -195,10 +198,9 @@ function activationGradKernel(backendName: string): tf.KernelFunc {
       const av = mem.view(alpha!);
       const da = mem.view(dAlpha!);
       const sums = new Float64Array(av.length);
-      const shared = av.length === 1;
       for (let i = 0; i < rows * cols; i++) {
         const c = i % cols;
-        const a = shared ? 0 : c;
+        const a = sharedSlope ? 0 : c;
         const v = yv[i]!;
         // tf.js's Prelu_grad: where(z > 0, dy, dy * alpha); alpha: sum of where(z > 0, 0, dy * z).
         dzv[i] = v > 0 ? dv[i]! : f32(dv[i]! * av[a]!);

@@ -208,8 +208,8 @@ fn run(index : i32, local : i32) {
 });
 
 function activationGrad(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
-  const { activation, prelu, bias, dOut, y, rows, cols, alpha } = activationGradArgs(args);
-  const shared = prelu && tf.util.sizeFromShape(alpha!.shape) === 1;
+  const { activation, prelu, bias, dOut, y, rows, cols, alpha, sharedSlope } = activationGradArgs(args);
+  const shared = prelu && sharedSlope;
   const outputs = [
     allocate(args.backend, [rows, cols]),
     ...(bias ? [allocate(args.backend, [cols])] : []),

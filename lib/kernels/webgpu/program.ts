@@ -221,11 +221,12 @@ function flat(t: tf.TensorInfo): tf.TensorInfo {
 export function runProgram(backend: KernelBackend, spec: ProgramSpec): tf.TensorInfo[] {
   throwIfRejected();
   const gpu = webgpuBackend(spec.name, backend);
-  for (const t of [...spec.inputs, ...spec.outputs]) {
+  if (spec.outputs.length === 0) throw new KernelError(spec.name, 'a program needs an output');
+  const buffers = [...spec.inputs, ...spec.outputs];
+  for (const t of buffers) {
     if (t.dtype !== 'float32') throw new KernelError(spec.name, `every buffer must be float32, got ${t.dtype} [${t.shape}]`);
   }
-  if (spec.outputs.length === 0) throw new KernelError(spec.name, 'a program needs an output');
-  for (const t of [...spec.inputs, ...spec.outputs]) gpu.uploadToGPU(t.dataId);
+  for (const t of buffers) gpu.uploadToGPU(t.dataId);
   const limit = maxWorkgroups(gpu.device);
   const count = Math.max(1, spec.workgroups);
   const dispatch: [number, number, number] = count <= limit ? [count, 1, 1] : [limit, Math.ceil(count / limit), 1];
