@@ -7,28 +7,14 @@
  *
  * Only a machine without an adapter skips (the title says why); a probe that crashes fails.
  */
-import { spawnSync } from 'child_process';
-import * as path from 'path';
 import { describeTitle, webgpuHere } from './helpers/webgpu';
+import { built, inChild as runInChild } from './helpers/webgpu-child';
 
-const REPO = path.resolve(__dirname, '..');
-const BUILT = path.join(REPO, 'dist/lib/backends/index.js');
 const here = webgpuHere();
 if ('skip' in here) console.warn(`webgpu-compute: skipping, no WebGPU adapter on this machine: ${here.skip}`);
 
-/** Runs `body` (JavaScript, async, with `tf` and the built `backends` in scope) in a child; its JSON result. */
-function inChild(body: string): { result: unknown; stderr: string } {
-  const script = `
-    const tf = require('@tensorflow/tfjs');
-    const backends = require(${JSON.stringify(BUILT)});
-    (async () => { ${body} })().then(
-      (result) => process.stdout.write(JSON.stringify({ result }), () => process.exit(0)),
-      (e) => process.stdout.write(JSON.stringify({ error: String((e && e.message) || e) }), () => process.exit(0)),
-    );`;
-  const r = spawnSync(process.execPath, ['-e', script], { cwd: REPO, encoding: 'utf8', maxBuffer: 256 * 2 ** 20, timeout: 300_000, env: { ...process.env, ...here.env } });
-  const parsed = JSON.parse(r.stdout || '{}') as { result?: unknown; error?: string };
-  if (parsed.error !== undefined || r.status !== 0) throw new Error(`child failed (${r.status}): ${parsed.error ?? r.stderr}`);
-  return { result: parsed.result, stderr: r.stderr };
+function inChild<T>(body: string): T {
+  return runInChild<T>(body, here.env);
 }
 
 /** The products compared: a dense layer's matMul, two convolutions and a convolution's input gradient. */
@@ -60,9 +46,8 @@ const COMPUTE = `
 
   test('matMul and conv2d (forward and input gradient) agree with the cpu backend', () => {
     type Out = { backend: string; tensors: number; values: number[][] };
-    const cpu = inChild(`await backends.useBackend('cpu'); ${COMPUTE}`).result as Out;
-    const gpu = inChild(`await backends.useBackend('webgpu', { allowSoftwareWebGPU: true }); ${COMPUTE}`);
-    const webgpu = gpu.result as Out;
+    const cpu = inChild<Out>(`await backends.useBackend('cpu'); ${COMPUTE}`);
+    const webgpu = inChild<Out>(`await backends.useBackend('webgpu', { allowSoftwareWebGPU: true }); ${COMPUTE}`);
     expect([cpu.backend, webgpu.backend]).toEqual(['cpu', 'webgpu']);
     // Only the variables tf.js keeps for itself remain: the same count on both backends.
     expect(webgpu.tensors).toBe(cpu.tensors);
@@ -79,8 +64,8 @@ const COMPUTE = `
 
 /** Two two-layer-net steps under tf.profile after one unprofiled (lib/profiling), per kernel. */
 const PROFILE = `
-  const lib = require(${JSON.stringify(path.join(REPO, 'dist/lib/index.js'))});
-  const { loadPresetData } = require(${JSON.stringify(path.join(REPO, 'dist/lib/jobs/train-job.js'))});
+  const lib = require(${built('lib/index.js')});
+  const { loadPresetData } = require(${built('lib/jobs/train-job.js')});
   const preset = lib.getPreset('two-layer-net');
   const data = await loadPresetData(preset, { load: { dataDir: process.env.MNIST_DIR, download: false, log: () => {} }, limit: 500 });
   const before = tf.memory().numTensors;
@@ -96,8 +81,8 @@ const PROFILE = `
 ('skip' in here ? describe.skip : describe)(describeTitle('GPU programs per step (lib/profiling)', here), () => {
   test('on webgpu every computing kernel call runs a program, a reshape none; on cpu nothing does', () => {
     type Out = { backend: string; leaked: number; programsPerStep: number; dispatchesPerStep: number; kernelCallsPerStep: number; kernels: Array<{ kernel: string; calls: number; gpuCalls: number; dispatches: number }> };
-    const gpu = inChild(`await backends.useBackend('webgpu', { allowSoftwareWebGPU: true }); ${PROFILE}`).result as Out;
-    const cpu = inChild(`await backends.useBackend('cpu'); ${PROFILE}`).result as Out;
+    const gpu = inChild<Out>(`await backends.useBackend('webgpu', { allowSoftwareWebGPU: true }); ${PROFILE}`);
+    const cpu = inChild<Out>(`await backends.useBackend('cpu'); ${PROFILE}`);
     expect([gpu.backend, cpu.backend]).toEqual(['webgpu', 'cpu']);
     expect([gpu.leaked, cpu.leaked]).toEqual([0, 0]);
     const byName = new Map(gpu.kernels.map((k) => [k.kernel, k]));
