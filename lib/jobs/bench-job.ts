@@ -334,6 +334,17 @@ export interface BenchPlan {
   interval: IntervalMethod;
 }
 
+/** What of a plan (and the data limit) every model's `benchModel` call takes: seeds, budget, target. */
+export type BenchRunOptions = Pick<BenchModelOptions, 'seeds' | 'steps' | 'epochs' | 'seconds' | 'limit' | 'targetAccuracy'>;
+
+/**
+ * A plan's part of `benchModel`'s options, the one mapping of plan to run that `runBench`, the CLI's
+ * request to its worker and the worker itself share.
+ */
+export function benchRunOptions(plan: Pick<BenchPlan, 'seeds' | 'steps' | 'epochs' | 'seconds' | 'targetAccuracy'>, limit: number | undefined): BenchRunOptions {
+  return { seeds: plan.seeds, steps: plan.steps, epochs: plan.epochs, seconds: plan.seconds, limit, targetAccuracy: plan.targetAccuracy };
+}
+
 /** Checks the options and fills in the defaults (the budget, seeds 1..N). */
 export function benchPlan(options: Omit<BenchOptions, 'backend'>): BenchPlan {
   const models = options.models ?? DEFAULT_BENCH_MODELS;
@@ -431,12 +442,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       await benchModel({
         preset: id,
         data,
-        seeds: plan.seeds,
-        steps: plan.steps,
-        epochs: plan.epochs,
-        seconds: plan.seconds,
-        limit: options.limit,
-        targetAccuracy: plan.targetAccuracy,
+        ...benchRunOptions(plan, options.limit),
         backend: options.backend,
         progress: options.progress,
         log: options.log,

@@ -8,7 +8,7 @@ import type { CommandModule } from 'yargs';
 import type { BackendChoice } from '../../backends';
 import type { DatasetName } from '../../datasets';
 import { BackendUnavailableError, InvalidArgumentError } from '../../errors';
-import { type BenchDataFacts, type BenchModelOptions, type BenchModelResult, benchModel, dataFacts, testImagesOf } from '../../jobs/bench-job';
+import { type BenchDataFacts, type BenchModelResult, type BenchRunOptions, benchModel, benchRunOptions, dataFacts, testImagesOf } from '../../jobs/bench-job';
 import { loadPresetData } from '../../jobs/train-job';
 import { getPreset } from '../../recipes';
 import { stderrProgress } from '../../training/stderr-progress';
@@ -16,7 +16,7 @@ import { selectBackend } from '../common-options';
 import { exitCodeFor, formatError, logLine } from '../output';
 
 /** What to run: `benchModel`'s options for one preset, and the backend, threads and data to run them on. */
-export interface BenchWorkerRequest extends Pick<BenchModelOptions, 'seeds' | 'steps' | 'epochs' | 'seconds' | 'limit' | 'targetAccuracy'> {
+export interface BenchWorkerRequest extends BenchRunOptions {
   model: string;
   backend: BackendChoice;
   threads?: number;
@@ -55,12 +55,7 @@ async function work(request: BenchWorkerRequest): Promise<BenchWorkerReply> {
   const { result, predictions } = await benchModel({
     preset: request.model,
     data,
-    seeds: request.seeds,
-    steps: request.steps,
-    epochs: request.epochs,
-    seconds: request.seconds,
-    limit: request.limit,
-    targetAccuracy: request.targetAccuracy,
+    ...benchRunOptions(request, request.limit),
     backend,
     progress: stderrProgress({ live: request.live }),
     log: logLine,
