@@ -117,7 +117,7 @@ async function runIsolated(plan: BenchPlan, backends: BackendChoice[], args: Ben
       labels = reply.labels;
       data ??= reply.data;
       // `auto` is named by what it chose; threads are each model's own (in its results).
-      selected ??= reply.backend.replace(/ \(.*\)$/, '');
+      selected ??= reply.selected;
     }
     if (unavailable !== undefined) {
       skipped.push({ backend, reason: unavailable });
