@@ -88,6 +88,17 @@ export const STALE_SAVE_MS = 600_000;
 export const LOAD_ATTEMPTS = 10;
 
 /**
+ * Removes every in-flight marker in `dir`, whatever its age: for a folder whose one writer is the
+ * caller, so no save is in flight there now. The weights the markers protected are then left to the
+ * cleanup that ends the next save.
+ */
+export async function removeSaveLeftovers(dir: string): Promise<void> {
+  for (const name of await fsp.readdir(dir)) {
+    if (name.startsWith(SAVING_PREFIX)) await fsp.rm(path.join(dir, name), { force: true });
+  }
+}
+
+/**
  * Removes weight files that no save needs any more. The order of the three looks is what makes it
  * safe beside saves in flight: a weights file seen in the first listing was created after its
  * marker, so the second listing sees that marker, unless that save already finished, in which case
