@@ -26,7 +26,7 @@
  */
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
-import { recommendedWasmThreads, useBackend } from '../lib/backends';
+import { recommendedWasmThreads, useBackend, wasmWorkloadOf } from '../lib/backends';
 import type { DataSplit } from '../lib/datasets';
 import { WASM_TRAINING_KERNELS, WasmTrainingKernel, registerWasmTrainingKernels, setSimdProducts, unregisterWasmTrainingKernels } from '../lib/kernels';
 import { PRESETS, PresetId, getPreset } from '../lib/recipes';
@@ -251,7 +251,7 @@ async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   let threads = 1;
   if (opts.backend === 'wasm') {
-    const wanted = opts.threads ?? recommendedWasmThreads(PRESETS[opts.presets[0]!].family === 'cnn' ? 'conv' : 'dense');
+    const wanted = opts.threads ?? recommendedWasmThreads(wasmWorkloadOf(PRESETS[opts.presets[0]!].family));
     const selection = await useBackend('wasm', { wasmThreads: wanted });
     threads = Number(selection.statuses[0]!.details?.['runningThreads'] ?? 1);
     if (opts.kernels.length > 0) registerWasmTrainingKernels({ kernels: opts.kernels });

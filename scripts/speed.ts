@@ -33,7 +33,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import yargs from 'yargs';
-import { BackendChoice, recommendedWasmThreads, useBackend } from '../lib/backends';
+import { BackendChoice, recommendedWasmThreads, useBackend, wasmWorkloadOf } from '../lib/backends';
 import { Dataset, loadMnist } from '../lib/datasets';
 import { PRESET_IDS, PRESETS, PresetId, getPreset, recipeOptions } from '../lib/recipes';
 import { machineFacts } from '../lib/jobs/machine';
@@ -101,7 +101,7 @@ export interface PeerResult {
 /** Child mode: one preset, ours, as `train` runs it; prints an {@link OursRun} as JSON. */
 async function oursChild(id: PresetId, steps: number, warmup: number, dataDir?: string): Promise<void> {
   const preset = getPreset(id);
-  const selection = await useBackend('wasm', { wasmThreads: recommendedWasmThreads(preset.family === 'cnn' ? 'conv' : 'dense') });
+  const selection = await useBackend('wasm', { wasmThreads: recommendedWasmThreads(wasmWorkloadOf(preset.family)) });
   const data = await loadMnist({ dataDir, normalization: preset.recipe.normalization, log: () => undefined });
   const model = preset.build({ seed: 1 });
   await train(model, data, { ...recipeOptions(preset, { steps: warmup, seed: 1 }), logInterval: 0 });

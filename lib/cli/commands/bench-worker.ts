@@ -5,7 +5,7 @@
  * sends a {@link BenchWorkerRequest} over the IPC channel and gets one {@link BenchWorkerReply}.
  */
 import type { CommandModule } from 'yargs';
-import type { BackendChoice, BackendName } from '../../backends';
+import { type BackendChoice, type BackendName, wasmWorkloadOf } from '../../backends';
 import type { DatasetName } from '../../datasets';
 import { BackendUnavailableError, InvalidArgumentError } from '../../errors';
 import { type BenchDataFacts, type BenchModelResult, type BenchRunOptions, benchModel, benchRunOptions, dataFacts, testImagesOf } from '../../jobs/bench-job';
@@ -48,7 +48,7 @@ async function work(request: BenchWorkerRequest): Promise<BenchWorkerReply> {
   const preset = getPreset(request.model);
   let backend: SelectedBackend;
   try {
-    backend = await selectBackendAndLabel(request.backend, request.threads, request.verbose, preset.family === 'cnn' ? 'conv' : 'dense');
+    backend = await selectBackendAndLabel(request.backend, request.threads, request.verbose, wasmWorkloadOf(preset.family));
   } catch (err) {
     if (err instanceof BackendUnavailableError) return { type: 'unavailable', reason: err.reason };
     throw err;
