@@ -17,6 +17,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import yargs from 'yargs';
+import { writeFileAtomic } from '../lib/atomic-write';
 import { machineFacts } from '../lib/jobs/machine';
 import { parseModelJson, recordedMetadata } from '../lib/io/model-format';
 
@@ -179,7 +180,7 @@ async function main(): Promise<void> {
     exitedAfterMs: { median: sorted('exitedAfterMs')[Math.floor(trials.length / 2)], max: sorted('exitedAfterMs').at(-1) },
     results: trials,
   };
-  if (a.out) fs.writeFileSync(a.out, `${JSON.stringify(record, null, 2)}\n`);
+  if (a.out) await writeFileAtomic(a.out, `${JSON.stringify(record, null, 2)}\n`);
   process.stdout.write(`${identical}/${trials.length} interrupted runs resumed to the identical result (${record.midEpoch} stopped mid-epoch; exit codes as expected: ${record.exitCodesAsExpected}/${trials.length})\n`);
   process.exitCode = identical === trials.length ? 0 : 1;
 }
