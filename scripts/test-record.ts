@@ -13,9 +13,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { writeFileAtomic } from '../lib/atomic-write';
 import { machineFacts } from '../lib/jobs/machine';
-
-/** The repository root, from the source (scripts/) or the build (dist/scripts/). */
-const ROOT = fs.existsSync(path.join(__dirname, '..', 'package.json')) ? path.resolve(__dirname, '..') : path.resolve(__dirname, '..', '..');
+import { ROOT } from './repo-root';
 
 export interface TestsRecord {
   date: string;
