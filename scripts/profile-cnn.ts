@@ -36,6 +36,7 @@ import { BatchSampler } from '../lib/training/sampler';
 import { createStepRunner } from '../lib/training/train';
 import { machineFacts } from '../lib/jobs/machine';
 import { median } from '../lib/stats';
+import { loadAverageLine } from './load-average';
 
 interface Variant {
   name: string;
@@ -270,7 +271,7 @@ async function main(): Promise<void> {
   if (leaked !== 0) log(`warning: ${leaked} tensors left`);
   if (opts.json != null) {
     const tmp = `${opts.json}.tmp-${process.pid}`;
-    const doc = { date: new Date().toISOString(), machine: machineFacts(), backend: opts.backend, threads, kernels: opts.kernels, load: fs.readFileSync('/proc/loadavg', 'utf8').trim(), results };
+    const doc = { date: new Date().toISOString(), machine: machineFacts(), backend: opts.backend, threads, kernels: opts.kernels, load: loadAverageLine(), results };
     fs.writeFileSync(tmp, JSON.stringify(doc, null, 2));
     fs.renameSync(tmp, opts.json);
   }

@@ -41,6 +41,7 @@ import { train } from '../lib/training/train';
 import { formatDuration, formatNumber, markdownTable } from '../lib/report';
 import { writeFileAtomic } from '../lib/atomic-write';
 import { median } from '../lib/stats';
+import { loadAverageLine } from './load-average';
 
 /** Timed steps per preset beside the peers: a few seconds to a minute each on 2 cores. */
 export const PEER_STEPS: Readonly<Record<PresetId, number>> = {
@@ -132,14 +133,13 @@ async function comparePeers(args: { presets: string; peers: string; rounds: numb
     return n;
   });
   const result: PeerResult = { date: new Date().toISOString(), machine: machineFacts(), load: [], rounds: args.rounds, peerThreads, rows: [] };
-  const load = () => (fs.existsSync('/proc/loadavg') ? fs.readFileSync('/proc/loadavg', 'utf8').trim() : 'unknown');
   for (const id of ids) {
     const steps = args.steps ?? PEER_STEPS[id];
     const warmup = args.warmup ?? PEER_WARMUP[id];
     const row: PeerRow = { preset: id, batchSize: PRESETS[id].recipe.batchSize, steps, warmup, ours: [] };
     const peerRuns = peers.filter((p) => p === 'torch' || id === 'two-layer-net');
     for (let round = 0; round < args.rounds; round++) {
-      result.load.push(load());
+      result.load.push(loadAverageLine());
       const ours = runJson(process.execPath, [__filename, '--child', id, '--steps', String(steps), '--warmup', String(warmup), '--data-dir', dataDir], `ours (${id})`) as OursRun;
       row.ours.push(ours);
       let line = `${id} round ${round + 1}/${args.rounds}: ours ${ours.samplesPerSec.toFixed(0)}`;
