@@ -319,12 +319,13 @@ function folderHistory(dir: string): HistoryReader {
  */
 export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<SavedModel> {
   const { model: json, artifacts, modelJson } = await readModelFolder(dir);
-  const training = recordedMetadata(json, modelJson)?.[TRAINING_KEY] as TrainingMetadata | undefined;
+  const recorded = recordedMetadata(json, modelJson);
+  const training = recorded?.[TRAINING_KEY] as TrainingMetadata | undefined;
   // tf.js drops optimiser weights it has no optimiser for: ours are taken out first and restored here.
   const parts = training ? splitOptimizerWeights(artifacts) : undefined;
   const model = await rebuildModel(parts?.model ?? artifacts, dir);
   try {
-    const { metadata, notes } = await describeModel(json, modelJson, model, options, folderHistory(dir));
+    const { metadata, notes } = await describeModel(recorded, modelJson, model, options, folderHistory(dir));
     const optimizer = parts ? await restoreOptimizer(model, training!, parts.optimizer, modelJson) : ((model.optimizer as tf.Optimizer | undefined) ?? undefined);
     return { model, metadata, notes, ...(optimizer ? { optimizer } : {}) };
   } catch (err) {
