@@ -19,6 +19,7 @@ import { spawnSync } from 'child_process';
 import * as os from 'os';
 import * as path from 'path';
 import { writeFileAtomic } from '../lib/atomic-write';
+import { wasmWorkloadOf } from '../lib/backends/types';
 import { machineFacts } from '../lib/jobs/machine';
 import { median } from '../lib/stats';
 
@@ -72,7 +73,7 @@ async function child(args: Args, preset: string): Promise<{ a: number[]; b: numb
   const datasets: typeof import('../lib/datasets') = require(path.join(args.b, 'lib/datasets/index.js'));
   const builds = { a: load(args.a), b: load(args.b) };
   const family = builds.b.recipes.getPreset(preset).family;
-  await backends.useBackend('wasm', { wasmThreads: backends.recommendedWasmThreads(family === 'cnn' ? 'conv' : 'dense'), wasmThreadsFallback: true });
+  await backends.useBackend('wasm', { wasmThreads: backends.recommendedWasmThreads(wasmWorkloadOf(family)), wasmThreadsFallback: true });
   const { steps, limit } = RUNS[preset]!;
   const data = await datasets.loadMnist({ normalization: builds.b.recipes.getPreset(preset).recipe.normalization, limit: { train: limit, test: 100 }, log: () => undefined });
   const gradients = new Set<string>();

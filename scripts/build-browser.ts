@@ -15,9 +15,10 @@ import * as path from 'path';
 import { builtinModules } from 'module';
 import * as zlib from 'zlib';
 import * as esbuild from 'esbuild';
+import { ROOT } from './repo-root';
 
-/** The repository root, from the source (scripts/) or the build (dist/scripts/). */
-export const ROOT = fs.existsSync(path.join(__dirname, '..', 'package.json')) ? path.resolve(__dirname, '..') : path.resolve(__dirname, '..', '..');
+/** The repository root (repo-root.ts), for the scripts and tests that take it from here. */
+export { ROOT };
 /** @default dist/browser/tfjs-mnist-nets.mjs */
 export const LIBRARY_OUT = path.join(ROOT, 'dist', 'browser', 'tfjs-mnist-nets.mjs');
 /** @default build/demo */

@@ -36,9 +36,10 @@ import { tables as browserWebGPUTables } from './browser-webgpu';
 import type { TestsRecord } from './test-record';
 import type { ProgramsRecord } from './gpu/count-programs';
 import { PROGRAMS_RECORD, markdownTables as programsTables } from './gpu/count-programs';
+import { ROOT } from './repo-root';
 
-/** The repository root, from the source (scripts/) or the build (dist/scripts/). */
-export const ROOT = fs.existsSync(path.join(__dirname, '..', 'package.json')) ? path.resolve(__dirname, '..') : path.resolve(__dirname, '..', '..');
+/** The repository root (repo-root.ts), for the scripts and tests that take it from here. */
+export { ROOT };
 
 /** Parses one of a block's records, by its path relative to the repository root. */
 export type ReadRecord = <T = unknown>(file: string) => T;

@@ -17,13 +17,20 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import yargs from 'yargs';
+import { writeFileAtomic } from '../lib/atomic-write';
 import { machineFacts } from '../lib/jobs/machine';
-import { parseModelJson, recordedMetadata } from '../lib/io/model-format';
+import { type ModelJson, parseModelJson, recordedMetadata } from '../lib/io/model-format';
+
+/** `dir`'s model.json, checked as the library's loaders check it. */
+function savedModelJson(dir: string): { json: ModelJson; file: string } {
+  const file = path.join(dir, 'model.json');
+  return { json: parseModelJson(fs.readFileSync(file, 'utf8'), file), file };
+}
 
 /** The library's metadata in `dir`'s model.json, wherever the format keeps it. */
 function savedMetadata(dir: string): { checkpointStep?: number; stopped?: string; steps?: number } {
-  const file = path.join(dir, 'model.json');
-  return (recordedMetadata(parseModelJson(fs.readFileSync(file, 'utf8'), file), file) ?? {}) as { checkpointStep?: number; stopped?: string; steps?: number };
+  const { json, file } = savedModelJson(dir);
+  return (recordedMetadata(json, file) ?? {}) as { checkpointStep?: number; stopped?: string; steps?: number };
 }
 
 const CLI = path.resolve(__dirname, '../lib/cli/main.js');
@@ -34,9 +41,9 @@ const SCENARIOS: Scenario[] = [
   { name: 'SIGTERM', signals: ['SIGTERM'], exit: 143, after: /step \d+\/\d+/ },
 ];
 
+/** The bytes of `dir`'s weight files, in the manifest's order. */
 function savedWeights(dir: string): Buffer {
-  const json = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
-  return Buffer.concat(json.weightsManifest.flatMap((g: { paths: string[] }) => g.paths.map((p) => fs.readFileSync(path.join(dir, p)))));
+  return Buffer.concat(savedModelJson(dir).json.weightPaths.map((p) => fs.readFileSync(path.join(dir, p))));
 }
 
 interface Stopped {
@@ -179,7 +186,7 @@ async function main(): Promise<void> {
     exitedAfterMs: { median: sorted('exitedAfterMs')[Math.floor(trials.length / 2)], max: sorted('exitedAfterMs').at(-1) },
     results: trials,
   };
-  if (a.out) fs.writeFileSync(a.out, `${JSON.stringify(record, null, 2)}\n`);
+  if (a.out) await writeFileAtomic(a.out, `${JSON.stringify(record, null, 2)}\n`);
   process.stdout.write(`${identical}/${trials.length} interrupted runs resumed to the identical result (${record.midEpoch} stopped mid-epoch; exit codes as expected: ${record.exitCodesAsExpected}/${trials.length})\n`);
   process.exitCode = identical === trials.length ? 0 : 1;
 }

@@ -26,7 +26,7 @@
  */
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
-import { recommendedWasmThreads, useBackend } from '../lib/backends';
+import { recommendedWasmThreads, useBackend, wasmWorkloadOf } from '../lib/backends';
 import type { DataSplit } from '../lib/datasets';
 import { WASM_TRAINING_KERNELS, WasmTrainingKernel, registerWasmTrainingKernels, setSimdProducts, unregisterWasmTrainingKernels } from '../lib/kernels';
 import { PRESETS, PresetId, getPreset } from '../lib/recipes';
@@ -36,6 +36,7 @@ import { BatchSampler } from '../lib/training/sampler';
 import { createStepRunner } from '../lib/training/train';
 import { machineFacts } from '../lib/jobs/machine';
 import { median } from '../lib/stats';
+import { loadAverageLine } from './load-average';
 
 interface Variant {
   name: string;
@@ -251,7 +252,7 @@ async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   let threads = 1;
   if (opts.backend === 'wasm') {
-    const wanted = opts.threads ?? recommendedWasmThreads(PRESETS[opts.presets[0]!].family === 'cnn' ? 'conv' : 'dense');
+    const wanted = opts.threads ?? recommendedWasmThreads(wasmWorkloadOf(PRESETS[opts.presets[0]!].family));
     const selection = await useBackend('wasm', { wasmThreads: wanted });
     threads = Number(selection.statuses[0]!.details?.['runningThreads'] ?? 1);
     if (opts.kernels.length > 0) registerWasmTrainingKernels({ kernels: opts.kernels });
@@ -270,7 +271,7 @@ async function main(): Promise<void> {
   if (leaked !== 0) log(`warning: ${leaked} tensors left`);
   if (opts.json != null) {
     const tmp = `${opts.json}.tmp-${process.pid}`;
-    const doc = { date: new Date().toISOString(), machine: machineFacts(), backend: opts.backend, threads, kernels: opts.kernels, load: fs.readFileSync('/proc/loadavg', 'utf8').trim(), results };
+    const doc = { date: new Date().toISOString(), machine: machineFacts(), backend: opts.backend, threads, kernels: opts.kernels, load: loadAverageLine(), results };
     fs.writeFileSync(tmp, JSON.stringify(doc, null, 2));
     fs.renameSync(tmp, opts.json);
   }

@@ -33,7 +33,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import yargs from 'yargs';
-import { BackendChoice, recommendedWasmThreads, useBackend } from '../lib/backends';
+import { BackendChoice, recommendedWasmThreads, useBackend, wasmWorkloadOf } from '../lib/backends';
 import { Dataset, loadMnist } from '../lib/datasets';
 import { PRESET_IDS, PRESETS, PresetId, getPreset, recipeOptions } from '../lib/recipes';
 import { machineFacts } from '../lib/jobs/machine';
@@ -41,6 +41,7 @@ import { train } from '../lib/training/train';
 import { formatDuration, formatNumber, markdownTable } from '../lib/report';
 import { writeFileAtomic } from '../lib/atomic-write';
 import { median } from '../lib/stats';
+import { loadAverageLine } from './load-average';
 
 /** Timed steps per preset beside the peers: a few seconds to a minute each on 2 cores. */
 export const PEER_STEPS: Readonly<Record<PresetId, number>> = {
@@ -101,7 +102,7 @@ export interface PeerResult {
 /** Child mode: one preset, ours, as `train` runs it; prints an {@link OursRun} as JSON. */
 async function oursChild(id: PresetId, steps: number, warmup: number, dataDir?: string): Promise<void> {
   const preset = getPreset(id);
-  const selection = await useBackend('wasm', { wasmThreads: recommendedWasmThreads(preset.family === 'cnn' ? 'conv' : 'dense') });
+  const selection = await useBackend('wasm', { wasmThreads: recommendedWasmThreads(wasmWorkloadOf(preset.family)) });
   const data = await loadMnist({ dataDir, normalization: preset.recipe.normalization, log: () => undefined });
   const model = preset.build({ seed: 1 });
   await train(model, data, { ...recipeOptions(preset, { steps: warmup, seed: 1 }), logInterval: 0 });
@@ -132,14 +133,13 @@ async function comparePeers(args: { presets: string; peers: string; rounds: numb
     return n;
   });
   const result: PeerResult = { date: new Date().toISOString(), machine: machineFacts(), load: [], rounds: args.rounds, peerThreads, rows: [] };
-  const load = () => (fs.existsSync('/proc/loadavg') ? fs.readFileSync('/proc/loadavg', 'utf8').trim() : 'unknown');
   for (const id of ids) {
     const steps = args.steps ?? PEER_STEPS[id];
     const warmup = args.warmup ?? PEER_WARMUP[id];
     const row: PeerRow = { preset: id, batchSize: PRESETS[id].recipe.batchSize, steps, warmup, ours: [] };
     const peerRuns = peers.filter((p) => p === 'torch' || id === 'two-layer-net');
     for (let round = 0; round < args.rounds; round++) {
-      result.load.push(load());
+      result.load.push(loadAverageLine());
       const ours = runJson(process.execPath, [__filename, '--child', id, '--steps', String(steps), '--warmup', String(warmup), '--data-dir', dataDir], `ours (${id})`) as OursRun;
       row.ours.push(ours);
       let line = `${id} round ${round + 1}/${args.rounds}: ours ${ours.samplesPerSec.toFixed(0)}`;

@@ -13,9 +13,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { writeFileAtomic } from '../lib/atomic-write';
 import { machineFacts } from '../lib/jobs/machine';
-
-/** The repository root, from the source (scripts/) or the build (dist/scripts/). */
-const ROOT = fs.existsSync(path.join(__dirname, '..', 'package.json')) ? path.resolve(__dirname, '..') : path.resolve(__dirname, '..', '..');
+import { loadAverageLine } from './load-average';
+import { ROOT } from './repo-root';
 
 export interface TestsRecord {
   date: string;
@@ -57,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
   const out = path.resolve(own[1]!);
   const json = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'test-record-')), 'jest.json');
   const ci = process.env.CI !== 'false';
-  const load = fs.existsSync('/proc/loadavg') ? fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]! : 'unknown';
+  const load = loadAverageLine().split(' ')[0]!;
   const started = Date.now();
   const r = spawnSync(process.execPath, [path.join(ROOT, 'node_modules/jest/bin/jest.js'), '--json', '--outputFile', json, ...jestArgs], {
     cwd: ROOT,

@@ -17,6 +17,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import yargs from 'yargs';
+import { writeFileAtomic } from '../lib/atomic-write';
 import { useBackend } from '../lib/backends';
 import { loadMnist } from '../lib/datasets';
 import { machineFacts } from '../lib/jobs/machine';
@@ -116,7 +117,7 @@ async function main(): Promise<void> {
     inProcess: { rounds, summary },
     ...(cli ? { cli } : {}),
   };
-  if (args.out) fs.writeFileSync(args.out, `${JSON.stringify(record, null, 2)}\n`);
+  if (args.out) await writeFileAtomic(args.out, `${JSON.stringify(record, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify({ turnMicros, stepMillis, summary, cli: cli && { medianBefore: cli.medianBefore, medianAfter: cli.medianAfter, medianAfterVsBefore: cli.medianAfterVsBefore } }, null, 2)}\n`);
 }
 

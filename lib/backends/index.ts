@@ -13,7 +13,7 @@ export type {
   UseBackendOptions,
   WebGPUAdapterReport,
 } from './types';
-export { BACKEND_CHOICES } from './types';
+export { BACKEND_CHOICES, wasmWorkloadOf, type WasmWorkload } from './types';
 export { DEFAULT_BACKEND_CHOICE, probeBackends, useBackend } from './select';
 export { doctor, formatDoctor } from './doctor';
 export {
@@ -27,4 +27,4 @@ export {
   type NativeLoadExplanation,
 } from './native';
 export { ALLOW_SOFTWARE_ENV, DAWN_NODE_ENV, DAWN_OPTIONS_ENV, adapterAttempts, isSoftwareAdapter } from './webgpu';
-export { WASM_DIR_ENV, recommendedWasmThreads, type WasmWorkload } from './wasm';
+export { WASM_DIR_ENV, recommendedWasmThreads } from './wasm';

@@ -7,6 +7,18 @@ export type BackendChoice = 'auto' | BackendName;
 /** Every value `useBackend` accepts, for CLI `choices` and argument checks. */
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
 
+/** What dominates a training step: convolutions (the cnn), or small dense products (the MLPs). */
+export type WasmWorkload = 'conv' | 'dense';
+
+/**
+ * The workload of a preset's family (`Preset.family`): the cnn's step is its convolutions, the
+ * MLPs' their dense products. Here, beside the type, because this module loads nothing: scripts
+ * that drive another build's backends (ab-speed.ts) can take it without loading tf.js twice.
+ */
+export function wasmWorkloadOf(family: string): WasmWorkload {
+  return family === 'cnn' ? 'conv' : 'dense';
+}
+
 /** What is known about one backend on this machine, and why it can or cannot be used. */
 export interface BackendStatus {
   name: BackendName;

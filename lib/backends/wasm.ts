@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels } from '../kernels';
 import { enableWasmThreads } from '../kernels/threads';
 import { wasmBackendPackage } from '../kernels/compose';
-import type { BackendStatus } from './types';
+import type { BackendStatus, WasmWorkload } from './types';
 import { bundleDir, resolvePackageDir } from '../runtime';
 import { errorMessage } from '../errors';
 import { versionMismatch } from './versions';
@@ -110,9 +110,6 @@ export async function probeWasm(): Promise<BackendStatus> {
   const reason = `SIMD ${simd ? 'yes' : 'no'}, threads ${threads ? 'yes' : 'no (tfjs-backend-wasm turns them off under Node; this library starts its threaded build for conv nets, `--threads N` chooses, see docs/PERF.md)'}`;
   return { ...base, version: loaded.version_wasm, details, device: 'CPU', available: true, reason };
 }
-
-/** What dominates a training step: convolutions (the cnn), or small dense products (the MLPs). */
-export type WasmWorkload = 'conv' | 'dense';
 
 /**
  * Threads the wasm backend should run for `workload` on a machine with `cores` cores, from

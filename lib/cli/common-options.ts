@@ -1,6 +1,6 @@
 import * as path from 'path';
 import type { Argv } from 'yargs';
-import { BACKEND_CHOICES, useBackend, BackendChoice, WasmWorkload, recommendedWasmThreads } from '../backends';
+import { BACKEND_CHOICES, useBackend, BackendChoice, BackendName, WasmWorkload, recommendedWasmThreads } from '../backends';
 import { DATASET_NAMES, DatasetName, LoadOptions, dataDirProblem } from '../datasets';
 import { checkInt } from '../checks';
 import { InvalidArgumentError } from '../errors';
@@ -70,12 +70,20 @@ export function checkFlag(flag: string, value: number | undefined, { min = 1 } =
   return value === undefined ? undefined : checkInt(`--${flag}`, value, { min });
 }
 
+/** The backend {@link selectBackendAndLabel} selected, both as a name and as the CLI shows it. */
+export interface SelectedBackend {
+  /** What `useBackend` selected (`auto` resolved). */
+  selected: BackendName;
+  /** As logs and results show it, with wasm's threads when more than one: `wasm (2 threads)`. */
+  label: string;
+}
+
 /**
  * Selects the backend and says which in one line; `doctor` (or `verbose`) gives the full reasons.
  * Without `--threads`, wasm runs the threads that pay for `workload` (none given: one thread), and
  * falls back to one thread, saying why, if its threaded build cannot start.
  */
-export async function selectBackend(choice: BackendChoice, threads?: number, verbose = false, workload?: WasmWorkload): Promise<string> {
+export async function selectBackendAndLabel(choice: BackendChoice, threads?: number, verbose = false, workload?: WasmWorkload): Promise<SelectedBackend> {
   if (threads !== undefined) {
     checkFlag('threads', threads);
     if (choice !== 'wasm') throw new InvalidArgumentError('--threads', 'applies to --backend wasm only');
@@ -90,7 +98,12 @@ export async function selectBackend(choice: BackendChoice, threads?: number, ver
   const name = running > 1 ? `${selection.selected} (${running} threads)` : selection.selected;
   logLine(`backend: ${name}${why}`);
   if (details['threadsReason']) logLine(`wasm: one thread, the threaded build did not start: ${String(details['threadsReason'])}`);
-  return name;
+  return { selected: selection.selected, label: name };
+}
+
+/** {@link selectBackendAndLabel}'s label alone: the backend as the CLI shows it. */
+export async function selectBackend(choice: BackendChoice, threads?: number, verbose = false, workload?: WasmWorkload): Promise<string> {
+  return (await selectBackendAndLabel(choice, threads, verbose, workload)).label;
 }
 
 /**

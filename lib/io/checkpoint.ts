@@ -23,7 +23,7 @@ import * as path from 'path';
 import { removeAbandonedTemps, tempSibling, writeFileAtomic } from '../atomic-write';
 import { ModelIOError, errorMessage } from '../errors';
 import type { EpochEntry, EvalEntry, TrainState } from '../training/train';
-import { SAVING_PREFIX, loadModel, saveModel } from './model-io';
+import { loadModel, removeSaveLeftovers, saveModel } from './model-io';
 import { MODEL_FILE, ModelMetadata, modelMetadata, parseModelJson } from './model-format';
 
 /** Metadata key (inside model.json's library metadata) naming the state file. */
@@ -87,9 +87,7 @@ export async function saveCheckpoint(dir: string, model: tf.LayersModel, metadat
  */
 async function removeLeftovers(dir: string): Promise<void> {
   await removeAbandonedTemps(dir);
-  for (const name of await fsp.readdir(dir)) {
-    if (name.startsWith(SAVING_PREFIX)) await fsp.rm(path.join(dir, name), { force: true });
-  }
+  await removeSaveLeftovers(dir);
 }
 
 async function writeCheckpoint(dir: string, model: tf.LayersModel, metadata: ModelMetadata, state: TrainState): Promise<void> {

@@ -4,6 +4,7 @@ import { PNG } from 'pngjs';
 import { FileError, InvalidArgumentError } from '../errors';
 import { parseIdx } from '../idx';
 import { DIGIT_SIZE, rgbaToInk, scaleDigit } from './digits';
+import { greyscalePng } from './grey-png';
 
 export { DIGIT_SIZE, predictDigits, predictDigitsAsync } from './digits';
 export type { Prediction } from './digits';
@@ -47,8 +48,5 @@ function pngToDigit(bytes: Uint8Array, file: string): Uint8Array {
 /** Writes 784 bytes as an 8-bit greyscale 28x28 PNG (colour type 0, no alpha): tests and examples make inputs with it. */
 export function digitToPng(pixels: Uint8Array): Buffer {
   if (pixels == null || pixels.length !== DIGIT_SIZE * DIGIT_SIZE) throw new InvalidArgumentError('pixels', `must hold 784 bytes, got ${pixels?.length}`);
-  const png = new PNG({ width: DIGIT_SIZE, height: DIGIT_SIZE, colorType: 0, inputColorType: 0, inputHasAlpha: false, bitDepth: 8 });
-  // pngjs takes one byte a pixel for greyscale input without alpha.
-  png.data = Buffer.from(pixels.buffer, pixels.byteOffset, pixels.length);
-  return PNG.sync.write(png, { colorType: 0, inputColorType: 0, inputHasAlpha: false, bitDepth: 8 });
+  return greyscalePng(pixels, DIGIT_SIZE, DIGIT_SIZE);
 }

@@ -263,7 +263,15 @@ const LOSS_OF_ACTIVATION: Readonly<Record<string, string>> = { softmax: 'cross-e
  * {@link DEFAULT_LOADED_NORMALIZATION}. Refuses a model that does not take a 28x28 digit.
  */
 export function resolveMetadata(model: ModelJson, file: string, shape: ModelShape, hints: MetadataHints = {}): ResolvedMetadata {
-  const recorded = recordedMetadata(model, file) ?? {};
+  return completeMetadata(recordedMetadata(model, file), file, shape, hints);
+}
+
+/**
+ * {@link resolveMetadata} from the metadata a caller already took out of model.json with
+ * {@link recordedMetadata} (undefined: none recorded), so that a loader reads it once.
+ */
+export function completeMetadata(recordedOrNone: Partial<ModelMetadata> | undefined, file: string, shape: ModelShape, hints: MetadataHints = {}): ResolvedMetadata {
+  const recorded = recordedOrNone ?? {};
   const notes: string[] = [];
   const input = shape.inputShape.slice(1);
   const values = input.reduce<number>((n, d) => n * (d ?? NaN), 1);

@@ -88,6 +88,17 @@ export const STALE_SAVE_MS = 600_000;
 export const LOAD_ATTEMPTS = 10;
 
 /**
+ * Removes every in-flight marker in `dir`, whatever its age: for a folder whose one writer is the
+ * caller, so no save is in flight there now. The weights the markers protected are then left to the
+ * cleanup that ends the next save.
+ */
+export async function removeSaveLeftovers(dir: string): Promise<void> {
+  for (const name of await fsp.readdir(dir)) {
+    if (name.startsWith(SAVING_PREFIX)) await fsp.rm(path.join(dir, name), { force: true });
+  }
+}
+
+/**
  * Removes weight files that no save needs any more. The order of the three looks is what makes it
  * safe beside saves in flight: a weights file seen in the first listing was created after its
  * marker, so the second listing sees that marker, unless that save already finished, in which case
@@ -308,12 +319,13 @@ function folderHistory(dir: string): HistoryReader {
  */
 export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<SavedModel> {
   const { model: json, artifacts, modelJson } = await readModelFolder(dir);
-  const training = recordedMetadata(json, modelJson)?.[TRAINING_KEY] as TrainingMetadata | undefined;
+  const recorded = recordedMetadata(json, modelJson);
+  const training = recorded?.[TRAINING_KEY] as TrainingMetadata | undefined;
   // tf.js drops optimiser weights it has no optimiser for: ours are taken out first and restored here.
   const parts = training ? splitOptimizerWeights(artifacts) : undefined;
   const model = await rebuildModel(parts?.model ?? artifacts, dir);
   try {
-    const { metadata, notes } = await describeModel(json, modelJson, model, options, folderHistory(dir));
+    const { metadata, notes } = await describeModel(recorded, modelJson, model, options, folderHistory(dir));
     const optimizer = parts ? await restoreOptimizer(model, training!, parts.optimizer, modelJson) : ((model.optimizer as tf.Optimizer | undefined) ?? undefined);
     return { model, metadata, notes, ...(optimizer ? { optimizer } : {}) };
   } catch (err) {

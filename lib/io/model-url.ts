@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ModelIOError, errorMessage } from '../errors';
-import { HISTORY_FILE, MODEL_FILE, MetadataHints, ModelJson, ModelMetadata, modelArtifacts, parseModelJson } from './model-format';
+import { HISTORY_FILE, MODEL_FILE, MetadataHints, ModelJson, ModelMetadata, modelArtifacts, parseModelJson, recordedMetadata } from './model-format';
 import { describeModel, rebuildModel } from './model-load';
 
 export interface LoadedModel {
@@ -31,7 +31,7 @@ async function rebuild(text: string, source: string, read: (path: string) => Pro
   try {
     // The history, when model.json names one, is read as the weights are, from beside model.json.
     const history = { read: async () => new TextDecoder().decode(await read(HISTORY_FILE)), problem: errorMessage };
-    const { metadata, notes } = await describeModel(json, source, model, hints, history);
+    const { metadata, notes } = await describeModel(recordedMetadata(json, source), source, model, hints, history);
     return { model, metadata, source, notes };
   } catch (err) {
     model.dispose();

@@ -139,12 +139,15 @@ function disagreement(wrong: Uint8Array[], right: Uint8Array[], images: TestImag
     const label = labels[i]!;
     if (wrong.every((p) => p[i] !== label) && right.every((p) => p[i] === label)) {
       count++;
-      byClass.set(label, [...(byClass.get(label) ?? []), i]);
+      const indices = byClass.get(label);
+      if (indices) indices.push(i);
+      else byClass.set(label, [i]);
     }
   }
+  const digits = [...byClass.keys()].sort((x, y) => x - y);
   const picked: number[] = [];
   for (let round = 0; picked.length < Math.min(DIGITS_SHOWN, count); round++) {
-    for (const digit of [...byClass.keys()].sort((x, y) => x - y)) {
+    for (const digit of digits) {
       const i = byClass.get(digit)![round];
       if (i !== undefined && picked.length < DIGITS_SHOWN) picked.push(i);
     }

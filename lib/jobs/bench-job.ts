@@ -208,6 +208,12 @@ export const EVALUATION_SPACING =
   `each time the run's progress (steps over planned steps, or training time over the budget, whichever is further) passes (k/${BENCH_EVALS})^2, ` +
   `k = 1..${BENCH_EVALS}, and before the first of those after steps 1, 2, 4, 8 and so on`;
 
+/** At least one seed, each an integer: `benchPlan` checks a caller's seeds, `benchModel` those that reach it (the CLI's worker gets them over IPC). */
+function checkSeeds(seeds: readonly number[]): void {
+  if (seeds.length === 0) throw new InvalidArgumentError('seeds', 'name at least one seed');
+  seeds.forEach((s, i) => checkSeed(`seeds[${i}]`, s));
+}
+
 const round = (x: number, digits: number) => Number(x.toPrecision(digits));
 
 /**
@@ -217,8 +223,7 @@ const round = (x: number, digits: number) => Number(x.toPrecision(digits));
  */
 export async function benchModel(o: BenchModelOptions): Promise<BenchModelRun> {
   const preset = getPreset(o.preset);
-  if (o.seeds.length === 0) throw new InvalidArgumentError('seeds', 'name at least one seed');
-  o.seeds.forEach((s, i) => checkSeed(`seeds[${i}]`, s));
+  checkSeeds(o.seeds);
   const data = o.data;
   const log = o.log ?? (() => {});
   const progress = o.progress ?? silentProgress;
@@ -334,6 +339,17 @@ export interface BenchPlan {
   interval: IntervalMethod;
 }
 
+/** What of a plan (and the data limit) every model's `benchModel` call takes: seeds, budget, target. */
+export type BenchRunOptions = Pick<BenchModelOptions, 'seeds' | 'steps' | 'epochs' | 'seconds' | 'limit' | 'targetAccuracy'>;
+
+/**
+ * A plan's part of `benchModel`'s options, the one mapping of plan to run that `runBench`, the CLI's
+ * request to its worker and the worker itself share.
+ */
+export function benchRunOptions(plan: Pick<BenchPlan, 'seeds' | 'steps' | 'epochs' | 'seconds' | 'targetAccuracy'>, limit: number | undefined): BenchRunOptions {
+  return { seeds: plan.seeds, steps: plan.steps, epochs: plan.epochs, seconds: plan.seconds, limit, targetAccuracy: plan.targetAccuracy };
+}
+
 /** Checks the options and fills in the defaults (the budget, seeds 1..N). */
 export function benchPlan(options: Omit<BenchOptions, 'backend'>): BenchPlan {
   const models = options.models ?? DEFAULT_BENCH_MODELS;
@@ -347,8 +363,7 @@ export function benchPlan(options: Omit<BenchOptions, 'backend'>): BenchPlan {
   const { steps, epochs } = options;
   const seconds = steps === undefined && epochs === undefined && !recipe ? options.seconds ?? DEFAULT_BENCH_SECONDS : undefined;
   const seeds = options.seeds ?? Array.from({ length: DEFAULT_BENCH_SEEDS }, (_, i) => i + 1);
-  if (seeds.length === 0) throw new InvalidArgumentError('seeds', 'name at least one seed');
-  seeds.forEach((s, i) => checkSeed(`seeds[${i}]`, s));
+  checkSeeds(seeds);
   if (new Set(seeds).size !== seeds.length) throw new InvalidArgumentError('seeds', `names a seed twice: ${seeds.join(',')}`);
   const interval = options.interval ?? DEFAULT_INTERVAL_METHOD;
   if (!INTERVAL_METHODS.includes(interval)) throw new InvalidArgumentError('interval', `must be one of ${INTERVAL_METHODS.join(', ')}, got '${interval}'`);
@@ -431,12 +446,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
       await benchModel({
         preset: id,
         data,
-        seeds: plan.seeds,
-        steps: plan.steps,
-        epochs: plan.epochs,
-        seconds: plan.seconds,
-        limit: options.limit,
-        targetAccuracy: plan.targetAccuracy,
+        ...benchRunOptions(plan, options.limit),
         backend: options.backend,
         progress: options.progress,
         log: options.log,

@@ -3,8 +3,8 @@
  * inlined as a data URI (so the SVG, the HTML page that inlines it and the PNG that resvg renders
  * from it all carry their images), its pixels enlarged as squares rather than smoothed.
  */
-import { PNG } from 'pngjs';
 import { InvalidArgumentError } from '../errors';
+import { greyscalePng } from '../io/grey-png';
 import { escapeXml, num, svgOpen, text, textWidth, truncateText } from './svg';
 
 /** One cell: a square image of ink values (0 background .. 255 full ink, row-major: MNIST's own bytes) and up to three caption lines. */
@@ -46,13 +46,11 @@ const MARGIN = 14;
  */
 function greyPng(ink: Uint8Array, side: number, scale: number): Buffer {
   const out = side * scale;
-  const png = new PNG({ width: out, height: out, colorType: 0, inputColorType: 0, bitDepth: 8, inputHasAlpha: false });
-  const grey = Buffer.alloc(out * out);
+  const grey = new Uint8Array(out * out);
   for (let y = 0; y < out; y++) {
     for (let x = 0; x < out; x++) grey[y * out + x] = 255 - ink[Math.floor(y / scale) * side + Math.floor(x / scale)]!;
   }
-  png.data = grey;
-  return PNG.sync.write(png, { colorType: 0, inputColorType: 0, inputHasAlpha: false });
+  return greyscalePng(grey, out, out);
 }
 
 /**

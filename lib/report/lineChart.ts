@@ -100,13 +100,12 @@ export function downsampleMinMax(points: Array<[number, number]>, maxPoints: num
   return out;
 }
 
-/** Runs of drawable points between undrawable ones (NaN, infinities, values <= 0 on a log axis). */
-function segments(points: Array<[number, number]>, logY: boolean, logX = false): Array<Array<[number, number]>> {
-  const out: Array<Array<[number, number]>> = [];
-  let run: Array<[number, number]> = [];
-  for (const p of points) {
-    const [x, y] = p;
-    if (Number.isFinite(x) && Number.isFinite(y) && (!logY || y > 0) && (!logX || x > 0)) run.push(p);
+/** Maximal runs of consecutive items that pass `drawable`; the items that fail it break the runs and are dropped. */
+function splitRuns<T>(items: T[], drawable: (item: T) => boolean): T[][] {
+  const out: T[][] = [];
+  let run: T[] = [];
+  for (const item of items) {
+    if (drawable(item)) run.push(item);
     else if (run.length > 0) {
       out.push(run);
       run = [];
@@ -116,21 +115,14 @@ function segments(points: Array<[number, number]>, logY: boolean, logX = false):
   return out;
 }
 
+/** Runs of drawable points between undrawable ones (NaN, infinities, values <= 0 on a log axis). */
+function segments(points: Array<[number, number]>, logY: boolean, logX = false): Array<Array<[number, number]>> {
+  return splitRuns(points, ([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!logY || y > 0) && (!logX || x > 0));
+}
+
 /** Runs of drawable band points, as for `segments`; both edges must be drawable. */
 function bandSegments(band: Array<[number, number, number]>, logY: boolean, logX: boolean): Array<Array<[number, number, number]>> {
-  const out: Array<Array<[number, number, number]>> = [];
-  let run: Array<[number, number, number]> = [];
-  for (const p of band) {
-    const [x, lo, hi] = p;
-    const ok = [x, lo, hi].every(Number.isFinite) && (!logY || (lo > 0 && hi > 0)) && (!logX || x > 0);
-    if (ok) run.push(p);
-    else if (run.length > 0) {
-      out.push(run);
-      run = [];
-    }
-  }
-  if (run.length > 0) out.push(run);
-  return out;
+  return splitRuns(band, ([x, lo, hi]) => [x, lo, hi].every(Number.isFinite) && (!logY || (lo > 0 && hi > 0)) && (!logX || x > 0));
 }
 
 /** Each segment gets a share of the point budget in proportion to its length. */

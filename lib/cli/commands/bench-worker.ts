@@ -5,18 +5,18 @@
  * sends a {@link BenchWorkerRequest} over the IPC channel and gets one {@link BenchWorkerReply}.
  */
 import type { CommandModule } from 'yargs';
-import type { BackendChoice } from '../../backends';
+import { type BackendChoice, type BackendName, wasmWorkloadOf } from '../../backends';
 import type { DatasetName } from '../../datasets';
 import { BackendUnavailableError, InvalidArgumentError } from '../../errors';
-import { type BenchDataFacts, type BenchModelOptions, type BenchModelResult, benchModel, dataFacts, testImagesOf } from '../../jobs/bench-job';
+import { type BenchDataFacts, type BenchModelResult, type BenchRunOptions, benchModel, benchRunOptions, dataFacts, testImagesOf } from '../../jobs/bench-job';
 import { loadPresetData } from '../../jobs/train-job';
 import { getPreset } from '../../recipes';
 import { stderrProgress } from '../../training/stderr-progress';
-import { selectBackend } from '../common-options';
+import { type SelectedBackend, selectBackendAndLabel } from '../common-options';
 import { exitCodeFor, formatError, logLine } from '../output';
 
 /** What to run: `benchModel`'s options for one preset, and the backend, threads and data to run them on. */
-export interface BenchWorkerRequest extends Pick<BenchModelOptions, 'seeds' | 'steps' | 'epochs' | 'seconds' | 'limit' | 'targetAccuracy'> {
+export interface BenchWorkerRequest extends BenchRunOptions {
   model: string;
   backend: BackendChoice;
   threads?: number;
@@ -32,6 +32,8 @@ export type BenchWorkerReply =
       type: 'result';
       /** The backend as selected, threads included (`wasm (2 threads)`). */
       backend: string;
+      /** The backend's name alone (`auto` resolved), which the results group runs by. */
+      selected: BackendName;
       result: BenchModelResult;
       predictions: Uint8Array[];
       data: BenchDataFacts;
@@ -44,9 +46,9 @@ export type BenchWorkerReply =
 
 async function work(request: BenchWorkerRequest): Promise<BenchWorkerReply> {
   const preset = getPreset(request.model);
-  let backend: string;
+  let backend: SelectedBackend;
   try {
-    backend = await selectBackend(request.backend, request.threads, request.verbose, preset.family === 'cnn' ? 'conv' : 'dense');
+    backend = await selectBackendAndLabel(request.backend, request.threads, request.verbose, wasmWorkloadOf(preset.family));
   } catch (err) {
     if (err instanceof BackendUnavailableError) return { type: 'unavailable', reason: err.reason };
     throw err;
@@ -55,20 +57,15 @@ async function work(request: BenchWorkerRequest): Promise<BenchWorkerReply> {
   const { result, predictions } = await benchModel({
     preset: request.model,
     data,
-    seeds: request.seeds,
-    steps: request.steps,
-    epochs: request.epochs,
-    seconds: request.seconds,
-    limit: request.limit,
-    targetAccuracy: request.targetAccuracy,
-    backend,
+    ...benchRunOptions(request, request.limit),
+    backend: backend.label,
     progress: stderrProgress({ live: request.live }),
     log: logLine,
   });
   const images = testImagesOf(data);
   const wrong = new Set<number>();
   for (const p of predictions) p.forEach((c, i) => c !== images.labels[i] && wrong.add(i));
-  return { type: 'result', backend, result, predictions, data: dataFacts(data), labels: images.labels, pixels: [...wrong].map((i) => [i, images.pixels(i)]) };
+  return { type: 'result', backend: backend.label, selected: backend.selected, result, predictions, data: dataFacts(data), labels: images.labels, pixels: [...wrong].map((i) => [i, images.pixels(i)]) };
 }
 
 export const benchWorkerCommand: CommandModule<object, object> = {

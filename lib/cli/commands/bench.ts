@@ -14,6 +14,7 @@ import {
   assembleBench,
   benchHeadline,
   benchPlan,
+  benchRunOptions,
   benchTable,
   comparisonSentence,
   writeBenchReport,
@@ -102,12 +103,7 @@ async function runIsolated(plan: BenchPlan, backends: BackendChoice[], args: Ben
         backend,
         threads: backend === 'wasm' ? args.threads : undefined,
         verbose: args.verbose,
-        seeds: plan.seeds,
-        steps: plan.steps,
-        epochs: plan.epochs,
-        seconds: plan.seconds,
-        limit: args.limit,
-        targetAccuracy: plan.targetAccuracy,
+        ...benchRunOptions(plan, args.limit),
         dataset: args.dataset,
         dataDir: args['data-dir'],
         live: args.json ? false : undefined,
@@ -121,7 +117,7 @@ async function runIsolated(plan: BenchPlan, backends: BackendChoice[], args: Ben
       labels = reply.labels;
       data ??= reply.data;
       // `auto` is named by what it chose; threads are each model's own (in its results).
-      selected ??= reply.backend.replace(/ \(.*\)$/, '');
+      selected ??= reply.selected;
     }
     if (unavailable !== undefined) {
       skipped.push({ backend, reason: unavailable });

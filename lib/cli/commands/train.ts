@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { wasmWorkloadOf } from '../../backends';
 import { checkPositiveNumber, checkSeed } from '../../checks';
 import { InvalidArgumentError } from '../../errors';
 import { runTrainJob } from '../../jobs/train-job';
@@ -99,7 +100,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     if (split !== undefined && !(split > 0 && split < 1)) throw new InvalidArgumentError('--validation-split', `must be a fraction between 0 and 1 (exclusive), got ${split}`);
     checkFlag('early-stopping', args['early-stopping'], { min: 0 });
     if (args['early-stopping'] !== undefined && split === undefined) throw new InvalidArgumentError('--early-stopping', 'needs --validation-split F: it watches the validation loss');
-    const backend = await selectBackend(args.backend, args.threads, args.verbose, getPreset(args.model).family === 'cnn' ? 'conv' : 'dense');
+    const backend = await selectBackend(args.backend, args.threads, args.verbose, wasmWorkloadOf(getPreset(args.model).family));
 
     // Ctrl-C or SIGTERM stops after the step in flight (the loop gives signal handlers a turn
     // every 50 ms); the job then saves the last completed state. A second signal quits at once:
