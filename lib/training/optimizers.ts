@@ -196,7 +196,7 @@ export function createUpdateRule(
   const math = updateMath(config, options);
   const variables = vars.map((v) => v.variable);
   const isKernel = vars.map((v) => v.isKernel);
-  const slots = math.slotNames.map(() => zeroSlots(vars));
+  const slots = math.slotNames.map(() => vars.map((v) => zeroSlot(v.variable.shape)));
   return {
     apply: (grads, iteration) => math.apply(variables, grads, slots, iteration, isKernel),
     slots: Object.fromEntries(math.slotNames.map((name, s) => [name, slots[s]!])),
@@ -204,11 +204,14 @@ export function createUpdateRule(
   };
 }
 
-/** Non-trainable zero variables shaped like `vars`, one per variable. */
-function zeroSlots(vars: readonly TrainableVariable[]): tf.Variable[] {
+/**
+ * A non-trainable zero variable of `shape`: one variable's optimiser state before its first step,
+ * for train()'s update rules and the recipe optimisers alike.
+ */
+export function zeroSlot(shape: readonly number[]): tf.Variable {
   // tf.variable keeps its initial tensor alive; tidy frees that copy, variables survive tidy.
   // tf.zeros is an upload of zeros, where zerosLike is a kernel: on webgpu a GPU program per slot.
-  return vars.map((v) => tf.tidy(() => tf.variable(tf.zeros(v.variable.shape, 'float32'), false)));
+  return tf.tidy(() => tf.variable(tf.zeros(shape as number[], 'float32'), false));
 }
 
 /** Calls the fused kernel `name` with variables, gradients and state slots as its numbered inputs. */

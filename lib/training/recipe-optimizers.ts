@@ -18,6 +18,7 @@ import {
   UpdateMath,
   checkOptimizerConfig,
   updateMath,
+  zeroSlot,
 } from './optimizers';
 
 type NamedTensor = { name: string; tensor: tf.Tensor };
@@ -68,7 +69,7 @@ export abstract class RecipeOptimizer extends tf.Optimizer {
       const variable = tf.engine().registeredVariables[name];
       if (variable === undefined) throw new InvalidArgumentError('variableGradients', `no variable named '${name}'`);
       this.math.slotNames.forEach((slot, s) => {
-        this.slots[s]![i] ??= { originalName: `${name}/${slot}`, variable: tf.tidy(() => tf.variable(tf.zeros(variable.shape, 'float32'), false)) };
+        this.slots[s]![i] ??= { originalName: `${name}/${slot}`, variable: zeroSlot(variable.shape) };
       });
       if (tensor == null) return;
       variables.push(variable);
