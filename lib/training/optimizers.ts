@@ -65,6 +65,15 @@ export function adamStepSize(config: Extract<OptimizerConfig, { kind: 'adam' }>,
   return (config.learningRate * Math.sqrt(1 - Math.pow(beta2, t))) / (1 - Math.pow(beta1, t));
 }
 
+/**
+ * Kernels (dense and convolution kernels, depthwise ones too) get weight decay; biases and PReLU
+ * slopes do not. tf.js names a layer's variables `<layer>/<weight>`, with `_<n>` appended when the
+ * name was taken; train() asks with the original name, a tf.train optimiser with the variable's.
+ */
+export function isKernelVariable(name: string): boolean {
+  return /kernel(_\d+)?$/.test(name);
+}
+
 /** One trainable variable with what the update needs to know about it. */
 export interface TrainableVariable {
   variable: tf.Variable;

@@ -17,6 +17,7 @@ import {
   OptimizerConfig,
   UpdateMath,
   checkOptimizerConfig,
+  isKernelVariable,
   updateMath,
   zeroSlot,
 } from './optimizers';
@@ -25,15 +26,6 @@ type NamedTensor = { name: string; tensor: tf.Tensor };
 type AdamConfig = Extract<OptimizerConfig, { kind: 'adam' }>;
 type MomentumConfig = Extract<OptimizerConfig, { kind: 'momentum' }>;
 type SgdConfig = Extract<OptimizerConfig, { kind: 'sgd' }>;
-
-/**
- * Kernels (dense and convolution kernels, depthwise ones too) get weight decay; biases and PReLU
- * slopes do not. tf.js names a layer's variables `<layer>/<weight>`, with `_<n>` appended when the
- * name was taken.
- */
-export function isKernelVariable(name: string): boolean {
-  return /kernel(_\d+)?$/.test(name);
-}
 
 /** What every recipe optimiser shares: the state, the step counter, serialisation. */
 export abstract class RecipeOptimizer extends tf.Optimizer {

@@ -6,7 +6,7 @@ import { BatchMaker, modelInputShape } from './batches';
 import { evaluate } from './evaluate';
 import { GradientMethod, TrainingStep, createTrainingStep } from './dense-step';
 import { DEFAULT_TARGETS, LOSS_NAMES, LossName, TargetValues } from './losses';
-import { OptimizerConfig, TrainableVariable, UpdateRule, checkOptimizerConfig, createUpdateRule, learningRateAt } from './optimizers';
+import { OptimizerConfig, TrainableVariable, UpdateRule, checkOptimizerConfig, createUpdateRule, isKernelVariable, learningRateAt } from './optimizers';
 import { ProgressSink, ProgressState, silentProgress } from './progress';
 import { BatchSampler, SAMPLINGS, Sampling, SamplerState } from './sampler';
 import { nextTurn } from './yield';
@@ -563,7 +563,7 @@ export function createStepRunner(
 ): StepRunner {
   const vars: TrainableVariable[] = model.trainableWeights.map((w) => ({
     variable: w.read() as tf.Variable,
-    isKernel: /kernel$/.test(w.originalName),
+    isKernel: isKernelVariable(w.originalName),
   }));
   const rule = createUpdateRule(o.optimizer, vars, { composed: o.composedUpdates });
   try {
