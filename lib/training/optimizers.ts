@@ -43,9 +43,14 @@ export const DEFAULT_ADAM_BETA2 = 0.999;
 export function learningRateAt(config: OptimizerConfig | tf.Optimizer, iteration: number): number {
   if (config instanceof tf.Optimizer) {
     const own = config as unknown as { learningRate?: unknown; config?: OptimizerConfig };
-    if (own.config !== undefined && typeof own.config.kind === 'string') return learningRateAt(own.config, iteration);
+    if (own.config !== undefined && typeof own.config.kind === 'string') return scheduledLearningRate(own.config, iteration);
     return typeof own.learningRate === 'number' ? own.learningRate : NaN;
   }
+  return scheduledLearningRate(config, iteration);
+}
+
+/** {@link learningRateAt} of a config: what the momentum update asks every step, without the tf.train case. */
+function scheduledLearningRate(config: OptimizerConfig, iteration: number): number {
   if (config.kind === 'momentum' && config.policy?.kind === 'inv') {
     return config.learningRate * Math.pow(1 + config.policy.gamma * iteration, -config.policy.power);
   }
@@ -259,11 +264,16 @@ function sgdMath(learningRate: number, fused: FusedCheck): UpdateMath {
 }
 
 function momentumMath(config: Extract<OptimizerConfig, { kind: 'momentum' }>, fused: FusedCheck): UpdateMath {
+  const weightDecay = config.weightDecay ?? 0;
+  // Each variable's decay factor, rebuilt only when another isKernel list comes: train()'s update
+  // rule passes the same one every step, a recipe optimiser a new one per call.
+  let decayFor: readonly boolean[] | undefined;
+  let decay: number[] = [];
   return {
     slotNames: ['velocity'],
     apply(variables, grads, [velocities], iteration, isKernel) {
-      const lr = learningRateAt(config, iteration);
-      const decay = isKernel.map((k) => (k ? (config.weightDecay ?? 0) : 0));
+      const lr = scheduledLearningRate(config, iteration);
+      if (isKernel !== decayFor) [decayFor, decay] = [isKernel, isKernel.map((k) => (k ? weightDecay : 0))];
       tf.tidy(() => {
         if (fused(MOMENTUM_UPDATE)) {
           const out = runFused(MOMENTUM_UPDATE, { x: variables, g: grads, v: velocities! }, { learningRate: lr, momentum: config.momentum, decay });
