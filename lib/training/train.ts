@@ -396,11 +396,13 @@ async function runTraining(model: tf.LayersModel, data: ResolvedData, o: TrainOp
       // Every yieldEvery ms the event loop gets a turn (a signal handler, a page's events run) and
       // the progress line an update, with this step's loss, read without waiting for the device.
       const turnDue = t0 - lastTurn >= yieldEvery || done === totalSteps;
-      if (turnDue) latestLoss.request(lossValue, done);
-      let syncedLoss: number | undefined;
       // Near the time budget every step syncs, so the clock sees the work the device really did.
       const nearBudget = trainMillis + 2 * (now() - t0) >= budgetMillis;
-      if (pending.length >= syncEvery || epochEnds || nearBudget) {
+      const syncing = pending.length >= syncEvery || epochEnds || nearBudget;
+      // A step that syncs hands its loss to the progress line in flushLosses: one read-back, not two.
+      if (turnDue && !syncing) latestLoss.request(lossValue, done);
+      let syncedLoss: number | undefined;
+      if (syncing) {
         await flushLosses();
         syncedLoss = history.loss[history.loss.length - 1];
       }
