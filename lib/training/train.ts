@@ -12,7 +12,7 @@ import { BatchSampler, SAMPLINGS, Sampling, SamplerState } from './sampler';
 import { nextTurn } from './yield';
 import { ResolvedData, TrainInput, resolveTrainData } from './data-source';
 import type { EarlyStoppingResult } from './early-stopping';
-import { TfjsTrainOptions, ValidationEntry, checkTfjsOptions, createTrainHooks, resetStopTraining } from './train-hooks';
+import { TfjsTrainOptions, TrainHooks, ValidationEntry, checkTfjsOptions, createTrainHooks, resetStopTraining } from './train-hooks';
 
 /** Steps between reading the queued losses back from the device (one host sync per window). @default 50 */
 export const DEFAULT_LOSS_SYNC_INTERVAL = 50;
@@ -216,7 +216,7 @@ export async function train(model: tf.LayersModel, data: TrainData, options: Tra
   const hooks = createTrainHooks(model, resolved, o);
   try {
     resetStopTraining(model);
-    return await hooks.end(await runTraining(model, resolved, hooks.options, seed));
+    return await hooks.end(await runTraining(model, resolved, hooks, seed));
   } finally {
     hooks.dispose();
   }
@@ -258,7 +258,8 @@ function checkTrainOptions(model: tf.LayersModel, options: TrainOptions): TrainO
   return options;
 }
 
-async function runTraining(model: tf.LayersModel, data: ResolvedData, o: TrainOptions, seed: number): Promise<TrainResult> {
+async function runTraining(model: tf.LayersModel, data: ResolvedData, hooks: Pick<TrainHooks, 'options' | 'start'>, seed: number): Promise<TrainResult> {
+  const o = hooks.options;
   const now = checkFunction('now', o.now, () => performance.now(), '() => number (milliseconds)');
   const started = now();
   const numClasses = o.numClasses ?? DEFAULT_NUM_CLASSES;
@@ -274,6 +275,7 @@ async function runTraining(model: tf.LayersModel, data: ResolvedData, o: TrainOp
   try {
     const batches = new BatchMaker(data.train, inputShape, numClasses, targets, o.trainLimit);
     const sampler = new BatchSampler(batches.count, o.batchSize, o.sampling, deriveSeed(seed, 1));
+    hooks.start(sampler);
     const totalSteps = o.steps ?? (o.epochs === undefined ? Infinity : o.epochs * sampler.stepsPerEpoch);
     const totalEpochs = Math.ceil(totalSteps / sampler.stepsPerEpoch);
     const budgetMillis = o.maxSeconds === undefined ? Infinity : o.maxSeconds * 1000;
