@@ -69,14 +69,15 @@ export interface TrainHooks {
   dispose(): void;
 }
 
-/** Whether any of these options is in use. */
-const inUse = (o: TfjsTrainOptions, data: ResolvedData): boolean =>
-  o.callbacks !== undefined || o.earlyStopping !== undefined || data.validation !== undefined || o.onEpochBegin !== undefined || o.onBatchBegin !== undefined;
-
-/** Composes callbacks, validation and early stopping into train()'s hooks for one run of `model` on `data`. */
-export function createTrainHooks(model: tf.LayersModel, data: ResolvedData, o: TrainOptions): TrainHooks {
-  if (!inUse(o, data)) return { options: o, start: () => undefined, end: async (r) => r, dispose: () => undefined };
-  const callbacks = o.callbacks === undefined ? undefined : TrainCallbacks.from(o.callbacks);
+/**
+ * Composes callbacks, validation and early stopping into train()'s hooks for one run of `model` on
+ * `data`; `callbacks` are `o.callbacks` as {@link checkTfjsOptions} built them. A hook of `o` that
+ * none of them needs goes to train() as it is.
+ */
+export function createTrainHooks(model: tf.LayersModel, data: ResolvedData, o: TrainOptions, callbacks: TrainCallbacks | undefined): TrainHooks {
+  if (callbacks === undefined && o.earlyStopping === undefined && data.validation === undefined) {
+    return { options: o, start: () => undefined, end: async (r) => r, dispose: () => undefined };
+  }
   const early = o.earlyStopping === undefined ? undefined : new EarlyStopping(o.earlyStopping, data.validation !== undefined);
   // train() makes the sampler, and starts the hooks with it, before any hook below is called.
   let sampler!: BatchSampler;
@@ -85,30 +86,26 @@ export function createTrainHooks(model: tf.LayersModel, data: ResolvedData, o: T
   const options: TrainOptions = {
     ...o,
     ...(callbacks?.wantsBatchLoss ? { lossSyncInterval: 1 } : {}),
-    onEpochBegin: async (info) => {
-      if (callbacks && !begun) {
-        begun = true;
-        await callbacks.trainBegin(model, {
-          epochs: Math.ceil(info.totalSteps / info.stepsPerEpoch),
-          steps: info.stepsPerEpoch,
-          samples: sampler.count,
-          batchSize: o.batchSize,
-          doValidation: data.validation !== undefined,
-        });
-      }
-      await callbacks?.epochBegin(info.epoch - 1);
-      await o.onEpochBegin?.(info);
-    },
-    ...(callbacks || o.onBatchBegin
-      ? {
-          onBatchBegin: async (info: { step: number; epoch: number }) => {
-            await callbacks?.batchBegin(info.step % sampler.stepsPerEpoch, sampler.batchSizeAt(info.step));
-            await o.onBatchBegin?.(info);
-          },
-        }
-      : {}),
     ...(callbacks
       ? {
+          onEpochBegin: async (info: EpochBeginInfo) => {
+            if (!begun) {
+              begun = true;
+              await callbacks.trainBegin(model, {
+                epochs: Math.ceil(info.totalSteps / info.stepsPerEpoch),
+                steps: info.stepsPerEpoch,
+                samples: sampler.count,
+                batchSize: o.batchSize,
+                doValidation: data.validation !== undefined,
+              });
+            }
+            await callbacks.epochBegin(info.epoch - 1);
+            await o.onEpochBegin?.(info);
+          },
+          onBatchBegin: async (info: { step: number; epoch: number }) => {
+            await callbacks.batchBegin(info.step % sampler.stepsPerEpoch, sampler.batchSizeAt(info.step));
+            await o.onBatchBegin?.(info);
+          },
           onBatchEnd: async (info) => {
             await callbacks.batchEnd(info.step % sampler.stepsPerEpoch, sampler.batchSizeAt(info.step), info.loss);
             await o.onBatchEnd?.(info);
@@ -148,12 +145,12 @@ export function createTrainHooks(model: tf.LayersModel, data: ResolvedData, o: T
   };
 }
 
-/** Checks the options of this module that need no data, before any work. */
-export function checkTfjsOptions(o: TfjsTrainOptions): void {
+/** Checks the options of this module that need no data, before any work; gives the callbacks, built, for {@link createTrainHooks}. */
+export function checkTfjsOptions(o: TfjsTrainOptions): TrainCallbacks | undefined {
   for (const key of ['onEpochBegin', 'onBatchBegin'] as const) {
     if (o[key] !== undefined && typeof o[key] !== 'function') throw new InvalidArgumentError(key, 'must be a function');
   }
-  if (o.callbacks !== undefined) TrainCallbacks.from(o.callbacks);
+  return o.callbacks === undefined ? undefined : TrainCallbacks.from(o.callbacks);
 }
 
 /**

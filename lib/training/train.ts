@@ -211,9 +211,9 @@ export async function train(model: tf.LayersModel, data: TrainData, options: Tra
     throw new InvalidArgumentError('seed', `the run being resumed used seed ${o.resume.seed}, not ${o.seed}`);
   }
   const seed = o.resume?.seed ?? o.seed ?? randomSeed();
-  checkTfjsOptions(o);
+  const callbacks = checkTfjsOptions(o);
   const resolved = await resolveTrainData(data, { ...o, numClasses: o.numClasses ?? DEFAULT_NUM_CLASSES });
-  const hooks = createTrainHooks(model, resolved, o);
+  const hooks = createTrainHooks(model, resolved, o, callbacks);
   try {
     resetStopTraining(model);
     return await hooks.end(await runTraining(model, resolved, hooks, seed));
