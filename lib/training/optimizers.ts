@@ -100,12 +100,12 @@ export interface UpdateRule {
    */
   readonly slots: Readonly<Record<string, readonly tf.Variable[]>>;
   /**
-   * The state as host arrays, for checkpoints, where it is not in `slots` (a tf.train optimiser
-   * keeps its own); train() reads `slots` otherwise.
+   * The state as host arrays, for checkpoints: `slots` slot by slot, or what a tf.train optimiser
+   * (which keeps its own state, outside `slots`) gives through getWeights.
    */
-  readState?(): Promise<Record<string, Float32Array[]>>;
-  /** Puts back what {@link readState} gave. */
-  restoreState?(saved: Record<string, Float32Array[]>): Promise<void>;
+  readState(): Promise<Record<string, Float32Array[]>>;
+  /** Puts back what {@link readState} gave, checking it belongs to this rule. */
+  restoreState(saved: Record<string, Float32Array[]>): Promise<void>;
   dispose(): void;
 }
 
@@ -211,11 +211,39 @@ export function createUpdateRule(
   const variables = vars.map((v) => v.variable);
   const isKernel = vars.map((v) => v.isKernel);
   const slots = math.slotNames.map(() => vars.map((v) => zeroSlot(v.variable.shape)));
+  const named: Record<string, readonly tf.Variable[]> = Object.fromEntries(math.slotNames.map((name, s) => [name, slots[s]!]));
   return {
     apply: (grads, iteration) => math.apply(variables, grads, slots, iteration, isKernel),
-    slots: Object.fromEntries(math.slotNames.map((name, s) => [name, slots[s]!])),
+    slots: named,
+    readState: () => readSlots(named),
+    restoreState: async (saved) => restoreSlots(named, saved),
     dispose: () => slots.flat().forEach((v) => v.dispose()),
   };
+}
+
+/** Host copies of an update rule's slots, slot by slot. */
+async function readSlots(slots: UpdateRule['slots']): Promise<Record<string, Float32Array[]>> {
+  const out: Record<string, Float32Array[]> = {};
+  for (const [name, variables] of Object.entries(slots)) {
+    out[name] = await Promise.all(variables.map(async (v) => (await v.data()) as Float32Array));
+  }
+  return out;
+}
+
+/** Puts saved slot values back into a fresh update rule's slots, checking they belong to it. */
+function restoreSlots(slots: UpdateRule['slots'], saved: Record<string, Float32Array[]>): void {
+  const names = Object.keys(slots).sort();
+  if (names.join() !== Object.keys(saved).sort().join()) {
+    throw new InvalidArgumentError('resume', `the optimiser state holds [${Object.keys(saved).join(', ')}], this optimiser needs [${names.join(', ')}]`);
+  }
+  for (const name of names) {
+    const variables = slots[name]!;
+    const values = saved[name]!;
+    if (values.length !== variables.length || values.some((v, i) => v.length !== variables[i]!.size)) {
+      throw new InvalidArgumentError('resume', `the saved optimiser slot '${name}' does not fit this model's variables`);
+    }
+    tf.tidy(() => variables.forEach((variable, i) => variable.assign(tf.tensor(values[i]!, variable.shape, 'float32'))));
+  }
 }
 
 /**

@@ -294,8 +294,7 @@ async function runTraining(model: tf.LayersModel, data: ResolvedData, hooks: Pic
       const r = o.resume;
       sampler.setState(r.sampler);
       dropoutRandom.state = r.dropoutRng;
-      if (rule.restoreState) await rule.restoreState(r.optimizer);
-      else restoreSlots(rule, r.optimizer);
+      await rule.restoreState(r.optimizer);
       history.loss.push(...r.history.loss);
       history.evals.push(...r.history.evals);
       history.epochs.push(...r.history.epochs);
@@ -311,7 +310,7 @@ async function runTraining(model: tf.LayersModel, data: ResolvedData, hooks: Pic
       seed,
       sampler: sampler.getState(),
       dropoutRng: dropoutRandom.state,
-      optimizer: await (rule.readState?.() ?? readSlots(rule.slots)),
+      optimizer: await rule.readState(),
       history: { loss: [...history.loss], evals: [...history.evals], epochs: [...history.epochs] },
       trainSeconds: trainMillis / 1000,
       epochLossStart,
@@ -515,31 +514,6 @@ class LatestLoss {
   /** Resolves once no read is in flight (its tensor disposed). */
   async settled(): Promise<void> {
     await this.reading;
-  }
-}
-
-/** Host copies of an update rule's slots, slot by slot. */
-async function readSlots(slots: UpdateRule['slots']): Promise<Record<string, Float32Array[]>> {
-  const out: Record<string, Float32Array[]> = {};
-  for (const [name, variables] of Object.entries(slots)) {
-    out[name] = await Promise.all(variables.map(async (v) => (await v.data()) as Float32Array));
-  }
-  return out;
-}
-
-/** Puts saved slot values back into a fresh update rule, checking they belong to it. */
-function restoreSlots(rule: UpdateRule, saved: Record<string, Float32Array[]>): void {
-  const names = Object.keys(rule.slots).sort();
-  if (names.join() !== Object.keys(saved).sort().join()) {
-    throw new InvalidArgumentError('resume', `the optimiser state holds [${Object.keys(saved).join(', ')}], this optimiser needs [${names.join(', ')}]`);
-  }
-  for (const name of names) {
-    const variables = rule.slots[name]!;
-    const values = saved[name]!;
-    if (values.length !== variables.length || values.some((v, i) => v.length !== variables[i]!.size)) {
-      throw new InvalidArgumentError('resume', `the saved optimiser slot '${name}' does not fit this model's variables`);
-    }
-    tf.tidy(() => variables.forEach((variable, i) => variable.assign(tf.tensor(values[i]!, variable.shape, 'float32'))));
   }
 }
 
