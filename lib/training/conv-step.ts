@@ -118,10 +118,13 @@ export function hasConvStepKernels(): boolean {
   return LAYER_STEP_KERNELS.every((name) => tf.getKernel(name, tf.getBackend()) != null);
 }
 
-/** The gradient through a pool layer (and the ReLU before it): one kernel, or tf.js's MaxPoolGrad and Relu gradient. */
-function poolGrad(dy: tf.Tensor, input: tf.Tensor, output: tf.Tensor, pool: PoolLayer, relu: boolean): tf.Tensor {
+/**
+ * The gradient through a pool layer (and the ReLU before it): one kernel (`kernel`: the backend
+ * had it when the step was made), or tf.js's MaxPoolGrad and Relu gradient.
+ */
+function poolGrad(dy: tf.Tensor, input: tf.Tensor, output: tf.Tensor, pool: PoolLayer, relu: boolean, kernel: boolean): tf.Tensor {
   const attrs = { filterSize: pool.filterSize, strides: pool.strides, pad: pool.pad, dimRoundingMode: undefined };
-  if (tf.getKernel(POOL_RELU_GRAD, tf.getBackend()) != null) {
+  if (kernel) {
     return tf.engine().runKernel(POOL_RELU_GRAD, { dy, input, output }, { ...attrs, relu } as unknown as tf.NamedAttrMap) as tf.Tensor;
   }
   const dx = tf.engine().runKernel(tf.MaxPoolGrad, { dy, input, output }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
@@ -153,6 +156,8 @@ export function createConvStep(
   const tail = denseStep(plan.units, loss, vars, useDenseGradKernels(options), { dropout: plan.dropout, inputGrad: true });
   const { front } = plan;
   const firstConv = front.findIndex((l) => l.kind === 'conv');
+  // Looked up once, as the dense tail's dropout is: the kernels a step uses are those of its backend when it is made.
+  const poolKernel = tf.getKernel(POOL_RELU_GRAD, tf.getBackend()) != null;
   return {
     method: 'conv',
     run: (x, y) => {
@@ -180,7 +185,7 @@ export function createConvStep(
         if (layer.kind === 'pool') {
           const before = front[i - 1];
           reluDone = before?.kind === 'conv' && before.relu;
-          g = poolGrad(g, s.input, s.out, layer, reluDone);
+          g = poolGrad(g, s.input, s.out, layer, reluDone, poolKernel);
           continue;
         }
         const dz = layer.relu && !reluDone ? tf.mul(g, tf.step(s.out)) : g;

@@ -183,6 +183,18 @@ export interface ValidationOptions {
 }
 
 /**
+ * Checks a validation split, the fraction of the training examples held out: strictly between 0
+ * and 1. `argument` names it as its user gave it (train()'s `validationSplit`, the CLI's
+ * `--validation-split`), and `kind` is what the message asks for (the CLI words it "a fraction").
+ */
+export function checkValidationSplit(argument: string, value: unknown, kind = 'a number'): number {
+  if (!(typeof value === 'number' && value > 0 && value < 1)) {
+    throw new InvalidArgumentError(argument, `must be ${kind} between 0 and 1 (exclusive), got ${String(value)}`);
+  }
+  return value;
+}
+
+/**
  * Resolves train()'s `data` and validation options into host splits. `trainLimit` only limits how
  * much of a training Dataset is read (train() still applies it to the split).
  */
@@ -195,9 +207,7 @@ export async function resolveTrainData(
   if (validationSplit !== undefined && validationData !== undefined) {
     throw new InvalidArgumentError('validationSplit', 'give validationSplit or validationData, not both');
   }
-  if (validationSplit !== undefined && !(typeof validationSplit === 'number' && validationSplit > 0 && validationSplit < 1)) {
-    throw new InvalidArgumentError('validationSplit', `must be a number between 0 and 1 (exclusive), got ${String(validationSplit)}`);
-  }
+  if (validationSplit !== undefined) checkValidationSplit('validationSplit', validationSplit);
   const splits: TrainSplits = isSplits(data) ? data : { train: data };
   // A Dataset is read only as far as training and the held-out part need.
   const readLimit = validationSplit === undefined ? (options.trainLimit ?? Infinity) : Infinity;

@@ -21,7 +21,7 @@ import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError } from '../errors';
 import { ACTIVATION_GRAD, LOSS_GRAD, hasDenseGradKernels, registerDenseGradKernels } from '../kernels/dense-grad';
 import { createConvStep } from './conv-step';
-import { applyDropout } from './dropout';
+import { dropoutOnBackend } from './dropout';
 import { CROSS_ENTROPY_EPSILON, LossName, lossFunction } from './losses';
 
 /** Gradients of one batch; `grads[i]` belongs to the i-th variable the step was made for. */
@@ -208,6 +208,7 @@ export function denseStep(
   // createTrainingStep checked that every unit's variable is among `vars`.
   const slot = (v: tf.Variable): number => index.get(v)!;
   const last = units.length - 1;
+  const applyDropout = dropoutOnBackend();
   return (x, y) => {
     const saved: Saved[] = [];
     const masks: (tf.Tensor | undefined)[] = [];

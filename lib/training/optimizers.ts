@@ -43,9 +43,14 @@ export const DEFAULT_ADAM_BETA2 = 0.999;
 export function learningRateAt(config: OptimizerConfig | tf.Optimizer, iteration: number): number {
   if (config instanceof tf.Optimizer) {
     const own = config as unknown as { learningRate?: unknown; config?: OptimizerConfig };
-    if (own.config !== undefined && typeof own.config.kind === 'string') return learningRateAt(own.config, iteration);
+    if (own.config !== undefined && typeof own.config.kind === 'string') return scheduledLearningRate(own.config, iteration);
     return typeof own.learningRate === 'number' ? own.learningRate : NaN;
   }
+  return scheduledLearningRate(config, iteration);
+}
+
+/** {@link learningRateAt} of a config: what the momentum update asks every step, without the tf.train case. */
+function scheduledLearningRate(config: OptimizerConfig, iteration: number): number {
   if (config.kind === 'momentum' && config.policy?.kind === 'inv') {
     return config.learningRate * Math.pow(1 + config.policy.gamma * iteration, -config.policy.power);
   }
@@ -63,6 +68,15 @@ export function adamStepSize(config: Extract<OptimizerConfig, { kind: 'adam' }>,
   const beta1 = config.beta1 ?? DEFAULT_ADAM_BETA1;
   const beta2 = config.beta2 ?? DEFAULT_ADAM_BETA2;
   return (config.learningRate * Math.sqrt(1 - Math.pow(beta2, t))) / (1 - Math.pow(beta1, t));
+}
+
+/**
+ * Kernels (dense and convolution kernels, depthwise ones too) get weight decay; biases and PReLU
+ * slopes do not. tf.js names a layer's variables `<layer>/<weight>`, with `_<n>` appended when the
+ * name was taken; train() asks with the original name, a tf.train optimiser with the variable's.
+ */
+export function isKernelVariable(name: string): boolean {
+  return /kernel(_\d+)?$/.test(name);
 }
 
 /** One trainable variable with what the update needs to know about it. */
@@ -86,12 +100,12 @@ export interface UpdateRule {
    */
   readonly slots: Readonly<Record<string, readonly tf.Variable[]>>;
   /**
-   * The state as host arrays, for checkpoints, where it is not in `slots` (a tf.train optimiser
-   * keeps its own); train() reads `slots` otherwise.
+   * The state as host arrays, for checkpoints: `slots` slot by slot, or what a tf.train optimiser
+   * (which keeps its own state, outside `slots`) gives through getWeights.
    */
-  readState?(): Promise<Record<string, Float32Array[]>>;
-  /** Puts back what {@link readState} gave. */
-  restoreState?(saved: Record<string, Float32Array[]>): Promise<void>;
+  readState(): Promise<Record<string, Float32Array[]>>;
+  /** Puts back what {@link readState} gave, checking it belongs to this rule. */
+  restoreState(saved: Record<string, Float32Array[]>): Promise<void>;
   dispose(): void;
 }
 
@@ -196,19 +210,50 @@ export function createUpdateRule(
   const math = updateMath(config, options);
   const variables = vars.map((v) => v.variable);
   const isKernel = vars.map((v) => v.isKernel);
-  const slots = math.slotNames.map(() => zeroSlots(vars));
+  const slots = math.slotNames.map(() => vars.map((v) => zeroSlot(v.variable.shape)));
+  const named: Record<string, readonly tf.Variable[]> = Object.fromEntries(math.slotNames.map((name, s) => [name, slots[s]!]));
   return {
     apply: (grads, iteration) => math.apply(variables, grads, slots, iteration, isKernel),
-    slots: Object.fromEntries(math.slotNames.map((name, s) => [name, slots[s]!])),
+    slots: named,
+    readState: () => readSlots(named),
+    restoreState: async (saved) => restoreSlots(named, saved),
     dispose: () => slots.flat().forEach((v) => v.dispose()),
   };
 }
 
-/** Non-trainable zero variables shaped like `vars`, one per variable. */
-function zeroSlots(vars: readonly TrainableVariable[]): tf.Variable[] {
+/** Host copies of an update rule's slots, slot by slot. */
+async function readSlots(slots: UpdateRule['slots']): Promise<Record<string, Float32Array[]>> {
+  const out: Record<string, Float32Array[]> = {};
+  for (const [name, variables] of Object.entries(slots)) {
+    out[name] = await Promise.all(variables.map(async (v) => (await v.data()) as Float32Array));
+  }
+  return out;
+}
+
+/** Puts saved slot values back into a fresh update rule's slots, checking they belong to it. */
+function restoreSlots(slots: UpdateRule['slots'], saved: Record<string, Float32Array[]>): void {
+  const names = Object.keys(slots).sort();
+  if (names.join() !== Object.keys(saved).sort().join()) {
+    throw new InvalidArgumentError('resume', `the optimiser state holds [${Object.keys(saved).join(', ')}], this optimiser needs [${names.join(', ')}]`);
+  }
+  for (const name of names) {
+    const variables = slots[name]!;
+    const values = saved[name]!;
+    if (values.length !== variables.length || values.some((v, i) => v.length !== variables[i]!.size)) {
+      throw new InvalidArgumentError('resume', `the saved optimiser slot '${name}' does not fit this model's variables`);
+    }
+    tf.tidy(() => variables.forEach((variable, i) => variable.assign(tf.tensor(values[i]!, variable.shape, 'float32'))));
+  }
+}
+
+/**
+ * A non-trainable zero variable of `shape`: one variable's optimiser state before its first step,
+ * for train()'s update rules and the recipe optimisers alike.
+ */
+export function zeroSlot(shape: readonly number[]): tf.Variable {
   // tf.variable keeps its initial tensor alive; tidy frees that copy, variables survive tidy.
   // tf.zeros is an upload of zeros, where zerosLike is a kernel: on webgpu a GPU program per slot.
-  return vars.map((v) => tf.tidy(() => tf.variable(tf.zeros(v.variable.shape, 'float32'), false)));
+  return tf.tidy(() => tf.variable(tf.zeros(shape as number[], 'float32'), false));
 }
 
 /** Calls the fused kernel `name` with variables, gradients and state slots as its numbered inputs. */
@@ -247,11 +292,16 @@ function sgdMath(learningRate: number, fused: FusedCheck): UpdateMath {
 }
 
 function momentumMath(config: Extract<OptimizerConfig, { kind: 'momentum' }>, fused: FusedCheck): UpdateMath {
+  const weightDecay = config.weightDecay ?? 0;
+  // Each variable's decay factor, rebuilt only when another isKernel list comes: train()'s update
+  // rule passes the same one every step, a recipe optimiser a new one per call.
+  let decayFor: readonly boolean[] | undefined;
+  let decay: number[] = [];
   return {
     slotNames: ['velocity'],
     apply(variables, grads, [velocities], iteration, isKernel) {
-      const lr = learningRateAt(config, iteration);
-      const decay = isKernel.map((k) => (k ? (config.weightDecay ?? 0) : 0));
+      const lr = scheduledLearningRate(config, iteration);
+      if (isKernel !== decayFor) [decayFor, decay] = [isKernel, isKernel.map((k) => (k ? weightDecay : 0))];
       tf.tidy(() => {
         if (fused(MOMENTUM_UPDATE)) {
           const out = runFused(MOMENTUM_UPDATE, { x: variables, g: grads, v: velocities! }, { learningRate: lr, momentum: config.momentum, decay });

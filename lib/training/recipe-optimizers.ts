@@ -17,22 +17,15 @@ import {
   OptimizerConfig,
   UpdateMath,
   checkOptimizerConfig,
+  isKernelVariable,
   updateMath,
+  zeroSlot,
 } from './optimizers';
 
 type NamedTensor = { name: string; tensor: tf.Tensor };
 type AdamConfig = Extract<OptimizerConfig, { kind: 'adam' }>;
 type MomentumConfig = Extract<OptimizerConfig, { kind: 'momentum' }>;
 type SgdConfig = Extract<OptimizerConfig, { kind: 'sgd' }>;
-
-/**
- * Kernels (dense and convolution kernels, depthwise ones too) get weight decay; biases and PReLU
- * slopes do not. tf.js names a layer's variables `<layer>/<weight>`, with `_<n>` appended when the
- * name was taken.
- */
-export function isKernelVariable(name: string): boolean {
-  return /kernel(_\d+)?$/.test(name);
-}
 
 /** What every recipe optimiser shares: the state, the step counter, serialisation. */
 export abstract class RecipeOptimizer extends tf.Optimizer {
@@ -68,7 +61,7 @@ export abstract class RecipeOptimizer extends tf.Optimizer {
       const variable = tf.engine().registeredVariables[name];
       if (variable === undefined) throw new InvalidArgumentError('variableGradients', `no variable named '${name}'`);
       this.math.slotNames.forEach((slot, s) => {
-        this.slots[s]![i] ??= { originalName: `${name}/${slot}`, variable: tf.tidy(() => tf.variable(tf.zeros(variable.shape, 'float32'), false)) };
+        this.slots[s]![i] ??= { originalName: `${name}/${slot}`, variable: zeroSlot(variable.shape) };
       });
       if (tensor == null) return;
       variables.push(variable);

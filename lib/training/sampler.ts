@@ -51,6 +51,11 @@ export class BatchSampler {
     return epochs * this.count + Math.min((steps - epochs * this.stepsPerEpoch) * this.batchSize, this.count);
   }
 
+  /** Examples in the batch of 0-based step `step`: a shuffled epoch's last one holds what is left. */
+  batchSizeAt(step: number): number {
+    return this.samplesIn(step + 1) - this.samplesIn(step);
+  }
+
   /** A copy of the sampler's state. */
   getState(): SamplerState {
     return { rng: this.generator.state, position: this.position, order: this.order.slice() };

@@ -12,6 +12,7 @@ import type { ResolvedData, SplitInput } from './data-source';
 import { EarlyStopping, EarlyStoppingOptions, EarlyStoppingResult } from './early-stopping';
 import { evaluate } from './evaluate';
 import { DEFAULT_TARGETS } from './losses';
+import type { BatchSampler } from './sampler';
 import type { TrainOptions, TrainResult } from './train';
 
 /** train()'s options for what tf.js users bring: callbacks, validation, early stopping. */
@@ -60,57 +61,53 @@ export interface ValidationEntry {
 /** train()'s options with the hooks composed in, and what to do around the run. */
 export interface TrainHooks {
   options: TrainOptions;
+  /** Before the first step: the run's sampler, whose geometry (steps per epoch, batch sizes) callbacks are told. */
+  start(sampler: BatchSampler): void;
   /** After the run: puts back the best weights, ends the callbacks, completes the result. */
   end(result: TrainResult): Promise<TrainResult>;
   /** Frees what the hooks hold (the best weights), also when the run failed. */
   dispose(): void;
 }
 
-/** Whether any of these options is in use. */
-const inUse = (o: TfjsTrainOptions, data: ResolvedData): boolean =>
-  o.callbacks !== undefined || o.earlyStopping !== undefined || data.validation !== undefined || o.onEpochBegin !== undefined || o.onBatchBegin !== undefined;
-
-/** Composes callbacks, validation and early stopping into train()'s hooks for one run of `model` on `data`. */
-export function createTrainHooks(model: tf.LayersModel, data: ResolvedData, o: TrainOptions): TrainHooks {
-  if (!inUse(o, data)) return { options: o, end: async (r) => r, dispose: () => undefined };
-  const callbacks = o.callbacks === undefined ? undefined : TrainCallbacks.from(o.callbacks);
+/**
+ * Composes callbacks, validation and early stopping into train()'s hooks for one run of `model` on
+ * `data`; `callbacks` are `o.callbacks` as {@link checkTfjsOptions} built them. A hook of `o` that
+ * none of them needs goes to train() as it is.
+ */
+export function createTrainHooks(model: tf.LayersModel, data: ResolvedData, o: TrainOptions, callbacks: TrainCallbacks | undefined): TrainHooks {
+  if (callbacks === undefined && o.earlyStopping === undefined && data.validation === undefined) {
+    return { options: o, start: () => undefined, end: async (r) => r, dispose: () => undefined };
+  }
   const early = o.earlyStopping === undefined ? undefined : new EarlyStopping(o.earlyStopping, data.validation !== undefined);
-  const count = Math.min(o.trainLimit ?? Infinity, data.train.count);
-  let stepsPerEpoch = Math.ceil(count / o.batchSize);
+  // train() makes the sampler, and starts the hooks with it, before any hook below is called.
+  let sampler!: BatchSampler;
   let begun = false;
-  // fit's batch `size`: a shuffled epoch's last batch holds what is left.
-  const sizeOf = (step: number) => (o.sampling === 'shuffle' && step % stepsPerEpoch === stepsPerEpoch - 1 ? count - (stepsPerEpoch - 1) * o.batchSize : o.batchSize);
 
   const options: TrainOptions = {
     ...o,
     ...(callbacks?.wantsBatchLoss ? { lossSyncInterval: 1 } : {}),
-    onEpochBegin: async (info) => {
-      stepsPerEpoch = info.stepsPerEpoch;
-      if (callbacks && !begun) {
-        begun = true;
-        await callbacks.trainBegin(model, {
-          epochs: Math.ceil(info.totalSteps / info.stepsPerEpoch),
-          steps: info.stepsPerEpoch,
-          samples: count,
-          batchSize: o.batchSize,
-          doValidation: data.validation !== undefined,
-        });
-      }
-      await callbacks?.epochBegin(info.epoch - 1);
-      await o.onEpochBegin?.(info);
-    },
-    ...(callbacks || o.onBatchBegin
-      ? {
-          onBatchBegin: async (info: { step: number; epoch: number }) => {
-            await callbacks?.batchBegin(info.step % stepsPerEpoch, sizeOf(info.step));
-            await o.onBatchBegin?.(info);
-          },
-        }
-      : {}),
     ...(callbacks
       ? {
+          onEpochBegin: async (info: EpochBeginInfo) => {
+            if (!begun) {
+              begun = true;
+              await callbacks.trainBegin(model, {
+                epochs: Math.ceil(info.totalSteps / info.stepsPerEpoch),
+                steps: info.stepsPerEpoch,
+                samples: sampler.count,
+                batchSize: o.batchSize,
+                doValidation: data.validation !== undefined,
+              });
+            }
+            await callbacks.epochBegin(info.epoch - 1);
+            await o.onEpochBegin?.(info);
+          },
+          onBatchBegin: async (info: { step: number; epoch: number }) => {
+            await callbacks.batchBegin(info.step % sampler.stepsPerEpoch, sampler.batchSizeAt(info.step));
+            await o.onBatchBegin?.(info);
+          },
           onBatchEnd: async (info) => {
-            await callbacks.batchEnd(info.step % stepsPerEpoch, sizeOf(info.step), info.loss);
+            await callbacks.batchEnd(info.step % sampler.stepsPerEpoch, sampler.batchSizeAt(info.step), info.loss);
             await o.onBatchEnd?.(info);
           },
         }
@@ -135,6 +132,9 @@ export function createTrainHooks(model: tf.LayersModel, data: ResolvedData, o: T
 
   return {
     options,
+    start: (s) => {
+      sampler = s;
+    },
     async end(result) {
       const stopping: EarlyStoppingResult | undefined = early?.trainEnd(model);
       if (begun) await callbacks?.trainEnd({});
@@ -145,12 +145,12 @@ export function createTrainHooks(model: tf.LayersModel, data: ResolvedData, o: T
   };
 }
 
-/** Checks the options of this module that need no data, before any work. */
-export function checkTfjsOptions(o: TfjsTrainOptions): void {
+/** Checks the options of this module that need no data, before any work; gives the callbacks, built, for {@link createTrainHooks}. */
+export function checkTfjsOptions(o: TfjsTrainOptions): TrainCallbacks | undefined {
   for (const key of ['onEpochBegin', 'onBatchBegin'] as const) {
     if (o[key] !== undefined && typeof o[key] !== 'function') throw new InvalidArgumentError(key, 'must be a function');
   }
-  if (o.callbacks !== undefined) TrainCallbacks.from(o.callbacks);
+  return o.callbacks === undefined ? undefined : TrainCallbacks.from(o.callbacks);
 }
 
 /**

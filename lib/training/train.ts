@@ -6,13 +6,13 @@ import { BatchMaker, modelInputShape } from './batches';
 import { evaluate } from './evaluate';
 import { GradientMethod, TrainingStep, createTrainingStep } from './dense-step';
 import { DEFAULT_TARGETS, LOSS_NAMES, LossName, TargetValues } from './losses';
-import { OptimizerConfig, TrainableVariable, UpdateRule, checkOptimizerConfig, createUpdateRule, learningRateAt } from './optimizers';
+import { OptimizerConfig, TrainableVariable, UpdateRule, checkOptimizerConfig, createUpdateRule, isKernelVariable, learningRateAt } from './optimizers';
 import { ProgressSink, ProgressState, silentProgress } from './progress';
 import { BatchSampler, SAMPLINGS, Sampling, SamplerState } from './sampler';
 import { nextTurn } from './yield';
 import { ResolvedData, TrainInput, resolveTrainData } from './data-source';
 import type { EarlyStoppingResult } from './early-stopping';
-import { TfjsTrainOptions, ValidationEntry, checkTfjsOptions, createTrainHooks, resetStopTraining } from './train-hooks';
+import { TfjsTrainOptions, TrainHooks, ValidationEntry, checkTfjsOptions, createTrainHooks, resetStopTraining } from './train-hooks';
 
 /** Steps between reading the queued losses back from the device (one host sync per window). @default 50 */
 export const DEFAULT_LOSS_SYNC_INTERVAL = 50;
@@ -211,12 +211,12 @@ export async function train(model: tf.LayersModel, data: TrainData, options: Tra
     throw new InvalidArgumentError('seed', `the run being resumed used seed ${o.resume.seed}, not ${o.seed}`);
   }
   const seed = o.resume?.seed ?? o.seed ?? randomSeed();
-  checkTfjsOptions(o);
+  const callbacks = checkTfjsOptions(o);
   const resolved = await resolveTrainData(data, { ...o, numClasses: o.numClasses ?? DEFAULT_NUM_CLASSES });
-  const hooks = createTrainHooks(model, resolved, o);
+  const hooks = createTrainHooks(model, resolved, o, callbacks);
   try {
     resetStopTraining(model);
-    return await hooks.end(await runTraining(model, resolved, hooks.options, seed));
+    return await hooks.end(await runTraining(model, resolved, hooks, seed));
   } finally {
     hooks.dispose();
   }
@@ -258,7 +258,8 @@ function checkTrainOptions(model: tf.LayersModel, options: TrainOptions): TrainO
   return options;
 }
 
-async function runTraining(model: tf.LayersModel, data: ResolvedData, o: TrainOptions, seed: number): Promise<TrainResult> {
+async function runTraining(model: tf.LayersModel, data: ResolvedData, hooks: Pick<TrainHooks, 'options' | 'start'>, seed: number): Promise<TrainResult> {
+  const o = hooks.options;
   const now = checkFunction('now', o.now, () => performance.now(), '() => number (milliseconds)');
   const started = now();
   const numClasses = o.numClasses ?? DEFAULT_NUM_CLASSES;
@@ -274,6 +275,7 @@ async function runTraining(model: tf.LayersModel, data: ResolvedData, o: TrainOp
   try {
     const batches = new BatchMaker(data.train, inputShape, numClasses, targets, o.trainLimit);
     const sampler = new BatchSampler(batches.count, o.batchSize, o.sampling, deriveSeed(seed, 1));
+    hooks.start(sampler);
     const totalSteps = o.steps ?? (o.epochs === undefined ? Infinity : o.epochs * sampler.stepsPerEpoch);
     const totalEpochs = Math.ceil(totalSteps / sampler.stepsPerEpoch);
     const budgetMillis = o.maxSeconds === undefined ? Infinity : o.maxSeconds * 1000;
@@ -292,8 +294,7 @@ async function runTraining(model: tf.LayersModel, data: ResolvedData, o: TrainOp
       const r = o.resume;
       sampler.setState(r.sampler);
       dropoutRandom.state = r.dropoutRng;
-      if (rule.restoreState) await rule.restoreState(r.optimizer);
-      else restoreSlots(rule, r.optimizer);
+      await rule.restoreState(r.optimizer);
       history.loss.push(...r.history.loss);
       history.evals.push(...r.history.evals);
       history.epochs.push(...r.history.epochs);
@@ -309,7 +310,7 @@ async function runTraining(model: tf.LayersModel, data: ResolvedData, o: TrainOp
       seed,
       sampler: sampler.getState(),
       dropoutRng: dropoutRandom.state,
-      optimizer: await (rule.readState?.() ?? readSlots(rule.slots)),
+      optimizer: await rule.readState(),
       history: { loss: [...history.loss], evals: [...history.evals], epochs: [...history.epochs] },
       trainSeconds: trainMillis / 1000,
       epochLossStart,
@@ -396,11 +397,13 @@ async function runTraining(model: tf.LayersModel, data: ResolvedData, o: TrainOp
       // Every yieldEvery ms the event loop gets a turn (a signal handler, a page's events run) and
       // the progress line an update, with this step's loss, read without waiting for the device.
       const turnDue = t0 - lastTurn >= yieldEvery || done === totalSteps;
-      if (turnDue) latestLoss.request(lossValue, done);
-      let syncedLoss: number | undefined;
       // Near the time budget every step syncs, so the clock sees the work the device really did.
       const nearBudget = trainMillis + 2 * (now() - t0) >= budgetMillis;
-      if (pending.length >= syncEvery || epochEnds || nearBudget) {
+      const syncing = pending.length >= syncEvery || epochEnds || nearBudget;
+      // A step that syncs hands its loss to the progress line in flushLosses: one read-back, not two.
+      if (turnDue && !syncing) latestLoss.request(lossValue, done);
+      let syncedLoss: number | undefined;
+      if (syncing) {
         await flushLosses();
         syncedLoss = history.loss[history.loss.length - 1];
       }
@@ -514,31 +517,6 @@ class LatestLoss {
   }
 }
 
-/** Host copies of an update rule's slots, slot by slot. */
-async function readSlots(slots: UpdateRule['slots']): Promise<Record<string, Float32Array[]>> {
-  const out: Record<string, Float32Array[]> = {};
-  for (const [name, variables] of Object.entries(slots)) {
-    out[name] = await Promise.all(variables.map(async (v) => (await v.data()) as Float32Array));
-  }
-  return out;
-}
-
-/** Puts saved slot values back into a fresh update rule, checking they belong to it. */
-function restoreSlots(rule: UpdateRule, saved: Record<string, Float32Array[]>): void {
-  const names = Object.keys(rule.slots).sort();
-  if (names.join() !== Object.keys(saved).sort().join()) {
-    throw new InvalidArgumentError('resume', `the optimiser state holds [${Object.keys(saved).join(', ')}], this optimiser needs [${names.join(', ')}]`);
-  }
-  for (const name of names) {
-    const variables = rule.slots[name]!;
-    const values = saved[name]!;
-    if (values.length !== variables.length || values.some((v, i) => v.length !== variables[i]!.size)) {
-      throw new InvalidArgumentError('resume', `the saved optimiser slot '${name}' does not fit this model's variables`);
-    }
-    tf.tidy(() => variables.forEach((variable, i) => variable.assign(tf.tensor(values[i]!, variable.shape, 'float32'))));
-  }
-}
-
 /** One training step exactly as train() runs it, for train() and for profiling scripts. */
 export interface StepRunner {
   /** Uploads the batch of rows `indices`, computes gradients, updates; returns the loss, left on the device. */
@@ -563,7 +541,7 @@ export function createStepRunner(
 ): StepRunner {
   const vars: TrainableVariable[] = model.trainableWeights.map((w) => ({
     variable: w.read() as tf.Variable,
-    isKernel: /kernel$/.test(w.originalName),
+    isKernel: isKernelVariable(w.originalName),
   }));
   const rule = createUpdateRule(o.optimizer, vars, { composed: o.composedUpdates });
   try {

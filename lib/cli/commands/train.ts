@@ -4,6 +4,7 @@ import { checkPositiveNumber, checkSeed } from '../../checks';
 import { InvalidArgumentError } from '../../errors';
 import { runTrainJob } from '../../jobs/train-job';
 import { PRESET_IDS, getPreset } from '../../recipes';
+import { checkValidationSplit } from '../../training/data-source';
 import { stderrProgress } from '../../training/stderr-progress';
 import { RunArgs, checkFlag, loadOptionsFrom, namingFlags, selectBackend, withRunOptions } from '../common-options';
 import { logLine, printJson, printText } from '../output';
@@ -97,7 +98,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     if (args['max-seconds'] !== undefined) checkPositiveNumber('--max-seconds', args['max-seconds']);
     if (args.resume && !args.save) throw new InvalidArgumentError('--resume', 'needs --save DIR, the folder of the checkpoint to continue');
     const split = args['validation-split'];
-    if (split !== undefined && !(split > 0 && split < 1)) throw new InvalidArgumentError('--validation-split', `must be a fraction between 0 and 1 (exclusive), got ${split}`);
+    if (split !== undefined) checkValidationSplit('--validation-split', split, 'a fraction');
     checkFlag('early-stopping', args['early-stopping'], { min: 0 });
     if (args['early-stopping'] !== undefined && split === undefined) throw new InvalidArgumentError('--early-stopping', 'needs --validation-split F: it watches the validation loss');
     const backend = await selectBackend(args.backend, args.threads, args.verbose, wasmWorkloadOf(getPreset(args.model).family));
