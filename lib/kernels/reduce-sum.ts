@@ -22,21 +22,38 @@ export function reducesAllButLast(axis: number | number[], rank: number): boolea
   return axes.length === rank - 1 && axes.every((a, i) => a === i);
 }
 
-export function sumWasm(args: KernelArgs): tf.TensorInfo {
+/** A Sum that is a column sum: `x` as a [rows, cols] matrix summed over its rows into `outShape`. */
+export interface ColumnSum {
+  x: tf.TensorInfo;
+  rows: number;
+  cols: number;
+  outShape: number[];
+}
+
+/**
+ * Sum's arguments as a column sum (float32, every axis but the last, no empty axis), which the
+ * wasm and webgpu kernels both take; undefined for every other reduction, left to the backend's own.
+ */
+export function columnSumOf(args: KernelArgs): ColumnSum | undefined {
   const x = requireInput(tf.Sum, args.inputs, 'x');
   const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;
+  const rank = x.shape.length;
+  if (x.dtype !== 'float32' || !reducesAllButLast(axis, rank) || x.shape.some((d) => d === 0)) return undefined;
+  const cols = x.shape[rank - 1]!;
+  return { x, rows: tf.util.sizeFromShape(x.shape) / cols, cols, outShape: keepDims ? [...Array(rank - 1).fill(1), cols] : [cols] };
+}
+
+export function sumWasm(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as unknown as WasmBackendLike;
   const memory = wasmMemoryOf(args.backend);
   const fns = memory ? simdActivationGrads(memory) : null;
-  const rank = x.shape.length;
-  if (!fns || x.dtype !== 'float32' || !reducesAllButLast(axis, rank) || x.shape.some((d) => d === 0)) {
+  const sum = fns ? columnSumOf(args) : undefined;
+  if (!fns || !sum) {
     const original = originalKernels.get(tf.Sum);
     if (original == null) throw new KernelError('Sum', "the wasm backend's own kernel was not captured");
     return original.kernelFunc(args) as tf.TensorInfo;
   }
-  const cols = x.shape[rank - 1]!;
-  const rows = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
-  const out = backend.makeOutput(keepDims ? [...Array(rank - 1).fill(1), cols] : [cols], 'float32');
-  fns.columnSums(backend.getMemoryOffset(x.dataId), 0, 0, backend.getMemoryOffset(out.dataId), rows, cols);
+  const out = backend.makeOutput(sum.outShape, 'float32');
+  fns.columnSums(backend.getMemoryOffset(sum.x.dataId), 0, 0, backend.getMemoryOffset(out.dataId), sum.rows, sum.cols);
   return out;
 }

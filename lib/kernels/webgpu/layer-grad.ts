@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { KernelError } from '../../errors';
 import { requireInput } from '../compose';
-import { reducesAllButLast } from '../reduce-sum';
+import { columnSumOf } from '../reduce-sum';
 import { DROPOUT, POOL_RELU_GRAD } from './names';
 import { allocate, perVariant, runProgram, workgroupsFor } from './program';
 
@@ -161,17 +161,14 @@ export type SumFallback = (args: KernelArgs) => tf.TensorInfo;
 /** Sum over every axis but the last in one program; others to `fallback` (upstream's Sum). */
 export function sumKernel(fallback: () => SumFallback | undefined): tf.KernelFunc {
   return (args) => {
-    const x = requireInput(tf.Sum, args.inputs, 'x');
-    const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;
-    const rank = x.shape.length;
-    if (x.dtype !== 'float32' || !reducesAllButLast(axis, rank) || x.shape.some((d) => d === 0)) {
+    const plan = columnSumOf(args);
+    if (!plan) {
       const original = fallback();
       if (original == null) throw new KernelError('Sum', "upstream's webgpu kernel was not captured");
       return original(args);
     }
-    const cols = x.shape[rank - 1]!;
-    const rows = tf.util.sizeFromShape(x.shape) / cols;
-    const out = allocate(args.backend, keepDims ? [...Array(rank - 1).fill(1), cols] : [cols]);
+    const { x, rows, cols } = plan;
+    const out = allocate(args.backend, plan.outShape);
     // Few rows (a dense layer's batch): an invocation per column. Many (a conv layer's N x H x W):
     // a workgroup per column, its invocations striding over the rows, then a tree in workgroup memory.
     const perColumn = rows <= WORKGROUP;
