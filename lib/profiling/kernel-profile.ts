@@ -66,8 +66,6 @@ export function summarizeKernels(kernels: readonly ProfiledKernel[]): KernelProf
   const ms = (k: ProfiledKernel) => (typeof k.kernelTimeMs === 'number' && Number.isFinite(k.kernelTimeMs) ? k.kernelTimeMs : 0);
   const totalMs = kernels.reduce((sum, k) => sum + ms(k), 0);
   const groups = new Map<string, { calls: number; gpuCalls: number; dispatches: number; totalMs: number; bytesAdded: number; programs: Set<string>; slowest?: ProfiledKernel }>();
-  let gpuCalls = 0;
-  let dispatches = 0;
   for (const k of kernels) {
     const g = groups.get(k.name) ?? { calls: 0, gpuCalls: 0, dispatches: 0, totalMs: 0, bytesAdded: 0, programs: new Set<string>() };
     const ran = programsOf(k.extraInfo);
@@ -79,8 +77,6 @@ export function summarizeKernels(kernels: readonly ProfiledKernel[]): KernelProf
     for (const p of ran) g.programs.add(p);
     if (!g.slowest || ms(k) > ms(g.slowest)) g.slowest = k;
     groups.set(k.name, g);
-    if (ran.length > 0) gpuCalls++;
-    dispatches += ran.length;
   }
   const out = [...groups.entries()].map(([kernel, g]) => ({
     kernel,
@@ -95,6 +91,8 @@ export function summarizeKernels(kernels: readonly ProfiledKernel[]): KernelProf
     ...(g.slowest?.inputShapes ? { slowestInputShapes: g.slowest.inputShapes } : {}),
   }));
   out.sort((a, b) => b.totalMs - a.totalMs || b.calls - a.calls || a.kernel.localeCompare(b.kernel));
+  const gpuCalls = out.reduce((n, g) => n + g.gpuCalls, 0);
+  const dispatches = out.reduce((n, g) => n + g.dispatches, 0);
   return { kernels: out, totalMs, calls: kernels.length, gpuCalls, dispatches };
 }
 
