@@ -22,6 +22,7 @@ import { writeFileAtomic } from '../lib/atomic-write';
 import { wasmWorkloadOf } from '../lib/backends/types';
 import { machineFacts } from '../lib/jobs/machine';
 import { median } from '../lib/stats';
+import { interleavedRounds, roundRatios } from './interleave';
 
 /** Steps per timed run, and the training examples loaded (the recipe's sampling draws from them). */
 const RUNS: Record<string, { steps: number; limit: number }> = {
@@ -88,15 +89,11 @@ async function child(args: Args, preset: string): Promise<{ a: number[]; b: numb
   };
   await run('a');
   await run('b');
-  const out = { a: [] as number[], b: [] as number[] };
-  for (let round = 0; round < args.rounds; round++) {
-    const order = round % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const);
-    for (const which of order) {
-      const speed = await run(which);
-      out[which].push(speed);
-      process.stderr.write(`${preset} round ${round + 1} ${which.toUpperCase()}: ${Math.round(speed)} samples/s\n`);
-    }
-  }
+  const out = await interleavedRounds(['a', 'b'] as const, args.rounds, async (which, round) => {
+    const speed = await run(which);
+    process.stderr.write(`${preset} round ${round + 1} ${which.toUpperCase()}: ${Math.round(speed)} samples/s\n`);
+    return speed;
+  });
   return { ...out, gradients: [...gradients].sort() };
 }
 
@@ -117,8 +114,8 @@ async function main(): Promise<void> {
     });
     if (r.status !== 0) throw new Error(`the ${preset} rounds exited ${r.status}`);
     const { a, b, gradients } = JSON.parse(r.stdout) as { a: number[]; b: number[]; gradients: string[] };
-    const roundRatios = b.map((x, i) => x / a[i]!);
-    results[preset] = { steps: RUNS[preset]!.steps, gradients, a, b, medianA: median(a), medianB: median(b), ratioBtoA: median(roundRatios), roundRatios };
+    const ratios = roundRatios(b, a);
+    results[preset] = { steps: RUNS[preset]!.steps, gradients, a, b, medianA: median(a), medianB: median(b), ratioBtoA: median(ratios), roundRatios: ratios };
   }
   const record = {
     command: `node dist/scripts/ab-speed.js ${process.argv.slice(2).join(' ')}`,
