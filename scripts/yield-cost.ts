@@ -21,12 +21,42 @@ import { writeFileAtomic } from '../lib/atomic-write';
 import { useBackend } from '../lib/backends';
 import { loadMnist } from '../lib/datasets';
 import { machineFacts } from '../lib/jobs/machine';
+import type { RecordHeader } from './record-header';
 import { PRESETS, recipeOptions } from '../lib/recipes';
 import { DEFAULT_YIELD_INTERVAL_MS, train } from '../lib/training/train';
 import { nextTurn } from '../lib/training/yield';
 import { interleavedRounds, roundRatios } from './interleave';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** One run of a variant in a round of the in-process comparison. */
+interface YieldRun {
+  samplesPerSec: number;
+  wallSeconds: number;
+}
+
+/** What this script records (docs/results/yield-cost.json), from which scripts/docs-tables.ts writes its table. */
+export interface YieldCostRecord extends RecordHeader {
+  steps: number;
+  rounds: number;
+  turnMicros: number;
+  stepMillis: number;
+  estimatedCost: { everyStep: number; every50ms: number };
+  inProcess: {
+    /** Per variant, its runs in round order. */
+    rounds: Record<string, YieldRun[]>;
+    summary: Record<string, { medianSamplesPerSec: number; medianWallSeconds: number; medianWallVsNoTurns: number }>;
+  };
+  /** The CLI of this build against another's, when run with --before. */
+  cli?: {
+    command: string;
+    builds: { before: string; after: string };
+    samplesPerSec: { before: number[]; after: number[] };
+    medianBefore: number;
+    medianAfter: number;
+    medianAfterVsBefore: number;
+  };
+}
 
 async function main(): Promise<void> {
   const args = await yargs(process.argv.slice(2))
@@ -48,7 +78,7 @@ async function main(): Promise<void> {
   process.stderr.write(`one turn of the event loop: ${turnMicros.toFixed(2)} µs\n`);
   // Untimed warm-up: kernels compiled, the wasm heap grown.
   await train(preset.build({ seed: 1 }), data, { ...recipeOptions(preset, { steps: 500, seed: 1 }), logInterval: 0 });
-  const rounds: Record<string, { samplesPerSec: number; wallSeconds: number }[]> = await interleavedRounds(Object.keys(variants), args.rounds, async (name, round) => {
+  const rounds: Record<string, YieldRun[]> = await interleavedRounds(Object.keys(variants), args.rounds, async (name, round) => {
     const model = preset.build({ seed: 1 });
     const t0 = performance.now();
     const r = await train(model, data, { ...recipeOptions(preset, { steps: args.steps, seed: 1 }), logInterval: 0, yieldIntervalMs: variants[name] });
@@ -72,7 +102,7 @@ async function main(): Promise<void> {
   );
   const stepMillis = (summary['no turns (before)']!.medianWallSeconds * 1000) / args.steps;
 
-  let cli: Record<string, unknown> | undefined;
+  let cli: YieldCostRecord['cli'];
   if (args.before) {
     const builds = { before: path.resolve(args.before), after: path.resolve(__dirname, '..') };
     const runs = await interleavedRounds(['before', 'after'] as const, args.rounds, async (name, round) => {
@@ -93,7 +123,7 @@ async function main(): Promise<void> {
       medianAfterVsBefore: median(roundRatios(runs.after, runs.before)),
     };
   }
-  const record = {
+  const record: YieldCostRecord = {
     what: 'cost of giving the event loop a turn during training (two-layer-net, wasm, one thread)',
     command: `node dist/scripts/yield-cost.js ${process.argv.slice(2).join(' ')}`.trim(),
     date: new Date().toISOString(),
