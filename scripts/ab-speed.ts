@@ -18,10 +18,12 @@
 import { spawnSync } from 'child_process';
 import * as os from 'os';
 import * as path from 'path';
+import yargs from 'yargs';
 import { writeFileAtomic } from '../lib/atomic-write';
 import { wasmWorkloadOf } from '../lib/backends/types';
 import { machineFacts } from '../lib/jobs/machine';
 import { median } from '../lib/stats';
+import { interleavedRounds, roundRatios } from './interleave';
 
 /** Steps per timed run, and the training examples loaded (the recipe's sampling draws from them). */
 const RUNS: Record<string, { steps: number; limit: number }> = {
@@ -41,21 +43,32 @@ interface Args {
   child?: string;
 }
 
-function parseArgs(argv: string[]): Args {
-  const get = (flag: string, fallback?: string): string | undefined => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1] : fallback;
-  };
-  const need = (flag: string): string => {
-    const v = get(flag);
-    if (v === undefined) throw new Error(`${flag} is required (see the header of scripts/ab-speed.ts)`);
+async function parseArgs(argv: string[]): Promise<Args> {
+  const args = await yargs(argv)
+    .scriptName('ab-speed')
+    .usage('$0 --a DIST --b DIST [options]: training speed of two builds, A and B, in interleaved rounds (see the header of scripts/ab-speed.ts)')
+    .option('a', { type: 'string', describe: "build A's dist/ (the build before the change)" })
+    .option('b', { type: 'string', describe: "build B's dist/ (the build after it)" })
+    .option('presets', { type: 'string', default: 'two-layer-net,cnn' })
+    // A string, converted below, so that a bad value reads as Number() reads it (NaN), not as yargs' null.
+    .option('rounds', { type: 'string', default: '12' })
+    .option('out', { type: 'string' })
+    .option('child', { type: 'string', hidden: true })
+    .strict()
+    .fail((message, err) => {
+      throw err ?? new Error(message);
+    })
+    .parseAsync();
+  const need = (flag: 'a' | 'b'): string => {
+    const v = args[flag];
+    if (!v) throw new Error(`--${flag} is required (see the header of scripts/ab-speed.ts)`);
     return v;
   };
-  const rounds = Number(get('--rounds', '12'));
+  const rounds = Number(args.rounds);
   if (!(Number.isInteger(rounds) && rounds > 0)) throw new Error(`--rounds must be a positive integer, got ${rounds}`);
-  const presets = (get('--presets', 'two-layer-net,cnn') as string).split(',');
+  const presets = args.presets.split(',');
   for (const p of presets) if (!RUNS[p]) throw new Error(`--presets: no run defined for '${p}'; one of ${Object.keys(RUNS).join(', ')}`);
-  return { a: path.resolve(need('--a')), b: path.resolve(need('--b')), presets, rounds, out: get('--out'), child: get('--child') };
+  return { a: path.resolve(need('a')), b: path.resolve(need('b')), presets, rounds, out: args.out, child: args.child };
 }
 
 interface Build {
@@ -88,20 +101,16 @@ async function child(args: Args, preset: string): Promise<{ a: number[]; b: numb
   };
   await run('a');
   await run('b');
-  const out = { a: [] as number[], b: [] as number[] };
-  for (let round = 0; round < args.rounds; round++) {
-    const order = round % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const);
-    for (const which of order) {
-      const speed = await run(which);
-      out[which].push(speed);
-      process.stderr.write(`${preset} round ${round + 1} ${which.toUpperCase()}: ${Math.round(speed)} samples/s\n`);
-    }
-  }
+  const out = await interleavedRounds(['a', 'b'] as const, args.rounds, async (which, round) => {
+    const speed = await run(which);
+    process.stderr.write(`${preset} round ${round + 1} ${which.toUpperCase()}: ${Math.round(speed)} samples/s\n`);
+    return speed;
+  });
   return { ...out, gradients: [...gradients].sort() };
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = await parseArgs(process.argv.slice(2));
   if (args.child) {
     process.stdout.write(JSON.stringify(await child(args, args.child)));
     return;
@@ -117,8 +126,8 @@ async function main(): Promise<void> {
     });
     if (r.status !== 0) throw new Error(`the ${preset} rounds exited ${r.status}`);
     const { a, b, gradients } = JSON.parse(r.stdout) as { a: number[]; b: number[]; gradients: string[] };
-    const roundRatios = b.map((x, i) => x / a[i]!);
-    results[preset] = { steps: RUNS[preset]!.steps, gradients, a, b, medianA: median(a), medianB: median(b), ratioBtoA: median(roundRatios), roundRatios };
+    const ratios = roundRatios(b, a);
+    results[preset] = { steps: RUNS[preset]!.steps, gradients, a, b, medianA: median(a), medianB: median(b), ratioBtoA: median(ratios), roundRatios: ratios };
   }
   const record = {
     command: `node dist/scripts/ab-speed.js ${process.argv.slice(2).join(' ')}`,

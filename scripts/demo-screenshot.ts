@@ -21,6 +21,27 @@ const THREE: ReadonlyArray<ReadonlyArray<readonly [number, number]>> = [
   [[0.46, 0.47], [0.62, 0.53], [0.68, 0.66], [0.6, 0.8], [0.44, 0.84], [0.3, 0.76]],
 ];
 
+/** Per model, the fields of what the page's train() returns (examples/browser/main.ts) that the docs read. */
+export interface DemoTrained {
+  steps: number;
+  samplesPerSec: number;
+  testAccuracy: number;
+}
+
+/** What this script prints, kept as docs/browser.json, from which scripts/docs-tables.ts writes the README's browser paragraph. */
+export interface DemoFacts {
+  backend: string;
+  /** The page's data and backend status lines, as shown (null where the page has none). */
+  data: string | null;
+  backendStatus: string | null;
+  userAgent: string;
+  trained: Record<string, DemoTrained>;
+  /** The digit drawn, and what each model read it as. */
+  drawn: string;
+  read: Record<string, number>;
+  screenshot: string;
+}
+
 async function main(argv: string[]): Promise<number> {
   const args = await yargs(argv)
     .option('out', { type: 'string', default: path.join(ROOT, 'docs', 'browser.png'), describe: 'PNG to write' })
@@ -43,12 +64,12 @@ async function main(argv: string[]): Promise<number> {
   const browser = await launchChromium(path.join(work, 'profile'), { executablePath: args.chromium, height: 1000 });
   try {
     const page = await openDemo(browser, `${server.url}?backend=${args.backend}&limit=${args.limit}`);
-    const trained = await callDemo(page, 'train', ['two-layer-net', 'cnn'], { seconds: args.seconds });
+    const trained = await callDemo<DemoFacts['trained']>(page, 'train', ['two-layer-net', 'cnn'], { seconds: args.seconds });
     await drawStrokes(page, THREE);
     const read = await callDemo<{ predictions: Record<string, { digit: number }> }>(page, 'predict');
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: args.out, fullPage: true });
-    const facts = {
+    const facts: DemoFacts = {
       backend: args.backend,
       data: await page.textContent('#data-status'),
       backendStatus: await page.textContent('#backend-status'),

@@ -34,6 +34,9 @@ import type { SizesRecord } from './sizes';
 import type { BrowserWebGPURecord } from './browser-webgpu';
 import { tables as browserWebGPUTables } from './browser-webgpu';
 import type { TestsRecord } from './test-record';
+import type { DemoFacts } from './demo-screenshot';
+import type { InterruptCheckRecord } from './interrupt-check';
+import type { YieldCostRecord } from './yield-cost';
 import type { ProgramsRecord } from './gpu/count-programs';
 import { PROGRAMS_RECORD, markdownTables as programsTables } from './gpu/count-programs';
 import { ROOT } from './repo-root';
@@ -301,17 +304,8 @@ function fashion(read: ReadRecord): string {
   ].join('\n');
 }
 
-interface BrowserRecord {
-  data: string;
-  backendStatus: string;
-  userAgent: string;
-  trained: Record<string, { steps: number; samplesPerSec: number; testAccuracy: number }>;
-  drawn: string;
-  read: Record<string, number>;
-}
-
 function readmeBrowser(read: ReadRecord): string {
-  const b = read<BrowserRecord>(BROWSER);
+  const b = read<DemoFacts>(BROWSER);
   const s = read<SizesRecord>(SIZES);
   const chrome = /HeadlessChrome\/(\d+)/.exec(b.userAgent)?.[1] ?? '?';
   const run = (id: string, batch: number) => {
@@ -324,10 +318,10 @@ function readmeBrowser(read: ReadRecord): string {
   const wasm = s.demo.files.filter((f) => f.file.endsWith('.wasm'));
   const range = (key: 'bytes' | 'gzipBytes') => `${formatNumber(Math.min(...wasm.map((w) => w[key])) / 1024)}-${kib(Math.max(...wasm.map((w) => w[key])))}`;
   const readAs = Object.entries(b.read);
-  const threads = /threads yes/.test(b.backendStatus) ? 'SIMD and threads' : 'SIMD';
+  const threads = /threads yes/.test(b.backendStatus ?? '') ? 'SIMD and threads' : 'SIMD';
   return [
     `Recorded in headless Chromium ${chrome} (Debian's \`chromium\`, driven by \`playwright-core\`) on the`,
-    `development machine, wasm with ${threads}, ${/60,000 train/.test(b.data) ? 'full MNIST' : 'MNIST'} over HTTP ([docs/browser.json](docs/browser.json)):`,
+    `development machine, wasm with ${threads}, ${/60,000 train/.test(b.data ?? '') ? 'full MNIST' : 'MNIST'} over HTTP ([docs/browser.json](docs/browser.json)):`,
     `\`two-layer-net\`'s whole recipe (${run('two-layer-net', PRESETS['two-layer-net'].recipe.batchSize)} on the page's first 1,000 test images; \`cnn\``,
     `${run('cnn', PRESETS.cnn.recipe.batchSize)}; a drawn ${b.drawn} read as ${readAs.every(([, d]) => String(d) === b.drawn) ? `${b.drawn} by both` : readAs.map(([m, d]) => `${d} by ${m}`).join(', ')}.`,
     '`npm test` drives the same page (`__tests__/browser.test.ts`; where Chromium is missing it skips,',
@@ -357,21 +351,11 @@ function readmeTests(read: ReadRecord): string {
   ].join('\n');
 }
 
-/** What scripts/interrupt-check.ts records. */
-interface InterruptRecord {
-  run: string;
-  stepsPerEpoch: number;
-  trials: number;
-  identical: number;
-  midEpoch: number;
-  acknowledgedAfterMs: { median: number; max: number };
-  exitedAfterMs: { median: number; max: number };
-}
-
 function interrupts(read: ReadRecord): string {
   const ms = (v: number): string => (v < 1000 ? `${formatNumber(v)} ms` : `${formatNumber(v / 1000, 1)} s`);
   const rows = INTERRUPTS.map((f) => {
-    const r = read<InterruptRecord>(f);
+    const r = read<InterruptCheckRecord>(f);
+    // The record keeps the interrupted command as one line only: its flags are read back from it.
     const flag = (name: string): number | undefined => {
       const v = new RegExp(`--${name} (\\d+)(\\s|$)`).exec(r.run)?.[1];
       return v === undefined ? undefined : Number(v);
@@ -394,17 +378,10 @@ function interrupts(read: ReadRecord): string {
   );
 }
 
-/** What scripts/yield-cost.ts records (the parts the docs show). */
-interface YieldCostRecord {
-  turnMicros: number;
-  stepMillis: number;
-  estimatedCost: { everyStep: number; every50ms: number };
-  inProcess: { summary: Record<string, { medianWallVsNoTurns: number }> };
-  cli: { medianAfterVsBefore: number };
-}
-
 function yieldCost(read: ReadRecord): string {
   const y = read<YieldCostRecord>(YIELD_COST);
+  const cli = y.cli;
+  if (!cli) throw new Error(`${YIELD_COST}: no cli comparison (recorded without --before)`);
   const label: Record<string, string> = {
     'no turns (before)': 'no turns (the loop before issue 17)',
     'a turn after every step': 'a turn after every step (`yieldIntervalMs: 0`)',
@@ -412,7 +389,7 @@ function yieldCost(read: ReadRecord): string {
   };
   const times = (v: number): string => (v === 1 ? '1' : v.toFixed(3));
   const rows = Object.entries(y.inProcess.summary).map(([k, v]) => [label[k] ?? k, times(v.medianWallVsNoTurns)]);
-  rows.push(['the CLI, this build against the one before (`train --model two-layer-net --steps 1000`, samples/s)', times(y.cli.medianAfterVsBefore)]);
+  rows.push([`the CLI, this build against the one before (\`train --model two-layer-net --steps ${y.steps}\`, samples/s)`, times(cli.medianAfterVsBefore)]);
   const share = (x: number): string => `${Number((x * 100).toPrecision(1))}%`;
   return [
     markdownTable(['loop', 'time against no turns (median of rounds)'], rows, ['l', 'r']),

@@ -19,6 +19,7 @@ import * as path from 'path';
 import yargs from 'yargs';
 import { writeFileAtomic } from '../lib/atomic-write';
 import { machineFacts } from '../lib/jobs/machine';
+import type { RecordHeader } from './record-header';
 import { type ModelJson, parseModelJson, recordedMetadata } from '../lib/io/model-format';
 
 /** `dir`'s model.json, checked as the library's loaders check it. */
@@ -100,6 +101,20 @@ interface Trial {
   resumeError?: string;
 }
 
+/** What this script records (docs/results/interrupt-check*.json), from which scripts/docs-tables.ts writes its table. */
+export interface InterruptCheckRecord extends RecordHeader {
+  /** The interrupted CLI command as one line; its model, steps and limit are not recorded apart. */
+  run: string;
+  stepsPerEpoch: number;
+  trials: number;
+  identical: number;
+  midEpoch: number;
+  exitCodesAsExpected: number;
+  acknowledgedAfterMs: { median: number; max: number };
+  exitedAfterMs: { median: number; max: number };
+  results: Trial[];
+}
+
 async function main(): Promise<void> {
   const a = await yargs(process.argv.slice(2))
     .option('model', { type: 'string', default: 'two-layer-net' })
@@ -169,7 +184,7 @@ async function main(): Promise<void> {
   fs.rmSync(work, { recursive: true, force: true });
   const identical = trials.filter((t) => t.identical).length;
   const sorted = (k: 'acknowledgedAfterMs' | 'exitedAfterMs') => trials.map((t) => t[k]).filter((x): x is number => x !== null).sort((x, y) => x - y);
-  const record = {
+  const record: InterruptCheckRecord = {
     what: 'interrupted `mnist-nets train --save` runs resumed with --resume, compared with an uninterrupted run',
     command: `node dist/scripts/interrupt-check.js ${process.argv.slice(2).join(' ')}`.trim(),
     date: new Date().toISOString(),
@@ -182,8 +197,8 @@ async function main(): Promise<void> {
     identical,
     midEpoch: trials.filter((t) => t.midEpoch).length,
     exitCodesAsExpected: trials.filter((t) => t.exitCode === t.expectedExit).length,
-    acknowledgedAfterMs: { median: sorted('acknowledgedAfterMs')[Math.floor(sorted('acknowledgedAfterMs').length / 2)], max: sorted('acknowledgedAfterMs').at(-1) },
-    exitedAfterMs: { median: sorted('exitedAfterMs')[Math.floor(trials.length / 2)], max: sorted('exitedAfterMs').at(-1) },
+    acknowledgedAfterMs: { median: sorted('acknowledgedAfterMs')[Math.floor(sorted('acknowledgedAfterMs').length / 2)]!, max: sorted('acknowledgedAfterMs').at(-1)! },
+    exitedAfterMs: { median: sorted('exitedAfterMs')[Math.floor(trials.length / 2)]!, max: sorted('exitedAfterMs').at(-1)! },
     results: trials,
   };
   if (a.out) await writeFileAtomic(a.out, `${JSON.stringify(record, null, 2)}\n`);

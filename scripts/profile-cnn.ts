@@ -24,8 +24,8 @@
  *   --profile-steps N  steps under tf.profile for the kernel table (default 2; 0 skips it)
  *   --json FILE        also write every number as JSON
  */
-import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
+import { writeFileAtomic } from '../lib/atomic-write';
 import { recommendedWasmThreads, useBackend, wasmWorkloadOf } from '../lib/backends';
 import type { DataSplit } from '../lib/datasets';
 import { WASM_TRAINING_KERNELS, WasmTrainingKernel, registerWasmTrainingKernels, setSimdProducts, unregisterWasmTrainingKernels } from '../lib/kernels';
@@ -270,10 +270,8 @@ async function main(): Promise<void> {
   const leaked = tf.memory().numTensors - start;
   if (leaked !== 0) log(`warning: ${leaked} tensors left`);
   if (opts.json != null) {
-    const tmp = `${opts.json}.tmp-${process.pid}`;
     const doc = { date: new Date().toISOString(), machine: machineFacts(), backend: opts.backend, threads, kernels: opts.kernels, load: loadAverageLine(), results };
-    fs.writeFileSync(tmp, JSON.stringify(doc, null, 2));
-    fs.renameSync(tmp, opts.json);
+    await writeFileAtomic(opts.json, JSON.stringify(doc, null, 2));
   }
 }
 

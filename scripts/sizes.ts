@@ -11,10 +11,12 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import yargs from 'yargs';
 import { DEMO_WASM_DIR, LIBRARY_OUT, ROOT, SizeRow, buildBrowserLibrary, buildDemo, sizeRows } from './build-browser';
 import { bundleMain, listFiles } from './bundle';
 import { writeFileAtomic } from '../lib/atomic-write';
 import { machineFacts } from '../lib/jobs/machine';
+import { parseOrUsage } from './usage';
 
 /** The record: bytes as built, so the docs can round them as they like. */
 export interface SizesRecord {
@@ -27,12 +29,9 @@ export interface SizesRecord {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const outIndex = argv.indexOf('--out');
-  const out = outIndex >= 0 ? argv[outIndex + 1] : undefined;
-  if (argv.length !== (out === undefined ? 0 : 2) || (outIndex >= 0 && !out)) {
-    process.stderr.write('usage: node dist/scripts/sizes.js [--out FILE]\n');
-    return 2;
-  }
+  const args = await parseOrUsage(yargs(argv).option('out', { type: 'string' }), 'usage: node dist/scripts/sizes.js [--out FILE]', ['out']);
+  if (!args) return 2;
+  const { out } = args;
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mnist-nets-sizes-'));
   try {
     const library = sizeRows(await buildBrowserLibrary(), path.dirname(LIBRARY_OUT), 'lib/browser.ts');

@@ -11,10 +11,12 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import yargs from 'yargs';
 import { writeFileAtomic } from '../lib/atomic-write';
 import { machineFacts } from '../lib/jobs/machine';
 import { loadAverageLine } from './load-average';
 import { ROOT } from './repo-root';
+import { parseOrUsage } from './usage';
 
 export interface TestsRecord {
   date: string;
@@ -45,15 +47,17 @@ interface JestJson {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const split = argv.indexOf('--');
-  const own = split >= 0 ? argv.slice(0, split) : argv;
-  const jestArgs = split >= 0 ? argv.slice(split + 1) : [];
-  const outAt = own.indexOf('--out');
-  if (own.length !== 2 || outAt !== 0) {
-    process.stderr.write('usage: node dist/scripts/test-record.js --out FILE [-- JEST ARGS]\n');
-    return 2;
-  }
-  const out = path.resolve(own[1]!);
+  const args = await parseOrUsage(
+    yargs(argv)
+      .option('out', { type: 'string', demandOption: true })
+      // What follows `--` goes to jest as written: not parsed, numbers left as text.
+      .parserConfiguration({ 'populate--': true, 'parse-positional-numbers': false }),
+    'usage: node dist/scripts/test-record.js --out FILE [-- JEST ARGS]',
+    ['out'],
+  );
+  if (!args) return 2;
+  const jestArgs = ((args as { '--'?: unknown[] })['--'] ?? []).map(String);
+  const out = path.resolve(args.out);
   const json = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'test-record-')), 'jest.json');
   const ci = process.env.CI !== 'false';
   const load = loadAverageLine().split(' ')[0]!;

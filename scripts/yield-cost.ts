@@ -21,11 +21,42 @@ import { writeFileAtomic } from '../lib/atomic-write';
 import { useBackend } from '../lib/backends';
 import { loadMnist } from '../lib/datasets';
 import { machineFacts } from '../lib/jobs/machine';
+import type { RecordHeader } from './record-header';
 import { PRESETS, recipeOptions } from '../lib/recipes';
 import { DEFAULT_YIELD_INTERVAL_MS, train } from '../lib/training/train';
 import { nextTurn } from '../lib/training/yield';
+import { interleavedRounds, roundRatios } from './interleave';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** One run of a variant in a round of the in-process comparison. */
+interface YieldRun {
+  samplesPerSec: number;
+  wallSeconds: number;
+}
+
+/** What this script records (docs/results/yield-cost.json), from which scripts/docs-tables.ts writes its table. */
+export interface YieldCostRecord extends RecordHeader {
+  steps: number;
+  rounds: number;
+  turnMicros: number;
+  stepMillis: number;
+  estimatedCost: { everyStep: number; every50ms: number };
+  inProcess: {
+    /** Per variant, its runs in round order. */
+    rounds: Record<string, YieldRun[]>;
+    summary: Record<string, { medianSamplesPerSec: number; medianWallSeconds: number; medianWallVsNoTurns: number }>;
+  };
+  /** The CLI of this build against another's, when run with --before. */
+  cli?: {
+    command: string;
+    builds: { before: string; after: string };
+    samplesPerSec: { before: number[]; after: number[] };
+    medianBefore: number;
+    medianAfter: number;
+    medianAfterVsBefore: number;
+  };
+}
 
 async function main(): Promise<void> {
   const args = await yargs(process.argv.slice(2))
@@ -40,7 +71,6 @@ async function main(): Promise<void> {
   const data = await loadMnist({ dataDir: args['data-dir'], normalization: 'unit' });
   const preset = PRESETS['two-layer-net'];
   const variants: Record<string, number> = { 'no turns (before)': Infinity, 'a turn after every step': 0, [`a turn every ${DEFAULT_YIELD_INTERVAL_MS} ms (default)`]: DEFAULT_YIELD_INTERVAL_MS };
-  const rounds: Record<string, { samplesPerSec: number; wallSeconds: number }[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
   const turns = 100_000;
   const t = performance.now();
   for (let i = 0; i < turns; i++) await nextTurn();
@@ -48,60 +78,52 @@ async function main(): Promise<void> {
   process.stderr.write(`one turn of the event loop: ${turnMicros.toFixed(2)} µs\n`);
   // Untimed warm-up: kernels compiled, the wasm heap grown.
   await train(preset.build({ seed: 1 }), data, { ...recipeOptions(preset, { steps: 500, seed: 1 }), logInterval: 0 });
-  const entries = Object.entries(variants);
-  for (let round = 0; round < args.rounds; round++) {
-    for (let k = 0; k < entries.length; k++) {
-      const [name, yieldIntervalMs] = entries[(round + k) % entries.length]!;
-      const model = preset.build({ seed: 1 });
-      const t0 = performance.now();
-      const r = await train(model, data, { ...recipeOptions(preset, { steps: args.steps, seed: 1 }), logInterval: 0, yieldIntervalMs });
-      const wallSeconds = (performance.now() - t0) / 1000;
-      model.dispose();
-      rounds[name]!.push({ samplesPerSec: r.samplesPerSec, wallSeconds });
-      process.stderr.write(`round ${round + 1}: ${name}: ${Math.round(r.samplesPerSec)} samples/s, ${wallSeconds.toFixed(2)} s\n`);
-    }
-  }
-  const none = rounds['no turns (before)']!;
+  const rounds: Record<string, YieldRun[]> = await interleavedRounds(Object.keys(variants), args.rounds, async (name, round) => {
+    const model = preset.build({ seed: 1 });
+    const t0 = performance.now();
+    const r = await train(model, data, { ...recipeOptions(preset, { steps: args.steps, seed: 1 }), logInterval: 0, yieldIntervalMs: variants[name] });
+    const wallSeconds = (performance.now() - t0) / 1000;
+    model.dispose();
+    process.stderr.write(`round ${round + 1}: ${name}: ${Math.round(r.samplesPerSec)} samples/s, ${wallSeconds.toFixed(2)} s\n`);
+    return { samplesPerSec: r.samplesPerSec, wallSeconds };
+  });
+  const wall = (rs: { wallSeconds: number }[]): number[] => rs.map((r) => r.wallSeconds);
+  const none = wall(rounds['no turns (before)']!);
   const summary = Object.fromEntries(
     Object.entries(rounds).map(([name, rs]) => [
       name,
       {
         medianSamplesPerSec: median(rs.map((r) => r.samplesPerSec)),
-        medianWallSeconds: median(rs.map((r) => r.wallSeconds)),
+        medianWallSeconds: median(wall(rs)),
         // Paired within each round, then the median: the machine's load changes between rounds.
-        medianWallVsNoTurns: median(rs.map((r, i) => r.wallSeconds / none[i]!.wallSeconds)),
+        medianWallVsNoTurns: median(roundRatios(wall(rs), none)),
       },
     ]),
   );
   const stepMillis = (summary['no turns (before)']!.medianWallSeconds * 1000) / args.steps;
 
-  let cli: Record<string, unknown> | undefined;
+  let cli: YieldCostRecord['cli'];
   if (args.before) {
     const builds = { before: path.resolve(args.before), after: path.resolve(__dirname, '..') };
-    const runs: Record<string, number[]> = { before: [], after: [] };
-    for (let round = 0; round < args.rounds; round++) {
-      const order = Object.entries(builds);
-      if (round % 2) order.reverse();
-      for (const [name, dist] of order) {
-        const cliArgs = ['train', '--model', 'two-layer-net', '--steps', String(args.steps), '--seed', '1', '--log-interval', '0', '--backend', 'wasm', '--json'];
-        if (args['data-dir']) cliArgs.push('--data-dir', args['data-dir']);
-        const r = spawnSync(process.execPath, [path.join(dist, 'lib/cli/main.js'), ...cliArgs], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
-        if (r.status !== 0) throw new Error(`${name}: ${r.stderr}`);
-        const out = JSON.parse(r.stdout) as { samplesPerSec: number };
-        runs[name]!.push(out.samplesPerSec);
-        process.stderr.write(`cli round ${round + 1}: ${name}: ${Math.round(out.samplesPerSec)} samples/s\n`);
-      }
-    }
+    const runs = await interleavedRounds(['before', 'after'] as const, args.rounds, async (name, round) => {
+      const cliArgs = ['train', '--model', 'two-layer-net', '--steps', String(args.steps), '--seed', '1', '--log-interval', '0', '--backend', 'wasm', '--json'];
+      if (args['data-dir']) cliArgs.push('--data-dir', args['data-dir']);
+      const r = spawnSync(process.execPath, [path.join(builds[name], 'lib/cli/main.js'), ...cliArgs], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+      if (r.status !== 0) throw new Error(`${name}: ${r.stderr}`);
+      const out = JSON.parse(r.stdout) as { samplesPerSec: number };
+      process.stderr.write(`cli round ${round + 1}: ${name}: ${Math.round(out.samplesPerSec)} samples/s\n`);
+      return out.samplesPerSec;
+    });
     cli = {
       command: `node <dist>/lib/cli/main.js train --model two-layer-net --steps ${args.steps} --seed 1 --log-interval 0 --backend wasm --json`,
       builds,
       samplesPerSec: runs,
-      medianBefore: median(runs.before!),
-      medianAfter: median(runs.after!),
-      medianAfterVsBefore: median(runs.after!.map((x, i) => x / runs.before![i]!)),
+      medianBefore: median(runs.before),
+      medianAfter: median(runs.after),
+      medianAfterVsBefore: median(roundRatios(runs.after, runs.before)),
     };
   }
-  const record = {
+  const record: YieldCostRecord = {
     what: 'cost of giving the event loop a turn during training (two-layer-net, wasm, one thread)',
     command: `node dist/scripts/yield-cost.js ${process.argv.slice(2).join(' ')}`.trim(),
     date: new Date().toISOString(),
