@@ -16,7 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { KernelError } from '../../errors';
 import { ACTIVATION_GRAD, DenseActivation, DenseLoss, LOSS_GRAD, activationGradArgs, lossGradArgs } from '../dense-grad';
-import { allocate, perVariant, runProgram, workgroupsFor } from './program';
+import { allocate, runProgram, workgroupsFor } from './program';
 
 /** Invocations of the one-workgroup programs (and the length of their reduction arrays). */
 const SINGLE_WORKGROUP = 256;
@@ -52,7 +52,7 @@ function elementGrad(activation: DenseActivation): string {
   }
 }
 
-const lossGradCode = perVariant((loss: DenseLoss, activation: DenseActivation, bias: boolean): string => {
+function lossGradCode(loss: DenseLoss, activation: DenseActivation, bias: boolean): string {
   // out0: loss, out1: dz, out2: db; in0: z, in1: t.
   const rowStats = `
       var mx = -uniforms.INFINITY;
@@ -132,7 +132,7 @@ fn run(index : i32, local : i32) {
       : ''
   }
 }`;
-});
+}
 
 function lossGrad(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
   const { z, t, loss, activation, bias, epsilon, batch, n } = lossGradArgs(args);
@@ -149,11 +149,11 @@ function lossGrad(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
     ],
     workgroupSize: SINGLE_WORKGROUP,
     workgroups: 1,
-    code: lossGradCode(loss, activation, bias),
+    code: () => lossGradCode(loss, activation, bias),
   });
 }
 
-const activationGradCode = perVariant((activation: DenseActivation, bias: boolean, sharedSlope: boolean): string => {
+function activationGradCode(activation: DenseActivation, bias: boolean, sharedSlope: boolean): string {
   const prelu = activation === 'prelu';
   // out0: dz, then db if bias, then dAlpha for prelu; in0: dOut, in1: y (z for prelu), in2: alpha.
   const db = bias ? 'out1' : '';
@@ -205,7 +205,7 @@ fn run(index : i32, local : i32) {
   ${column}
   ${prelu ? `${dAlpha}[c] = sumA;` : ''}
 }`;
-});
+}
 
 function activationGrad(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
   const { activation, prelu, bias, dOut, y, rows, cols, alpha, sharedSlope } = activationGradArgs(args);
@@ -226,7 +226,7 @@ function activationGrad(args: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
     ],
     workgroupSize: shared ? SINGLE_WORKGROUP : COLUMN_WORKGROUP,
     workgroups: shared ? 1 : workgroupsFor(cols, COLUMN_WORKGROUP),
-    code: activationGradCode(activation, bias, shared),
+    code: () => activationGradCode(activation, bias, shared),
   });
 }
 

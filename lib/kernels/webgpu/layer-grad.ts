@@ -17,7 +17,7 @@ import { KernelError } from '../../errors';
 import { requireInput } from '../compose';
 import { columnSumOf } from '../reduce-sum';
 import { DROPOUT, POOL_RELU_GRAD } from './names';
-import { allocate, perVariant, runProgram, workgroupsFor } from './program';
+import { allocate, runProgram, workgroupsFor } from './program';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
@@ -50,8 +50,8 @@ function dropout(args: KernelArgs): tf.TensorInfo {
   return out!;
 }
 
-const poolReluGradCode = perVariant(
-  (relu: boolean): string => `
+function poolReluGradCode(relu: boolean): string {
+  return `
 /** The first window index whose span [o * stride - pad, o * stride - pad + filter) reaches x. */
 fn firstWindow(x : i32, pad : i32, span : i32, stride : i32) -> i32 {
   let reach = x + pad - span + 1;
@@ -90,8 +90,8 @@ fn run(index : i32, local : i32) {
     }
   }
   out0[index] = sum;
-}`,
-);
+}`;
+}
 
 function poolReluGrad(args: KernelArgs): tf.TensorInfo {
   const dy = requireInput(POOL_RELU_GRAD, args.inputs, 'dy');
@@ -122,7 +122,7 @@ function poolReluGrad(args: KernelArgs): tf.TensorInfo {
     ],
     workgroupSize: WORKGROUP,
     workgroups: workgroupsFor(size, WORKGROUP),
-    code: poolReluGradCode(relu),
+    code: () => poolReluGradCode(relu),
   });
   return out!;
 }

@@ -106,29 +106,11 @@ export interface ProgramSpec {
   /**
    * The module's own code: at least `fn run(index : i32, local : i32)` (called once per
    * invocation with `globalIndex()` and the invocation's index in its workgroup), plus any
-   * module-scope declarations it needs (`var<workgroup>` arrays, helper functions). Read only
-   * when the pipeline is compiled (once per variant): a code built from the variant's parts comes
-   * from {@link perVariant}, so a dispatch does not rebuild it.
+   * module-scope declarations it needs (`var<workgroup>` arrays, helper functions). A function
+   * is called only when the pipeline is compiled, once per variant (the pipeline cache's key), so
+   * a code built from the variant's parts is not rebuilt on every dispatch.
    */
-  code: string;
-}
-
-/**
- * `build` (a program's WGSL from what its variant is made of) run once per distinct arguments,
- * the string kept: the code is only read on a pipeline-cache miss, and a kernel dispatches on
- * every training step.
- */
-export function perVariant<A extends readonly (string | number | boolean)[]>(build: (...args: A) => string): (...args: A) => string {
-  const built = new Map<string, string>();
-  return (...args: A) => {
-    const key = JSON.stringify(args);
-    let code = built.get(key);
-    if (code === undefined) {
-      code = build(...args);
-      built.set(key, code);
-    }
-    return code;
-  };
+  code: string | (() => string);
 }
 
 /** GPUShaderStage.COMPUTE, spelled out: the module must load where Dawn's globals are not installed. */
@@ -154,7 +136,7 @@ var<private> workgroupFlat : i32;
 var<private> invocationFlat : i32;
 fn workgroupIndex() -> i32 { return workgroupFlat; }
 fn globalIndex() -> i32 { return invocationFlat; }
-${spec.code}
+${typeof spec.code === 'function' ? spec.code() : spec.code}
 @compute @workgroup_size(${spec.workgroupSize}, 1, 1)
 fn _start(@builtin(local_invocation_index) local : u32, @builtin(workgroup_id) group : vec3<u32>, @builtin(num_workgroups) groups : vec3<u32>) {
   workgroupFlat = i32(group.y * groups.x + group.x);

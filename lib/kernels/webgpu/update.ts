@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ADAM_TF1_UPDATE, MOMENTUM_UPDATE, SGD_UPDATE, UpdateKernelName, groups } from '../update-kernels';
-import { Uniform, allocate, maxStorageBuffers, perVariant, runProgram, workgroupsFor } from './program';
+import { Uniform, allocate, maxStorageBuffers, runProgram, workgroupsFor } from './program';
 
 const WORKGROUP = 256;
 
@@ -81,7 +81,7 @@ const PROGRAM_NAMES: Record<UpdateKernelName, string> = {
 };
 
 /** The program updating `variables` variables in one dispatch: a branch per variable's range. */
-const updateCode = perVariant((name: UpdateKernelName, variables: number): string => {
+function updateCode(name: UpdateKernelName, variables: number): string {
   const rule = RULES[name];
   const branches = Array.from({ length: variables }, (_, k) => {
     const input = (n: number) => `in${k * rule.inputs.length + n}`;
@@ -96,7 +96,7 @@ const updateCode = perVariant((name: UpdateKernelName, variables: number): strin
   return `fn run(index : i32, local : i32) {
     ${branches.join('\n    ')}
   }`;
-});
+}
 
 function updateKernel(name: UpdateKernelName): tf.KernelFunc {
   const rule = RULES[name];
@@ -125,7 +125,7 @@ function updateKernel(name: UpdateKernelName): tf.KernelFunc {
         uniforms,
         workgroupSize: WORKGROUP,
         workgroups: workgroupsFor(ends[ends.length - 1]!, WORKGROUP),
-        code: updateCode(name, vars.length),
+        code: () => updateCode(name, vars.length),
       });
     }
     return outs.flat();
