@@ -293,15 +293,11 @@ function sgdMath(learningRate: number, fused: FusedCheck): UpdateMath {
 
 function momentumMath(config: Extract<OptimizerConfig, { kind: 'momentum' }>, fused: FusedCheck): UpdateMath {
   const weightDecay = config.weightDecay ?? 0;
-  // Each variable's decay factor, rebuilt only when another isKernel list comes: train()'s update
-  // rule passes the same one every step, a recipe optimiser a new one per call.
-  let decayFor: readonly boolean[] | undefined;
-  let decay: number[] = [];
   return {
     slotNames: ['velocity'],
     apply(variables, grads, [velocities], iteration, isKernel) {
       const lr = scheduledLearningRate(config, iteration);
-      if (isKernel !== decayFor) [decayFor, decay] = [isKernel, isKernel.map((k) => (k ? weightDecay : 0))];
+      const decay = isKernel.map((k) => (k ? weightDecay : 0));
       tf.tidy(() => {
         if (fused(MOMENTUM_UPDATE)) {
           const out = runFused(MOMENTUM_UPDATE, { x: variables, g: grads, v: velocities! }, { learningRate: lr, momentum: config.momentum, decay });
