@@ -7,7 +7,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { BLOCKS, DocBlock, ROOT, checkDocs, placedBlocks, renderBlock, wrapProse, writeDocs } from '../scripts/docs-tables';
+import { BLOCKS, DocBlock, checkDocs, placedBlocks, renderBlock, wrapProse, writeDocs } from '../scripts/docs-tables';
+import { ROOT } from '../scripts/repo-root';
 
 describe('the docs of this repository', () => {
   it('hold exactly what their records give, in every block', () => {

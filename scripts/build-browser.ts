@@ -17,8 +17,6 @@ import * as zlib from 'zlib';
 import * as esbuild from 'esbuild';
 import { ROOT } from './repo-root';
 
-/** The repository root (repo-root.ts), for the scripts and tests that take it from here. */
-export { ROOT };
 /** @default dist/browser/tfjs-mnist-nets.mjs */
 export const LIBRARY_OUT = path.join(ROOT, 'dist', 'browser', 'tfjs-mnist-nets.mjs');
 /** @default build/demo */

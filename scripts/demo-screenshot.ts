@@ -11,7 +11,8 @@ import * as os from 'os';
 import * as path from 'path';
 import yargs from 'yargs';
 import { errorMessage } from '../lib/errors';
-import { ROOT, buildDemo } from './build-browser';
+import { buildDemo } from './build-browser';
+import { ROOT } from './repo-root';
 import { DEFAULT_CHROMIUM, browserUnavailable, callDemo, drawStrokes, launchChromium, openDemo } from './demo-driver';
 import { startDemoServer } from './demo-server';
 

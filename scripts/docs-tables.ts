@@ -41,8 +41,6 @@ import type { ProgramsRecord } from './gpu/count-programs';
 import { PROGRAMS_RECORD, markdownTables as programsTables } from './gpu/count-programs';
 import { ROOT } from './repo-root';
 
-/** The repository root (repo-root.ts), for the scripts and tests that take it from here. */
-export { ROOT };
 
 /** Parses one of a block's records, by its path relative to the repository root. */
 export type ReadRecord = <T = unknown>(file: string) => T;
