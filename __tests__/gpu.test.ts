@@ -19,6 +19,7 @@ import {
   STEP_IDS,
   allot,
   compareRuns,
+  comparisonCells,
   deviceSlug,
   laterReserve,
   mappedLibraries,
@@ -35,6 +36,8 @@ import {
   travelTotal,
   vulkanCandidates,
 } from '../scripts/gpu/plan';
+import { GPU_PRESET_RECORDS, GPU_PROFILE, GPU_SUMMARY, GpuProfile, GpuSummary, WasmRecords, gpuComparison, gpuPresets, gpuProfile, gpuVersusWasm } from '../scripts/gpu/gpu-results';
+import { PRESET_IDS, PresetId } from '../lib/recipes';
 import * as tf from '@tensorflow/tfjs';
 import { predictDigits, predictDigitsAsync } from '../lib/io/digits';
 import { getPreset } from '../lib/recipes';
@@ -245,6 +248,75 @@ describe('summaries', () => {
     expect(c.lossFell).toEqual({ run: true, reference: true });
     const cut = compareRuns({ steps: 1, testAccuracy: 0.1, history: { loss: [2.3] } }, ref);
     expect(cut).toMatchObject({ sameSteps: false, steps: { run: 1, reference: 20 }, lossSteps: 1, lossFell: { run: false } });
+  });
+});
+
+describe('the GPU records in the docs', () => {
+  const summary = (): GpuSummary => ({
+    date: '2026-12-04T17:02:35.348Z',
+    device: 'NVIDIA H200',
+    versions: { node: '20.20.2', tfjs: '4.22.0', 'tfjs-backend-webgpu': '4.22.0', 'webgpu (dawn.node)': '0.6.2', nvidiaDriver: '580', vulkanLoader: '1.3.239', torch: { torch: '2.11.0', cuda: '13.0', cudnn: 91900, tf32: false } },
+    table: [
+      { framework: 'tf.js webgpu', recipe: 'cnn', steps: 1000, samplesPerSec: 9000, epochSeconds: 6.6, testAccuracy: 0.9634, finalLoss: 0.15, seconds: 6 },
+      { framework: 'PyTorch cuda', recipe: 'cnn', steps: 1000, samplesPerSec: 15000, epochSeconds: 4, testAccuracy: 0.9662, finalLoss: 0.06, seconds: 5 },
+      { framework: 'tf.js webgpu', recipe: 'cnn (long)', steps: 20000, samplesPerSec: 9000, epochSeconds: 6.6, testAccuracy: 0.9923, finalLoss: 0.01, seconds: 119.7 },
+      { framework: 'PyTorch cuda', recipe: 'cnn (long)', steps: 20000, samplesPerSec: 15000, epochSeconds: 4, testAccuracy: 0.9919, finalLoss: 0.003, seconds: 67 },
+    ],
+    seconds: 275,
+  });
+  const wasm: WasmRecords = { recipe: (id: PresetId) => `wasm/${id}.json`, cnn20k: 'wasm/cnn-20k.json' };
+  const run = (steps: number, samplesPerSec: number, testAccuracy: number, stopped = 'completed') => ({ steps, samplesPerSec, testAccuracy, stopped, seconds: 10 });
+  /** Every preset 1,000 steps at 1,000 samples/s on wasm; on the GPU as `gpu` says (default: the same). */
+  const records = (gpu: Partial<Record<PresetId, ReturnType<typeof run>>> = {}, s = summary()): Record<string, unknown> => ({
+    [GPU_SUMMARY]: s,
+    [wasm.cnn20k]: { ...run(20000, 300, 0.9916), seconds: 2763 },
+    ...Object.fromEntries(PRESET_IDS.flatMap((id) => [[GPU_PRESET_RECORDS[id], gpu[id] ?? run(1000, 1000, 0.95)], [wasm.recipe(id), run(1000, 1000, 0.95)]])),
+  });
+  const reader = (files: Record<string, unknown>) => <T,>(file: string): T => {
+    if (!(file in files)) throw new Error(`unexpected record ${file}`);
+    return files[file] as T;
+  };
+
+  test('cells: fixed digits per column, accuracy in percent, a dash where a number is missing', () => {
+    expect(comparisonCells([{ framework: 'tf.js webgpu', recipe: 'cnn', steps: 1000, samplesPerSec: 9028.6, epochSeconds: 6.645, testAccuracy: 0.9634, finalLoss: 0.15319 }])).toEqual([
+      ['tf.js webgpu', 'cnn', '1000', '9029', '6.6', '96.34', '0.1532'],
+    ]);
+    expect(comparisonCells([{ framework: 'PyTorch cuda', recipe: 'cnn' }])[0]!.slice(2)).toEqual(['-', '-', '-', '-', '-']);
+  });
+
+  test('the comparison gives each recipe\'s epoch ratio and the versions, and names the record when a side is missing', () => {
+    const text = gpuComparison(reader(records()));
+    expect(text).toContain('cnn 1.65x');
+    expect(text).toContain('PyTorch 2.11.0 (CUDA 13.0, cuDNN 9.19.0, TF32 off)');
+    const oneSided = summary();
+    oneSided.table = oneSided.table.slice(0, 1);
+    expect(() => gpuComparison(reader(records({}, oneSided)))).toThrow(`${GPU_SUMMARY}: no torch row for cnn`);
+  });
+
+  test('presets: a whole recipe gets its difference in points, a cut one its length and no difference', () => {
+    const text = gpuPresets(reader(records({ cnn: run(1000, 30000, 0.9634), 'mse-mlp': run(400, 100, 0.9, 'time-limit') })), wasm);
+    const line = (id: string) => text.split('\n').find((l) => l.startsWith(`| \`${id}\``))!;
+    expect(line('cnn')).toMatch(/1,000 \(whole recipe\) +\| +96\.34% \| +95\.00% \| +\+1\.34 pp \| +30,000 \| +1,000 \|/);
+    expect(line('mse-mlp')).toMatch(/400 of 1,000 \(time-limit\) +\| +90\.00% \| +95\.00% \| +- \|/);
+    expect(text).toContain('20,000 steps (the TF tutorial\'s length): 99.23% on webgpu in 120 s, against 99.16% on wasm (46m 03s');
+  });
+
+  test('against wasm: faster, about even and slower presets, each with its ratio', () => {
+    const text = gpuVersusWasm(reader(records({ cnn: run(1000, 26000, 0.96), 'deep-mlp': run(1000, 1020, 0.96), mlp: run(1000, 400, 0.93) })), wasm);
+    expect(text).toMatch(/: cnn 26x faster; deep-mlp 1\.0x(, \S+ 1\.0x)* about even; mlp 0\.4x, so slower:/);
+  });
+
+  test('the profile: GPU ms per step and their share of the run\'s step; refused without timestamp queries', () => {
+    const profile: GpuProfile = {
+      model: 'cnn', batchSize: 50, steps: 5, timestampQuery: true, profiledKernelMs: 5, programsPerStep: 22, dispatchesPerStep: 31, kernelCallsPerStep: 30,
+      kernels: [{ kernel: 'Conv2DBackpropFilter', calls: 10, gpuCalls: 10, dispatches: 20, totalMs: 2.5, meanMs: 0.25, share: 0.5, bytesAdded: 0, programs: ['A', 'B'] }],
+    };
+    // 50 images at 9,000 samples/s: 5.56 ms a step, of which 1 ms is kernel time.
+    const text = gpuProfile(reader({ [GPU_PROFILE]: profile, [GPU_SUMMARY]: summary() }));
+    expect(text).toMatch(/\| `Conv2DBackpropFilter` \| +2\.0 \| +4\.0 \| +0\.500 \| +50% \| A, B +\|/);
+    expect(text).toContain('1.00 ms of GPU kernel time per step');
+    expect(text).toContain('5.56 ms per step: 18% of the step is GPU kernel time');
+    expect(() => gpuProfile(reader({ [GPU_PROFILE]: { ...profile, timestampQuery: false }, [GPU_SUMMARY]: summary() }))).toThrow('recorded without timestamp queries');
   });
 });
 

@@ -39,6 +39,7 @@ import type { InterruptCheckRecord } from './interrupt-check';
 import type { YieldCostRecord } from './yield-cost';
 import type { ProgramsRecord } from './gpu/count-programs';
 import { PROGRAMS_RECORD, markdownTables as programsTables } from './gpu/count-programs';
+import { GPU_PRESET_RECORDS, GPU_PROFILE, GPU_SUMMARY, WasmRecords, gpuComparison, gpuPresets, gpuProfile, gpuVersusWasm } from './gpu/gpu-results';
 import { ROOT } from './repo-root';
 
 
@@ -59,11 +60,14 @@ export interface DocBlock {
   wrap?: boolean;
 }
 
-const RECIPE_RECORDS = PRESET_IDS.map((id) => `docs/results/recipes/${id}.json`);
+const recipeRecord = (id: PresetId): string => `docs/results/recipes/${id}.json`;
+const RECIPE_RECORDS = PRESET_IDS.map(recipeRecord);
+const CNN_20K = 'docs/results/cnn-20k/train.json';
+/** What the GPU runs are compared with (scripts/gpu/gpu-results.ts). */
+const WASM_RECORDS: WasmRecords = { recipe: recipeRecord, cnn20k: CNN_20K };
 const PEERS = 'docs/results/speed-vs-peers.json';
 const PEERS_TWO = 'docs/results/speed-vs-peers-threads.json';
 const PEERS_REFERENCE = 'docs/results/speed-vs-peers-reference-blas.json';
-const CNN_20K = 'docs/results/cnn-20k/train.json';
 const BENCH = 'docs/results/bench/results.json';
 const BENCH_SEEDS = 'docs/results/bench-seeds/results.json';
 const SPEED = 'docs/results/speed.json';
@@ -81,7 +85,7 @@ const ratio = (x: number): string => `${x.toFixed(2)}x`;
 /** `46 min 03 s` */
 const minSec = (seconds: number): string => `${Math.floor(Math.round(seconds) / 60)} min ${String(Math.round(seconds) % 60).padStart(2, '0')} s`;
 const day = (iso: string): string => iso.slice(0, 10);
-const recipe = (read: ReadRecord, id: PresetId): TrainJobResult => read<TrainJobResult>(`docs/results/recipes/${id}.json`);
+const recipe = (read: ReadRecord, id: PresetId): TrainJobResult => read<TrainJobResult>(recipeRecord(id));
 const evalAt = (r: TrainJobResult, step: number) => {
   const e = r.history.evals.find((x) => x.step === step);
   if (!e) throw new Error(`${r.model}: no evaluation at step ${step} in its record`);
@@ -413,7 +417,7 @@ export const BLOCKS: readonly DocBlock[] = [
   { name: 'speed-vs-peers', files: ['docs/RESULTS.md'], records: [PEERS], render: (read) => peersTable(read<PeerResult>(PEERS)) },
   { name: 'speed-vs-peers-threads', files: ['docs/RESULTS.md'], records: [PEERS_TWO], render: (read) => peersTable(read<PeerResult>(PEERS_TWO)) },
   { name: 'speed-vs-peers-reference-blas', files: ['docs/RESULTS.md'], records: [PEERS_REFERENCE], render: (read) => peersTable(read<PeerResult>(PEERS_REFERENCE)) },
-  { name: 'peers-summary', files: ['docs/RESULTS.md'], records: [PEERS, PEERS_TWO, PEERS_REFERENCE, 'docs/results/recipes/cnn.json'], render: peersSummary },
+  { name: 'peers-summary', files: ['docs/RESULTS.md'], records: [PEERS, PEERS_TWO, PEERS_REFERENCE, recipeRecord('cnn')], render: peersSummary },
   { name: 'cnn-20k', files: ['docs/RESULTS.md'], records: [CNN_20K], render: cnn20kTable },
   { name: 'bench-notes', files: ['docs/RESULTS.md'], records: [BENCH], render: (read) => benchDetails(read<BenchResult>(BENCH)) },
   { name: 'bench-seeds', files: ['docs/RESULTS.md'], records: [BENCH_SEEDS], render: (read) => benchSummary(read<BenchResult>(BENCH_SEEDS)) },
@@ -422,6 +426,15 @@ export const BLOCKS: readonly DocBlock[] = [
   { name: 'interrupt-check', files: ['docs/RESULTS.md'], records: INTERRUPTS, render: interrupts },
   { name: 'yield-cost', files: ['docs/RESULTS.md'], records: [YIELD_COST], render: yieldCost },
   { name: 'browser-webgpu', files: ['docs/GPU.md'], records: [BROWSER_WEBGPU], render: (read) => browserWebGPUTables(read<BrowserWebGPURecord>(BROWSER_WEBGPU)), wrap: false },
+  { name: 'gpu-h200', files: ['README.md', 'docs/RESULTS.md'], records: [GPU_SUMMARY], render: gpuComparison },
+  {
+    name: 'gpu-h200-presets',
+    files: ['docs/RESULTS.md'],
+    records: [...Object.values(GPU_PRESET_RECORDS), ...RECIPE_RECORDS, CNN_20K, GPU_SUMMARY],
+    render: (read) => gpuPresets(read, WASM_RECORDS),
+  },
+  { name: 'gpu-h200-vs-wasm', files: ['README.md'], records: [...Object.values(GPU_PRESET_RECORDS), ...RECIPE_RECORDS], render: (read) => gpuVersusWasm(read, WASM_RECORDS) },
+  { name: 'gpu-h200-profile', files: ['docs/GPU.md'], records: [GPU_PROFILE, GPU_SUMMARY], render: (read) => gpuProfile(read) },
   { name: 'programs-per-step', files: ['docs/GPU.md'], records: [PROGRAMS_RECORD], render: (read) => programsTables(read<ProgramsRecord>(PROGRAMS_RECORD)), wrap: false },
 ];
 

@@ -367,6 +367,21 @@ export function runNumbers(json: unknown): RunNumbers {
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as RunNumbers;
 }
 
+/** A row of the comparison table: which framework ran which recipe, and its numbers. */
+export interface ComparisonRow extends RunNumbers {
+  framework: string;
+  recipe: string;
+}
+
+/** The comparison table's columns, as the console and the docs show them. */
+export const COMPARISON_COLUMNS = ['framework', 'recipe', 'steps', 'samples/s', 'epoch s', 'test acc %', 'final loss'] as const;
+
+/** The comparison table's cells, one line per row (gpu-run's console and docs/RESULTS.md both print these). */
+export function comparisonCells(rows: readonly ComparisonRow[]): string[][] {
+  const f = (v: number | undefined, digits: number, scale = 1) => (v === undefined ? '-' : (v * scale).toFixed(digits));
+  return rows.map((r) => [r.framework, r.recipe, f(r.steps, 0), f(r.samplesPerSec, 0), f(r.epochSeconds, 1), f(r.testAccuracy, 2, 100), f(r.finalLoss, 4)]);
+}
+
 /** How far a run on one backend is from the same seeded run on another. */
 export interface RunComparison {
   /** Steps each run trained. */
