@@ -1,20 +1,19 @@
 #!/bin/sh
 # The second GPU command (docs/GPU.md, "The other presets on the GPU"): each preset's full recipe
 # that the first command does not run (two-layer-net and cnn are there), seed 1, on webgpu, with
-# the same carried Node, bundle, MNIST and Vulkan packages as scripts/gpu/device-run.sh.
+# the same carried Node, bundle, MNIST and Vulkan packages as scripts/gpu/device-run.sh (carry.sh).
 #
 #   OUT=/some/empty/folder sh scripts/gpu/device-presets.sh [BACKEND] [SECONDS_PER_RUN] [PRESETS]
 #
 # Each run gets SECONDS_PER_RUN (default 90) of training (--max-seconds) and is sent SIGINT 30 s
 # after that (train then stops after its step, evaluates and prints its JSON anyway); mse-mlp
 # (120,000 steps at batch 1) is the one expected to be cut on a GPU, since each step is a few
-# dispatches whatever its size. PRESETS (one word, names separated by spaces) chooses which run. Output: <slug>-<backend>-<preset>.json and <slug>-presets-logs.tar.gz.
+# dispatches whatever its size. PRESETS (one word, names separated by spaces) chooses which run.
+# Output: <gpu>-<backend>-<preset>.json and <gpu>-presets-logs.tar.gz (<gpu> as gpu-run names it:
+# `NVIDIA H200` -> h200; the backend's name where nvidia-smi finds no GPU).
 set -eu
-repo=$(cd "$(dirname "$0")/../.." && pwd)
-carry=${MNIST_NETS_CARRY:-$repo/.device-carry}
-gl=${MNIST_NETS_GL:-$repo/.gl}
-work=${MNIST_NETS_GPU_WORK:-/tmp/mnist-nets-gpu}
-out=${OUT:?device-presets: set OUT to an empty output folder (the device tool sets it)}
+me=device-presets
+. "$(dirname "$0")/carry.sh"
 backend=${1:-webgpu}
 seconds=${2:-90}
 presets=${3:-tanh-mlp mlp prelu-mlp deep-mlp mse-mlp}
@@ -23,14 +22,6 @@ if [ -d "$gl" ] && ! ldconfig -p | grep -q 'libvulkan.so.1 '; then
   for f in "$gl"/*.deb; do dpkg -x "$f" /; done
   ldconfig
 fi
-rm -rf "$work" && mkdir -p "$work"
-if command -v xz >/dev/null 2>&1; then
-  xz -dc "$carry/node.xz" >"$work/node"
-else
-  python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' "$carry/node.xz" "$work/node"
-fi
-chmod 755 "$work/node"
-tar -xzf "$carry/mnist-nets.tar.gz" -C "$work"
 slug=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 | sed 's/^NVIDIA //' | tr 'A-Z ' 'a-z-')
 slug=${slug:-$backend}
 mkdir -p "$work/logs"
