@@ -81,7 +81,7 @@ export function gpuComparison(read: Read): string {
   return [
     markdownTable([...COMPARISON_COLUMNS], comparisonCells(s.table), ['l', 'l', 'r', 'r', 'r', 'r', 'r']),
     '',
-    `${s.device}, driver ${v.nvidiaDriver ?? '?'}, ${s.date.slice(0, 10)}, seed 1, the recipes' batches (100 and 50). tf.js ${v.tfjs} with tfjs-backend-webgpu ${v['tfjs-backend-webgpu']} on Dawn (npm \`webgpu\` ${v['webgpu (dawn.node)']}, Vulkan loader ${v.vulkanLoader ?? '?'}), Node ${v.node}; ${torch}.`,
+    `${s.device}, driver ${v.nvidiaDriver ?? '?'}, ${s.date.slice(0, 10)}, seed 1, each recipe's own batch. tf.js ${v.tfjs} with tfjs-backend-webgpu ${v['tfjs-backend-webgpu']} on Dawn (npm \`webgpu\` ${v['webgpu (dawn.node)']}, Vulkan loader ${v.vulkanLoader ?? '?'}), Node ${v.node}; ${torch}.`,
     `Epoch time (60,000 images at the measured rate) of tf.js WebGPU against PyTorch CUDA: ${ratios.join(', ')}.`,
     `The whole command took ${Math.round(s.seconds)} s.`,
   ].join('\n');
