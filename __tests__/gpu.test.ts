@@ -37,10 +37,9 @@ import {
   vulkanCandidates,
 } from '../scripts/gpu/plan';
 import { GPU_PRESET_RECORDS, GPU_PROFILE, GPU_SUMMARY, GpuProfile, GpuSummary, WasmRecords, gpuComparison, gpuPresets, gpuProfile, gpuVersusWasm } from '../scripts/gpu/gpu-results';
-import { PRESET_IDS, PresetId } from '../lib/recipes';
 import * as tf from '@tensorflow/tfjs';
 import { predictDigits, predictDigitsAsync } from '../lib/io/digits';
-import { getPreset } from '../lib/recipes';
+import { PRESET_IDS, PresetId, getPreset } from '../lib/recipes';
 import { runNode } from './helpers/run-node';
 import { MNIST_DIR, smallMnist } from './helpers/mnist';
 import { describeWithMnist, itWithMnist } from './helpers/needs-mnist';
@@ -152,6 +151,20 @@ describe('names and limits of the output folder', () => {
     expect(names['webgpu-cnn']).toBe('h100-webgpu-cnn.json');
     expect(names.torch).toBe('h100-torch-cuda.json');
     expect(outputProblems(Object.values(names).map((name) => ({ name, bytes: 1000 })))).toEqual([]);
+  });
+
+  test('gpu-run label: the name `run` gives its files, from a stand-in nvidia-smi; exit 1 with the reason when it fails', () => {
+    const smi = (script: string) => {
+      const dir = tmp();
+      fs.writeFileSync(path.join(dir, 'nvidia-smi'), `#!/bin/sh\n${script}\n`, { mode: 0o755 });
+      return run(GPU_RUN, ['label'], { PATH: `${dir}${path.delimiter}${process.env.PATH ?? ''}` });
+    };
+    const h100 = smi("echo 'NVIDIA H100 80GB HBM3, 550.54.15, 81559 MiB'");
+    expect([h100.code, h100.stdout]).toEqual([0, 'h100\n']);
+    const broken = smi("echo 'NVIDIA-SMI has failed' >&2; exit 9");
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toBe('');
+    expect(broken.stderr).toMatch(/^gpu-run label: nvidia-smi failed: NVIDIA-SMI has failed/);
   });
 
   test('what the device tool would not bring back is named', () => {

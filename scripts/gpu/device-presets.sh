@@ -9,8 +9,8 @@
 # after that (train then stops after its step, evaluates and prints its JSON anyway); mse-mlp
 # (120,000 steps at batch 1) is the one expected to be cut on a GPU, since each step is a few
 # dispatches whatever its size. PRESETS (one word, names separated by spaces) chooses which run.
-# Output: <gpu>-<backend>-<preset>.json and <gpu>-presets-logs.tar.gz (<gpu> as gpu-run names it:
-# `NVIDIA H200` -> h200; the backend's name where nvidia-smi finds no GPU).
+# Output: <gpu>-<backend>-<preset>.json and <gpu>-presets-logs.tar.gz (<gpu>: `gpu-run label`, the
+# name device-run.sh's files get, `NVIDIA H200` -> h200; the backend's name where nvidia-smi finds no GPU).
 set -eu
 me=device-presets
 . "$(dirname "$0")/carry.sh"
@@ -22,8 +22,7 @@ if [ -d "$gl" ] && ! ldconfig -p | grep -q 'libvulkan.so.1 '; then
   for f in "$gl"/*.deb; do dpkg -x "$f" /; done
   ldconfig
 fi
-slug=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 | sed 's/^NVIDIA //' | tr 'A-Z ' 'a-z-')
-slug=${slug:-$backend}
+slug=$("$work/node" "$work/mnist-nets/gpu-run.cjs" label 2>/dev/null) || slug=$backend
 mkdir -p "$work/logs"
 for preset in $presets; do
   start=$(date +%s)

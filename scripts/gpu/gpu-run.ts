@@ -736,6 +736,14 @@ export function buildGpuRunCli(argv: string[]) {
     .command('probe', 'One WebGPU probe in this environment: adapter, 2x2 product, loaded Vulkan libraries (JSON)', (y) => y, async () => {
       process.exitCode = await probeCommand();
     })
+    .command('label', 'The label `run` names its files with, from nvidia-smi\'s first GPU (exit 1 when it finds none)', (y) => y, () => {
+      const smi = queryNvidiaSmi();
+      if ('gpus' in smi) process.stdout.write(`${deviceSlug(smi.gpus[0].name)}\n`);
+      else {
+        process.stderr.write(`gpu-run label: ${smi.reason}\n`);
+        process.exitCode = 1;
+      }
+    })
     .command<ProfileArgs>(
       'profile',
       'tf.profile of a few training steps on webgpu, per kernel (JSON)',
@@ -756,7 +764,7 @@ export function buildGpuRunCli(argv: string[]) {
         process.exitCode = await profileCommand(args);
       },
     )
-    .demandCommand(1, 'Name a command: run, probe or profile')
+    .demandCommand(1, 'Name a command: run, probe, profile or label')
     .strict()
     .help()
     .fail((msg, err) => {
